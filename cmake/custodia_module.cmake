@@ -1,0 +1,22 @@
+# cmake/custodia_module.cmake: helpers for module libraries and their tests.
+
+# custodia_module(NAME SOURCES...): static library custodia_NAME, with the
+# repository root as its include directory ("vault/vault.h").
+function(custodia_module name)
+  add_library(custodia_${name} STATIC ${ARGN})
+  target_include_directories(custodia_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(custodia_${name} PRIVATE custodia_settings)
+endfunction()
+
+# custodia_test(NAME SOURCES... LIBS libs...): a GoogleTest executable whose
+# TESTs each become a ctest case.
+function(custodia_test name)
+  cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
+  if(NOT CU_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE custodia_settings ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "CUSTODIA_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

@@ -1,0 +1,72 @@
+// index/index.h: the search index, a Xapian database on disk. A projection
+// of the vault: it can always be rebuilt from it. Stores document ids only
+// as document data; snippets are made by the caller from the vault's text.
+#ifndef CUSTODIA_INDEX_INDEX_H_
+#define CUSTODIA_INDEX_INDEX_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace custodia::index {
+
+struct Doc {
+  std::string id;
+  std::string text;  // full text, indexed with Spanish stemming, accents folded
+  std::string type;
+  std::string status;
+  std::string source;
+  std::int64_t ingest_micros = 0;
+  std::map<std::string, std::string> fields;  // name -> canonical value
+};
+
+struct Hit {
+  std::string id;
+  int rank = 0;        // 0-based
+  int percent = 0;     // Xapian's relevance percentage
+  double weight = 0;
+};
+
+class Index {
+ public:
+  // Opens (creating when `create`) the database in `dir`. kNotFound if it
+  // does not exist and !create; kFailedPrecondition if another writer holds it.
+  static Result<Index> Open(const std::filesystem::path& dir, bool create);
+
+  Index(Index&&) noexcept;
+  Index& operator=(Index&&) noexcept;
+  ~Index();
+
+  // Adds or replaces (by id) one document. Visible to searches after Commit.
+  Status Put(const Doc& doc);
+  Status Commit();
+  std::uint64_t size() const;
+
+  // Ranked hits for a query in Xapian QueryParser syntax (free text, quoted
+  // phrases, AND/OR/NOT, parentheses), Spanish stemming, accents and case
+  // folded. kInvalidArgument, with the parser's reason, for a bad query.
+  Result<std::vector<Hit>> Search(const std::string& query, int limit) const;
+
+  // A snippet of `text` around the words of `query`, with matches wrapped in
+  // `mark_start` / `mark_end`, at most `length` characters.
+  std::string Snippet(const std::string& query, const std::string& text, int length,
+                      const std::string& mark_start, const std::string& mark_end) const;
+
+ private:
+  struct Impl;
+  explicit Index(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Lower-cases and strips accents from UTF-8 text ("Facturación" ->
+// "facturacion"); what the index does to every word and query term.
+std::string Fold(const std::string& text);
+
+}  // namespace custodia::index
+
+#endif  // CUSTODIA_INDEX_INDEX_H_
