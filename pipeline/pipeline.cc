@@ -1,0 +1,369 @@
+// pipeline/pipeline.cc: one file from claim to index, and the archivist's
+// read paths over the vault and the index.
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "capture/capture.h"
+#include "classify/classify.h"
+#include "index/index.h"
+#include "ocr/ocr.h"
+#include "vault/vault.h"
+
+namespace custodia::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kVaultDir = "vault";
+constexpr const char* kIndexDir = "index";
+
+struct Input {
+  std::string source;  // as given, or as found below a folder given
+  std::string missing; // set when the path could not be used at all
+};
+
+bool HasDocumentExtension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
+         ext == ".pdf";
+}
+
+bool IsHidden(const fs::path& path) {
+  std::string name = path.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// Expands folders (recursively, sorted) into files of the four formats we
+// read. Files named explicitly are always tried: their content decides.
+std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skipped) {
+  std::vector<Input> inputs;
+  for (const std::string& given : paths) {
+    std::error_code ec;
+    fs::file_status st = fs::status(given, ec);
+    if (ec || !fs::exists(st)) {
+      inputs.push_back({given, "no such file or directory; check the path"});
+      continue;
+    }
+    if (!fs::is_directory(st)) {
+      inputs.push_back({given, ""});
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(given, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      if (IsHidden(p)) {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec)) continue;
+      if (HasDocumentExtension(p)) {
+        found.push_back(p.string());
+      } else {
+        ++*skipped;
+      }
+    }
+    if (ec) {
+      inputs.push_back({given, std::string("cannot list folder: ") + ec.message()});
+      continue;
+    }
+    std::sort(found.begin(), found.end());
+    for (std::string& f : found) inputs.push_back({std::move(f), ""});
+  }
+  return inputs;
+}
+
+std::string FieldsJson(const classify::Classification& c) {
+  nlohmann::json fields = nlohmann::json::object();
+  for (const auto& [name, field] : c.fields) {
+    fields[name] = {{"value", field.value}, {"confidence", field.confidence}, {"valid", field.valid}};
+  }
+  return fields.dump();
+}
+
+std::map<std::string, std::string> FieldValues(const classify::Classification& c) {
+  std::map<std::string, std::string> values;
+  for (const auto& [name, field] : c.fields) values[name] = field.value;
+  return values;
+}
+
+}  // namespace
+
+struct Archive::Impl {
+  fs::path dir;
+  std::mutex mu;  // guards vault and index: both are single-writer
+  vault::Vault vault;
+  index::Index index;
+
+  Impl(fs::path d, vault::Vault v, index::Index i)
+      : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
+
+  IngestResult IngestOne(const Input& input, const IngestOptions& options,
+                         std::optional<ocr::Engine>* engine);
+  Status Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
+              const std::string& text, const classify::Classification& c,
+              const IngestOptions& options, IngestResult* result);
+};
+
+Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Archive::Archive(Archive&&) noexcept = default;
+Archive& Archive::operator=(Archive&&) noexcept = default;
+Archive::~Archive() = default;
+
+Status Archive::Create(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      return Fail(Code::kAlreadyExists, dir.string() + " exists and is not a folder; choose another --archive");
+    if (!fs::is_empty(dir, ec))
+      return Fail(Code::kAlreadyExists,
+                  dir.string() + " already exists and is not empty; init never touches existing files: "
+                  "choose another --archive or remove it");
+  }
+  Env* env = Env::Default();
+  CU_TRY(env->CreateDir(dir));
+  CU_TRY(vault::Vault::Create(dir / kVaultDir));
+  auto index = index::Index::Open(dir / kIndexDir, /*create=*/true);
+  if (!index) return Wrap(index.error(), "init");
+  CU_TRY(index->Commit());
+  return Ok();
+}
+
+Result<Archive> Archive::Open(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / kVaultDir, ec))
+    return Fail(Code::kNotFound, "no archive at " + dir.string() +
+                                     ": create one with `custodia init`, or name it with --archive or "
+                                     "$CUSTODIA_ARCHIVE");
+  auto vault = vault::Vault::Open(dir / kVaultDir);
+  if (!vault) return Unexpected{vault.error()};
+  auto index = index::Index::Open(dir / kIndexDir, /*create=*/false);
+  if (!index) return Unexpected{index.error()};
+  return Archive(std::make_unique<Impl>(dir, std::move(*vault), std::move(*index)));
+}
+
+Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths, const IngestOptions& options,
+                                      const std::function<void(const IngestResult&)>& on_result) {
+  auto start = std::chrono::steady_clock::now();
+  IngestSummary summary;
+  std::vector<Input> inputs = ExpandInputs(paths, &summary.skipped);
+
+  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
+  jobs = std::clamp(jobs, 1, std::max(1, static_cast<int>(inputs.size())));
+  ocr::DisableLibraryThreads();
+
+  // Workers take inputs in order; results are reported in input order as
+  // soon as every earlier input has been reported.
+  std::atomic<std::size_t> next{0};
+  std::vector<std::optional<IngestResult>> results(inputs.size());
+  std::mutex out_mu;
+  std::size_t reported = 0;
+  auto work = [&] {
+    std::optional<ocr::Engine> engine;  // opened on the first page that needs OCR
+    for (std::size_t i = next++; i < inputs.size(); i = next++) {
+      IngestResult r = impl_->IngestOne(inputs[i], options, &engine);
+      std::lock_guard lock(out_mu);
+      results[i] = std::move(r);
+      while (reported < results.size() && results[reported]) {
+        const IngestResult& done = *results[reported];
+        if (done.failed()) {
+          ++summary.failed;
+        } else if (done.status == "duplicate") {
+          ++summary.duplicates;
+        } else {
+          ++summary.sealed;
+          summary.pages += done.pages;
+        }
+        if (on_result) on_result(done);
+        ++reported;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < jobs; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+IngestResult Archive::Impl::IngestOne(const Input& input, const IngestOptions& options,
+                                      std::optional<ocr::Engine>* engine) {
+  auto start = std::chrono::steady_clock::now();
+  IngestResult result;
+  result.source = input.source;
+  auto finish = [&](std::string error) {
+    result.error = std::move(error);
+    if (!result.error.empty()) result.status = "failed";
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  };
+  if (!input.missing.empty()) return finish(input.missing);
+
+  auto bytes = Env::Default()->ReadFile(input.source);
+  if (!bytes) return finish("cannot read it: " + bytes.error().message);
+  if (bytes->empty()) return finish("empty file (0 bytes): nothing to archive; check what wrote it");
+
+  std::string hash = vault::Vault::HashHex(*bytes);
+  {
+    std::lock_guard lock(mu);
+    if (auto existing = vault.FindByHash(hash)) {
+      result.id = existing->id;
+      result.pages = existing->pages;
+      result.type = existing->type;
+      result.status = "duplicate";
+      return finish("");
+    }
+  }
+
+  capture::Options capture_options;
+  capture_options.max_pixels = options.max_pixels;
+  auto document = capture::Document::Open(*bytes, capture_options);
+  if (!document) return finish(document.error().message);
+
+  std::string text;
+  for (int i = 0; i < document->page_count(); ++i) {
+    auto page = document->ReadPage(i);
+    if (!page) return finish(page.error().message);
+    if (i > 0) text += '\f';
+    if (page->has_text) {
+      text += page->text;
+      continue;
+    }
+    if (!engine->has_value()) {
+      ocr::Options ocr_options;
+      ocr_options.languages = options.languages;
+      auto opened = ocr::Engine::Open(ocr_options);
+      if (!opened) return finish(opened.error().message);
+      engine->emplace(std::move(*opened));
+    }
+    auto read = (*engine)->Read(page->image);
+    if (!read) return finish("page " + std::to_string(i + 1) + ": " + read.error().message);
+    text += read->text;
+    ++result.ocr_pages;
+  }
+  result.pages = document->page_count();
+
+  classify::Classification c = classify::Classify(text);
+  Status sealed = Seal(*bytes, hash, text, c, options, &result);
+  if (!sealed) return finish(sealed.error().message);
+  return finish("");
+}
+
+Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
+                           const std::string& text, const classify::Classification& c,
+                           const IngestOptions& options, IngestResult* result) {
+  std::lock_guard lock(mu);
+  // Checked again under the lock: two copies of one file in the same batch.
+  if (auto existing = vault.FindByHash(hash)) {
+    result->id = existing->id;
+    result->type = existing->type;
+    result->status = "duplicate";
+    return Ok();
+  }
+  vault::SealRequest request;
+  request.original = original;
+  request.text = text;
+  request.source = result->source;
+  request.pages = result->pages;
+  request.type = c.type;
+  request.status = c.status;
+  request.fields_json = FieldsJson(c);
+  request.actor = options.actor;
+  CU_ASSIGN_OR_RETURN(vault::Record record, vault.Seal(request));
+  result->id = record.id;
+  result->type = record.type;
+  result->status = record.status;
+
+  // The document is durable from here on; the index is a projection that
+  // `verify` checks and a later ingest or rebuild brings back in step.
+  index::Doc doc;
+  doc.id = record.id;
+  doc.text = text;
+  doc.type = record.type;
+  doc.status = record.status;
+  doc.source = record.source;
+  doc.ingest_micros = record.sealed_micros;
+  doc.fields = FieldValues(c);
+  Status put = index.Put(doc);
+  if (put) put = index.Commit();
+  if (!put) return Wrap(put.error(), record.id + " is sealed but not indexed");
+  return Ok();
+}
+
+Result<Document> Archive::Show(const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(id));
+  CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(id));
+  Document d;
+  d.id = record.id;
+  d.source = record.source;
+  d.pages = record.pages;
+  d.type = record.type;
+  d.status = record.status;
+  d.fields_json = record.fields_json.empty() ? "{}" : record.fields_json;
+  d.text = std::move(text);
+  d.original_hash = record.original_hash;
+  d.original_size = record.original_size;
+  d.sealed_at = FormatUtc(record.sealed_micros);
+  d.actor = record.actor;
+  return d;
+}
+
+Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int limit,
+                                               const std::string& mark_start,
+                                               const std::string& mark_end) {
+  std::lock_guard lock(impl_->mu);
+  CU_ASSIGN_OR_RETURN(std::vector<index::Hit> hits, impl_->index.Search(query, limit));
+  std::vector<SearchHit> out;
+  for (const index::Hit& hit : hits) {
+    CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(hit.id));
+    CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(hit.id));
+    SearchHit h;
+    h.id = hit.id;
+    h.source = record.source;
+    h.type = record.type;
+    h.percent = hit.percent;
+    h.snippet = impl_->index.Snippet(query, text, 160, mark_start, mark_end);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> Archive::ExportOriginal(const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.ReadOriginal(id);
+}
+
+Result<VerifyReport> Archive::Verify() {
+  std::lock_guard lock(impl_->mu);
+  CU_ASSIGN_OR_RETURN(vault::VerifyReport vault_report, impl_->vault.Verify());
+  VerifyReport report;
+  report.entries = vault_report.entries;
+  report.blobs = vault_report.blobs;
+  std::vector<vault::Record> records = impl_->vault.List();
+  for (const vault::Record& record : records) {
+    if (!impl_->index.Contains(record.id))
+      return Fail(Code::kCorruption, "index: " + record.id +
+                                         " is in the vault but not in the index; run the ingest again "
+                                         "or rebuild the index");
+  }
+  report.indexed = impl_->index.size();
+  if (report.indexed != records.size())
+    return Fail(Code::kCorruption, "index: holds " + std::to_string(report.indexed) +
+                                       " documents but the vault has " + std::to_string(records.size()) +
+                                       "; rebuild the index");
+  return report;
+}
+
+}  // namespace custodia::pipeline

@@ -1,0 +1,116 @@
+// pipeline/pipeline.h: start here. The one place where the modules meet: an
+// Archive takes files from capture through OCR and classification into the
+// vault, then the index, and answers the archivist's questions.
+//
+// An Archive directory holds `vault/` (the source of truth, see
+// docs/vault_format.md) and `index/` (a Xapian projection of it). One process
+// opens an Archive at a time; a second one is refused with a clear error.
+#ifndef CUSTODIA_PIPELINE_PIPELINE_H_
+#define CUSTODIA_PIPELINE_PIPELINE_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace custodia::pipeline {
+
+struct IngestOptions {
+  int jobs = 0;                 // worker threads; 0: one per core
+  std::int64_t max_pixels = 100'000'000;
+  std::string languages = "spa+eng";
+  std::string actor = "admin";  // recorded in the ledger as the sealer
+};
+
+// The outcome of one input file.
+struct IngestResult {
+  std::string source;   // the path as the user gave it (or as found in a folder)
+  std::string id;       // empty when failed
+  int pages = 0;
+  int ocr_pages = 0;    // pages read by OCR (the rest had a text layer)
+  std::string type;
+  std::string status;   // routing status; "duplicate" when already archived; "failed"
+  std::string error;    // set when failed: what was wrong and what to do
+  double seconds = 0;
+  bool failed() const { return !error.empty(); }
+};
+
+struct IngestSummary {
+  int sealed = 0;
+  int duplicates = 0;
+  int failed = 0;
+  int skipped = 0;      // files in folders that are not PNG/JPEG/TIFF/PDF
+  int pages = 0;
+  double seconds = 0;
+};
+
+// One document as `show` presents it.
+struct Document {
+  std::string id;
+  std::string source;
+  int pages = 0;
+  std::string type;
+  std::string status;
+  std::string fields_json;    // a JSON object
+  std::string text;           // pages separated by '\f'
+  std::string original_hash;  // hex BLAKE2b-256 of the original bytes
+  std::uint64_t original_size = 0;
+  std::string sealed_at;      // UTC, ISO 8601
+  std::string actor;
+};
+
+struct SearchHit {
+  std::string id;
+  std::string source;
+  std::string type;
+  int percent = 0;
+  std::string snippet;        // matches between the marks given to Search
+};
+
+struct VerifyReport {
+  std::uint64_t entries = 0;
+  std::uint64_t blobs = 0;
+  std::uint64_t indexed = 0;
+};
+
+class Archive {
+ public:
+  // Creates an empty archive in `dir`. kAlreadyExists if `dir` exists and is
+  // not empty: init never touches existing files.
+  static Status Create(const std::filesystem::path& dir);
+  // Opens the archive in `dir`. kNotFound if there is none there.
+  static Result<Archive> Open(const std::filesystem::path& dir);
+
+  Archive(Archive&&) noexcept;
+  Archive& operator=(Archive&&) noexcept;
+  ~Archive();
+
+  // Ingests files and folders (searched recursively for PNG, JPEG, TIFF and
+  // PDF files). Each file becomes one document, sealed durably before it is
+  // reported. `on_result` is called once per file, in input order. A file
+  // that fails does not stop the others. Returns an error only when nothing
+  // could be attempted (e.g. a path that does not exist).
+  Result<IngestSummary> Ingest(const std::vector<std::string>& paths, const IngestOptions& options,
+                               const std::function<void(const IngestResult&)>& on_result);
+
+  Result<Document> Show(const std::string& id);
+  Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
+                                        const std::string& mark_start, const std::string& mark_end);
+  Result<std::vector<std::uint8_t>> ExportOriginal(const std::string& id);
+  // Checks the vault (ledger chain, every blob) and that the index holds
+  // exactly the documents of the vault. The first defect is the error.
+  Result<VerifyReport> Verify();
+
+ private:
+  struct Impl;
+  explicit Archive(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace custodia::pipeline
+
+#endif  // CUSTODIA_PIPELINE_PIPELINE_H_

@@ -1,0 +1,101 @@
+// pipeline/pipeline_test.cc: the Archive API over real modules, on the
+// born-digital samples (no OCR, so fast) and on files made here.
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/testutil.h"
+
+namespace custodia::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using custodia::testing::TempDir;
+
+std::vector<std::string> SamplePdfs() {
+  std::vector<std::string> pdfs;
+  for (const auto& e : fs::directory_iterator(custodia::testing::SourceDir() / "samples"))
+    if (e.path().extension() == ".pdf") pdfs.push_back(e.path().string());
+  std::sort(pdfs.begin(), pdfs.end());
+  return pdfs;
+}
+
+TEST(ArchiveTest, CreateRefusesAFolderThatIsNotEmpty) {
+  TempDir tmp;
+  custodia::testing::WriteText(tmp / "keep.txt", "mine");
+  Status s = Archive::Create(tmp.path());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(custodia::testing::ReadText(tmp / "keep.txt"), "mine");
+}
+
+TEST(ArchiveTest, OpenWithoutAnArchiveIsNotFoundAndSaysHowToCreateOne) {
+  TempDir tmp;
+  auto a = Archive::Open(tmp / "none");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, Code::kNotFound);
+  EXPECT_NE(a.error().message.find("custodia init"), std::string::npos);
+}
+
+TEST(ArchiveTest, SecondOpenWhileOneIsOpenIsRefused) {
+  TempDir tmp;
+  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  auto first = Archive::Open(tmp / "a");
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = Archive::Open(tmp / "a");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Code::kFailedPrecondition);
+}
+
+TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
+  TempDir tmp;
+  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive) << archive.error().message;
+  std::vector<std::string> pdfs = SamplePdfs();
+  ASSERT_GE(pdfs.size(), 2u);
+  std::vector<std::string> inputs = pdfs;
+  inputs.push_back(pdfs[0]);  // the same file twice in one batch
+
+  std::vector<IngestResult> results;
+  IngestOptions options;
+  options.jobs = 2;
+  auto summary = archive->Ingest(inputs, options, [&](const IngestResult& r) { results.push_back(r); });
+  ASSERT_TRUE(summary) << summary.error().message;
+  ASSERT_EQ(results.size(), inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ(results[i].source, inputs[i]);
+    EXPECT_FALSE(results[i].failed()) << results[i].error;
+    EXPECT_EQ(results[i].ocr_pages, 0) << "born-digital pages must use their text layer";
+  }
+  EXPECT_EQ(results.back().status, "duplicate");
+  EXPECT_EQ(results.back().id, results.front().id);
+  EXPECT_EQ(summary->sealed, static_cast<int>(pdfs.size()));
+  EXPECT_EQ(summary->duplicates, 1);
+
+  auto report = archive->Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->indexed, pdfs.size());
+}
+
+TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
+  TempDir tmp;
+  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  fs::create_directories(tmp / "in" / "sub");
+  fs::copy_file(SamplePdfs()[0], tmp / "in" / "sub" / "doc.PDF");
+  custodia::testing::WriteText(tmp / "in" / "notes.txt", "x");
+  custodia::testing::WriteText(tmp / "in" / ".hidden.pdf", "x");
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive);
+  std::vector<IngestResult> results;
+  auto summary = archive->Ingest({(tmp / "in").string()}, {}, [&](const IngestResult& r) { results.push_back(r); });
+  ASSERT_TRUE(summary);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].source, (tmp / "in" / "sub" / "doc.PDF").string());
+  EXPECT_EQ(summary->skipped, 1);
+}
+
+}  // namespace
+}  // namespace custodia::pipeline

@@ -1,0 +1,364 @@
+// tools/main.cc: the `custodia` command line. Parses arguments, calls the
+// pipeline, prints results for people (default) or scripts (--json), and maps
+// errors to exit codes: 0 success, 1 refused or failed, 2 bad usage.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/env.h"
+#include "pipeline/pipeline.h"
+
+namespace custodia {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using pipeline::Archive;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct Globals {
+  std::string archive;  // --archive, else $CUSTODIA_ARCHIVE, else ./archive
+  bool json = false;
+
+  fs::path ArchiveDir() const {
+    if (!archive.empty()) return archive;
+    if (const char* env = std::getenv("CUSTODIA_ARCHIVE"); env && *env) return env;
+    return "archive";
+  }
+};
+
+int Report(const std::string& command, const Error& error) {
+  std::fprintf(stderr, "custodia %s: %s\n", command.c_str(), error.message.c_str());
+  return error.code == Code::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+// Each subcommand: its name, one line of help, and how to set up its options
+// (which installs the callback that runs it).
+struct Command {
+  const char* name;
+  const char* help;
+  void (*setup)(CLI::App* sub, Globals* globals, int* exit_code);
+};
+
+void SetupInit(CLI::App* sub, Globals* g, int* exit_code) {
+  sub->footer("Creates the archive folder (vault, ledger, index) and its key.\n"
+              "Refuses to touch a folder that exists and is not empty.");
+  sub->callback([g, exit_code] {
+    fs::path dir = g->ArchiveDir();
+    Status s = Archive::Create(dir);
+    if (!s) {
+      *exit_code = Report("init", s.error());
+      return;
+    }
+    if (g->json) {
+      std::cout << json{{"archive", dir.string()}, {"created", true}}.dump() << "\n";
+    } else {
+      std::cout << "created archive " << dir.string() << "\n";
+    }
+  });
+}
+
+struct IngestArgs {
+  std::vector<std::string> paths;
+  int jobs = 0;
+  std::int64_t max_pixels = 100'000'000;
+};
+
+void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
+  static IngestArgs storage;  // Setup runs once per process
+  IngestArgs* args = &storage;
+  sub->add_option("PATH", args->paths, "files, or folders searched for PNG, JPEG, TIFF and PDF files")
+      ->required();
+  sub->add_option("-j,--jobs", args->jobs, "worker threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--max-pixels", args->max_pixels,
+                  "refuse pages larger than this many pixels (default 100000000)")
+      ->check(CLI::PositiveNumber);
+  sub->footer("Each file becomes one document: PDF pages with a text layer use it, scanned pages\n"
+              "are OCR'd (Tesseract, spa+eng). A document is sealed durably before it is\n"
+              "reported. A file that fails is named with its reason; the others go on.\n"
+              "Exit 1 if any file failed.\n\n"
+              "Example: custodia ingest --jobs 2 scans/ contrato.pdf");
+  sub->callback([g, args, exit_code] {
+    auto archive = Archive::Open(g->ArchiveDir());
+    if (!archive) {
+      *exit_code = Report("ingest", archive.error());
+      return;
+    }
+    pipeline::IngestOptions options;
+    options.jobs = args->jobs;
+    options.max_pixels = args->max_pixels;
+    if (const char* user = std::getenv("CUSTODIA_USER"); user && *user) options.actor = user;
+    auto summary = archive->Ingest(args->paths, options, [g](const pipeline::IngestResult& r) {
+      if (g->json) {
+        json line{{"id", r.id.empty() ? json(nullptr) : json(r.id)},
+                  {"source", r.source},
+                  {"pages", r.pages},
+                  {"type", r.type.empty() ? json(nullptr) : json(r.type)},
+                  {"status", r.status},
+                  {"seconds", r.seconds}};
+        if (r.failed()) line["error"] = r.error;
+        std::cout << line.dump() << "\n" << std::flush;
+        return;
+      }
+      if (r.failed()) {
+        std::fprintf(stderr, "custodia ingest: %s: %s\n", r.source.c_str(), r.error.c_str());
+        return;
+      }
+      std::printf("%-8s  %s  %d page%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
+                  r.pages == 1 ? "" : "s", r.type.c_str(),
+                  r.status == "duplicate" ? "  (duplicate: already archived, not stored again)" : "",
+                  r.seconds);
+      std::fflush(stdout);
+    });
+    if (!summary) {
+      *exit_code = Report("ingest", summary.error());
+      return;
+    }
+    std::FILE* out = g->json ? stderr : stdout;
+    std::fprintf(out, "ingested %d document%s (%d pages) in %.1f s; %d duplicate%s; %d failed",
+                 summary->sealed, summary->sealed == 1 ? "" : "s", summary->pages, summary->seconds,
+                 summary->duplicates, summary->duplicates == 1 ? "" : "s", summary->failed);
+    if (summary->skipped > 0)
+      std::fprintf(out, "; %d file%s in folders skipped (not PNG, JPEG, TIFF or PDF)", summary->skipped,
+                   summary->skipped == 1 ? "" : "s");
+    std::fprintf(out, "\n");
+    if (summary->failed > 0) *exit_code = kExitFailed;
+  });
+}
+
+void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
+  static std::string storage;
+  std::string* id = &storage;
+  sub->add_option("ID", *id, "document id, e.g. D000001")->required();
+  sub->footer("Prints a document's record and its full text (pages separated by form feeds).");
+  sub->callback([g, id, exit_code] {
+    auto archive = Archive::Open(g->ArchiveDir());
+    if (!archive) {
+      *exit_code = Report("show", archive.error());
+      return;
+    }
+    auto d = archive->Show(*id);
+    if (!d) {
+      *exit_code = Report("show", d.error());
+      return;
+    }
+    json fields = json::parse(d->fields_json, nullptr, /*allow_exceptions=*/false);
+    if (fields.is_discarded()) fields = json::object();
+    if (g->json) {
+      std::cout << json{{"id", d->id},
+                        {"source", d->source},
+                        {"pages", d->pages},
+                        {"type", d->type},
+                        {"status", d->status},
+                        {"fields", fields},
+                        {"text", d->text},
+                        {"original_hash", d->original_hash},
+                        {"original_size", d->original_size},
+                        {"sealed_at", d->sealed_at},
+                        {"actor", d->actor}}
+                       .dump()
+                << "\n";
+      return;
+    }
+    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s\nstatus    %s\n", d->id.c_str(),
+                d->source.c_str(), d->pages, d->type.c_str(), d->status.c_str());
+    std::printf("sealed    %s by %s\noriginal  %llu bytes, blake2b-256 %s\n", d->sealed_at.c_str(),
+                d->actor.c_str(), static_cast<unsigned long long>(d->original_size),
+                d->original_hash.c_str());
+    if (fields.empty()) {
+      std::printf("fields    none (field extraction is not built yet)\n");
+    } else {
+      for (auto& [name, f] : fields.items())
+        std::printf("field     %s = %s\n", name.c_str(), f.value("value", "").c_str());
+    }
+    std::printf("\n%s\n", d->text.c_str());
+  });
+}
+
+struct SearchArgs {
+  std::vector<std::string> words;
+  int limit = 10;
+};
+
+void SetupSearch(CLI::App* sub, Globals* g, int* exit_code) {
+  static SearchArgs storage;
+  SearchArgs* args = &storage;
+  sub->add_option("QUERY", args->words,
+                  "words, \"quoted phrases\", AND / OR / NOT, parentheses; accents and case do not "
+                  "matter")
+      ->required();
+  sub->add_option("-n,--limit", args->limit, "at most this many hits (default 10)")
+      ->check(CLI::PositiveNumber);
+  sub->footer("Examples:\n  custodia search facturacion\n  custodia search '\"recibo bancario\" NOT nomina'");
+  sub->callback([g, args, exit_code] {
+    std::string query;
+    for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
+    auto archive = Archive::Open(g->ArchiveDir());
+    if (!archive) {
+      *exit_code = Report("search", archive.error());
+      return;
+    }
+    bool tty = !g->json && ::isatty(STDOUT_FILENO);
+    std::string start = g->json ? "<mark>" : tty ? "\033[1m" : "[";
+    std::string end = g->json ? "</mark>" : tty ? "\033[0m" : "]";
+    auto hits = archive->Search(query, args->limit, start, end);
+    if (!hits) {
+      *exit_code = Report("search", hits.error());
+      return;
+    }
+    for (const pipeline::SearchHit& h : *hits) {
+      if (g->json) {
+        std::cout << json{{"id", h.id}, {"source", h.source}, {"type", h.type}, {"percent", h.percent},
+                          {"snippet", h.snippet}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::printf("%-8s  %3d%%  %s  %s\n          %s\n", h.id.c_str(), h.percent, h.type.c_str(),
+                    h.source.c_str(), h.snippet.c_str());
+      }
+    }
+    if (!g->json && hits->empty()) std::printf("no documents match %s\n", query.c_str());
+  });
+}
+
+struct ExportArgs {
+  std::string id;
+  std::string out;
+  bool force = false;
+};
+
+void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
+  static ExportArgs storage;
+  ExportArgs* args = &storage;
+  sub->add_option("ID", args->id, "document id, e.g. D000001")->required();
+  sub->add_option("-o,--out", args->out, "file to write the original to ('-' for standard output)")
+      ->required();
+  sub->add_flag("-f,--force", args->force, "replace --out if it exists");
+  sub->footer("Writes the original file back, byte for byte as it was ingested.");
+  sub->callback([g, args, exit_code] {
+    if (args->out != "-" && !args->force && fs::exists(args->out)) {
+      *exit_code = Report("export", Error{Code::kAlreadyExists,
+                                          args->out + " already exists; choose another --out or add --force"});
+      return;
+    }
+    auto archive = Archive::Open(g->ArchiveDir());
+    if (!archive) {
+      *exit_code = Report("export", archive.error());
+      return;
+    }
+    auto bytes = archive->ExportOriginal(args->id);
+    if (!bytes) {
+      *exit_code = Report("export", bytes.error());
+      return;
+    }
+    if (args->out == "-") {
+      std::fwrite(bytes->data(), 1, bytes->size(), stdout);
+      std::fflush(stdout);
+      return;
+    }
+    Status written = Env::Default()->WriteFileAtomic(args->out, *bytes);
+    if (!written) {
+      *exit_code = Report("export", written.error());
+      return;
+    }
+    if (g->json) {
+      std::cout << json{{"id", args->id}, {"out", args->out}, {"bytes", bytes->size()}}.dump() << "\n";
+    } else {
+      std::printf("wrote %s (%zu bytes) to %s\n", args->id.c_str(), bytes->size(), args->out.c_str());
+    }
+  });
+}
+
+void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
+  sub->footer("Checks the ledger's framing, sequence and hash chain, every blob against its\n"
+              "name, and that the index holds exactly the vault's documents. Names the first\n"
+              "defect and exits 1.");
+  sub->callback([g, exit_code] {
+    auto archive = Archive::Open(g->ArchiveDir());
+    if (!archive) {
+      *exit_code = Report("verify", archive.error());
+      return;
+    }
+    auto report = archive->Verify();
+    if (!report) {
+      if (g->json)
+        std::cout << json{{"ok", false}, {"error", report.error().message}}.dump() << "\n";
+      std::fprintf(stderr, "custodia verify: FAILED: %s\n", report.error().message.c_str());
+      *exit_code = kExitFailed;
+      return;
+    }
+    if (g->json) {
+      std::cout << json{{"ok", true}, {"entries", report->entries}, {"blobs", report->blobs},
+                        {"indexed", report->indexed}}
+                       .dump()
+                << "\n";
+    } else {
+      std::printf("verified: %llu ledger entries, %llu blobs, %llu documents indexed\n",
+                  static_cast<unsigned long long>(report->entries),
+                  static_cast<unsigned long long>(report->blobs),
+                  static_cast<unsigned long long>(report->indexed));
+    }
+  });
+}
+
+const Command kCommands[] = {
+    {"init", "create a new archive", SetupInit},
+    {"ingest", "archive scans and PDFs (OCR, seal, index)", SetupIngest},
+    {"show", "print a document's record and text", SetupShow},
+    {"search", "find documents by their words", SetupSearch},
+    {"export", "write a document's original back out", SetupExport},
+    {"verify", "check the ledger, every blob and the index", SetupVerify},
+};
+
+int Main(int argc, char** argv) {
+  CLI::App app{"custodia: a searchable, tamper-evident archive for scans and PDFs"};
+  app.name("custodia");
+  app.set_version_flag("--version", "custodia 0.1.0");
+  Globals globals;
+  int exit_code = kExitOk;
+  app.add_option("--archive", globals.archive,
+                 "archive folder (default: $CUSTODIA_ARCHIVE, else ./archive)");
+  app.add_flag("--json", globals.json, "print JSON for scripts (one object per line for lists)");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.footer("Run 'custodia COMMAND --help' for a command's options. See docs/cli.md.");
+  for (const Command& c : kCommands) c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "custodia: %s\nRun 'custodia --help' (or 'custodia COMMAND --help') for usage.\n",
+                 e.what());
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace custodia
+
+int main(int argc, char** argv) {
+  try {
+    return custodia::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "custodia: internal error: %s\n", e.what());
+    return 1;
+  }
+}
