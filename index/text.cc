@@ -1,0 +1,147 @@
+// index/text.cc: folding (case and accents) and word splitting, the text
+// rules shared by indexing, query parsing and snippets.
+#include "index/text.h"
+
+#include <xapian.h>
+
+#include "index/index.h"
+
+namespace custodia::index {
+namespace {
+
+using Xapian::Utf8Iterator;
+namespace unicode = Xapian::Unicode;
+
+// Base letters of U+00E0..U+00FF (lower-case Latin-1), '*' = keep as is.
+// à..å a, æ (below), ç c, è..ë e, ì..ï i, ð d, ñ n, ò..ö o, ÷ keep, ø o,
+// ù..ü u, ý y, þ keep, ÿ y.
+constexpr char kLatin1[] = "aaaaaa*ceeeeiiiidnooooo*ouuuuy*y";
+static_assert(sizeof(kLatin1) - 1 == 0x100 - 0xe0);
+
+// Base letters of U+0100..U+017F (Latin Extended-A, upper and lower case
+// alternate), '*' = handled below (ĳ, œ).
+constexpr char kLatinExtendedA[] =
+    "aaaaaa"        // 0100 Ā ā Ă ă Ą ą
+    "cccccccc"      // 0106 Ć ć Ĉ ĉ Ċ ċ Č č
+    "dddd"          // 010E Ď ď Đ đ
+    "eeeeeeeeee"    // 0112 Ē ē Ĕ ĕ Ė ė Ę ę Ě ě
+    "gggggggg"      // 011C Ĝ ĝ Ğ ğ Ġ ġ Ģ ģ
+    "hhhh"          // 0124 Ĥ ĥ Ħ ħ
+    "iiiiiiiiii"    // 0128 Ĩ ĩ Ī ī Ĭ ĭ Į į İ ı
+    "**"            // 0132 Ĳ ĳ
+    "jj"            // 0134 Ĵ ĵ
+    "kkk"           // 0136 Ķ ķ ĸ
+    "llllllllll"    // 0139 Ĺ ĺ Ļ ļ Ľ ľ Ŀ ŀ Ł ł
+    "nnnnnnnnn"     // 0143 Ń ń Ņ ņ Ň ň ŉ Ŋ ŋ
+    "oooooo"        // 014C Ō ō Ŏ ŏ Ő ő
+    "**"            // 0152 Œ œ
+    "rrrrrr"        // 0154 Ŕ ŕ Ŗ ŗ Ř ř
+    "ssssssss"      // 015A Ś ś Ŝ ŝ Ş ş Š š
+    "tttttt"        // 0162 Ţ ţ Ť ť Ŧ ŧ
+    "uuuuuuuuuuuu"  // 0168 Ũ ũ Ū ū Ŭ ŭ Ů ů Ű ű Ų ų
+    "ww"            // 0174 Ŵ ŵ
+    "yyy"           // 0176 Ŷ ŷ Ÿ
+    "zzzzzz"        // 0179 Ź ź Ż ż Ž ž
+    "s";            // 017F ſ
+static_assert(sizeof(kLatinExtendedA) - 1 == 0x180 - 0x100);
+
+// Appends the folded form of `ch` to `out`.
+void AppendFolded(unsigned ch, std::string& out) {
+  ch = unicode::tolower(ch);
+  if (ch < 0x80) {
+    out.push_back(static_cast<char>(ch));
+    return;
+  }
+  // Combining diacritical marks: text in decomposed form (NFD), as some PDF
+  // text layers give it, folds like the precomposed letter.
+  if (ch >= 0x300 && ch <= 0x36f) return;
+  char base = '*';
+  if (ch >= 0xe0 && ch <= 0xff) base = kLatin1[ch - 0xe0];
+  if (ch >= 0x100 && ch <= 0x17f) base = kLatinExtendedA[ch - 0x100];
+  if (base != '*') {
+    out.push_back(base);
+    return;
+  }
+  switch (ch) {
+    case 0xdf: out += "ss"; return;           // ß
+    case 0xe6: out += "ae"; return;           // æ
+    case 0x133: out += "ij"; return;          // ĳ
+    case 0x153: out += "oe"; return;          // œ
+    default: unicode::append_utf8(out, ch);  // other scripts: lower case only
+  }
+}
+
+bool IsDigit(unsigned ch) {
+  return unicode::get_category(ch) == unicode::DECIMAL_DIGIT_NUMBER;
+}
+
+// What the TermGenerator does with a character between two word characters
+// (between two digits when `digits`): 0 ends the word, kIgnore drops it,
+// anything else is kept in the term as that character.
+constexpr unsigned kIgnore = ~0u;
+unsigned Infix(unsigned ch, bool digits) {
+  if (ch >= 0x200b && (ch <= 0x200d || ch == 0x2060 || ch == 0xfeff)) return kIgnore;
+  if (digits) {
+    switch (ch) {
+      case ',': case '.': case ';': case 0x37e: case 0x589: case 0x60d:
+      case 0x7f8: case 0x2044: case 0xfe10: case 0xfe13: case 0xfe14:
+        return ch;
+      default:
+        return 0;
+    }
+  }
+  if (ch == '\'' || ch == '&' || ch == 0xb7 || ch == 0x5f4 || ch == 0x2027) return ch;
+  if (ch == 0x2019 || ch == 0x201b) return '\'';  // typographic apostrophes
+  return 0;
+}
+
+}  // namespace
+
+std::string Fold(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (Utf8Iterator it(text); it != Utf8Iterator(); ++it) AppendFolded(*it, out);
+  return out;
+}
+
+bool IsSpace(unsigned ch) {
+  return unicode::is_whitespace(ch) || unicode::get_category(ch) == unicode::CONTROL;
+}
+
+std::vector<Word> SplitWords(std::string_view text) {
+  std::vector<Word> words;
+  const Utf8Iterator end;
+  Utf8Iterator it(text.data(), text.size());
+  auto offset = [&](const Utf8Iterator& i) {
+    return i == end ? text.size() : static_cast<std::size_t>(i.raw() - text.data());
+  };
+  while (it != end) {
+    if (!unicode::is_wordchar(*it)) {
+      ++it;
+      continue;
+    }
+    Word word;
+    word.begin = offset(it);
+    std::string raw;  // the word's characters, infixes normalised
+    for (;;) {
+      const unsigned ch = *it;
+      unicode::append_utf8(raw, ch);
+      ++it;
+      if (it == end) break;
+      if (unicode::is_wordchar(*it)) continue;
+      Utf8Iterator next = it;
+      ++next;
+      if (next == end || !unicode::is_wordchar(*next)) break;
+      const unsigned infix = Infix(*it, IsDigit(ch) && IsDigit(*next));
+      if (infix == 0) break;
+      if (infix != kIgnore) unicode::append_utf8(raw, infix);
+      it = next;
+    }
+    word.end = offset(it);
+    word.term = Fold(raw);
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+}  // namespace custodia::index

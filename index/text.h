@@ -1,0 +1,36 @@
+// index/text.h (internal): how the index cuts UTF-8 text into words and folds
+// them. Shared by indexing, query parsing and snippets so that all three see
+// the same words.
+#ifndef CUSTODIA_INDEX_TEXT_H_
+#define CUSTODIA_INDEX_TEXT_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace custodia::index {
+
+// One word of a text: bytes [begin, end) of the original, and the term the
+// word becomes once folded (what the TermGenerator indexes, unstemmed).
+struct Word {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::string term;
+};
+
+// Splits `text` into words with the rules of Xapian 1.4's TermGenerator:
+// runs of word characters, joined across one apostrophe or '&' between word
+// characters ("d'Ors", "AT&T") and across one ',' '.' ';' between digits
+// ("1.234,56"). Boundaries always fall on UTF-8 character boundaries.
+// Differences from the TermGenerator (acronyms, "C++") only cost a missing
+// highlight, never a wrong one.
+std::vector<Word> SplitWords(std::string_view text);
+
+// True for characters the snippet treats as a word gap that collapses to one
+// space (Unicode white space and control characters).
+bool IsSpace(unsigned ch);
+
+}  // namespace custodia::index
+
+#endif  // CUSTODIA_INDEX_TEXT_H_
