@@ -1,0 +1,195 @@
+// ocr/tesseract_engine.cc: ocr::Engine over one tesseract::TessBaseAPI,
+// whose language models are loaded once, in Open, and kept for every page.
+#include <tesseract/baseapi.h>
+#include <tesseract/resultiterator.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ocr/ocr.h"
+
+namespace custodia::ocr {
+namespace {
+
+// Tesseract refuses larger images (its coordinates are 16-bit).
+constexpr int kMaxSide = 32767;
+// Resolution assumed when the image does not say: what scanners use for
+// documents, and what Tesseract's models are tuned for.
+constexpr int kDefaultDpi = 300;
+
+std::vector<std::string> SplitLanguages(const std::string& languages) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= languages.size()) {
+    std::size_t plus = languages.find('+', start);
+    if (plus == std::string::npos) plus = languages.size();
+    out.push_back(languages.substr(start, plus - start));
+    start = plus + 1;
+  }
+  return out;
+}
+
+// "tesseract-ocr-spa, tesseract-ocr-eng": Debian's package for each model
+// ("chi_sim" is packaged as tesseract-ocr-chi-sim).
+std::string DebianPackages(const std::vector<std::string>& languages) {
+  std::string out;
+  for (const std::string& lang : languages) {
+    std::string pkg = "tesseract-ocr-" + lang;
+    std::replace(pkg.begin(), pkg.end(), '_', '-');
+    std::transform(pkg.begin(), pkg.end(), pkg.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out += (out.empty() ? "" : ", ") + pkg;
+  }
+  return out;
+}
+
+bool ValidLanguageName(const std::string& lang) {
+  return !lang.empty() && std::all_of(lang.begin(), lang.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+// Clears Tesseract's per-page state (results and its copy of the image) on
+// every exit path of Engine::Read, keeping the models.
+class ClearOnExit {
+ public:
+  explicit ClearOnExit(tesseract::TessBaseAPI* api) : api_(api) {}
+  ClearOnExit(const ClearOnExit&) = delete;
+  ClearOnExit& operator=(const ClearOnExit&) = delete;
+  ~ClearOnExit() { api_->Clear(); }
+
+ private:
+  tesseract::TessBaseAPI* api_;
+};
+
+}  // namespace
+
+void DisableLibraryThreads() {
+  // Tesseract 5 parallelises parts of its LSTM with OpenMP. custodia runs one
+  // Engine per worker thread, one page each; OpenMP threads on top of that
+  // oversubscribe the cores and make every page slower (Tesseract's own docs
+  // recommend OMP_THREAD_LIMIT=1 when pages are processed in parallel). The
+  // OpenMP runtime reads the variable once, when it starts, which is why this
+  // must run before the first page is recognised; and setenv is not
+  // thread-safe, which is why before any worker thread starts.
+  setenv("OMP_THREAD_LIMIT", "1", /*overwrite=*/1);
+}
+
+struct Engine::Impl {
+  tesseract::TessBaseAPI api;  // ~TessBaseAPI() calls End()
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+Engine::~Engine() = default;
+
+Result<Engine> Engine::Open(const Options& options) {
+  const std::vector<std::string> languages = SplitLanguages(options.languages);
+  if (!std::all_of(languages.begin(), languages.end(), ValidLanguageName)) {
+    return Fail(Code::kInvalidArgument, "ocr: bad language list '" + options.languages +
+                                            "'; expected names joined by '+', like spa+eng");
+  }
+  const std::string where = options.tessdata_dir.empty()
+                                ? std::string("Tesseract's default tessdata folder")
+                                : "'" + options.tessdata_dir + "'";
+  const std::string install = "; install the Debian packages " + DebianPackages(languages) +
+                              " (or point Options::tessdata_dir or TESSDATA_PREFIX at the "
+                              "folder holding the .traineddata files)";
+  try {
+    auto impl = std::make_unique<Impl>();
+    tesseract::TessBaseAPI& api = impl->api;
+    // Tesseract prints warnings ("Estimating resolution", missing models)
+    // on stderr, which would garble the CLI's output; errors reach our
+    // callers as Results. The variable is set through Init so that Init's
+    // own messages are silenced too.
+    const std::vector<std::string> names = {"debug_file"};
+    const std::vector<std::string> values = {"/dev/null"};
+    const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
+    if (api.Init(datapath, options.languages.c_str(), tesseract::OEM_LSTM_ONLY, nullptr, 0,
+                 &names, &values, false) != 0) {
+      return Fail(Code::kUnavailable, "ocr: cannot load the Tesseract models for '" +
+                                          options.languages + "' from " + where + install);
+    }
+    // Init succeeds when only the first language loads; a missing second
+    // model would silently lower quality, so treat it as missing too.
+    std::vector<std::string> loaded;
+    api.GetLoadedLanguagesAsVector(&loaded);
+    std::string missing;
+    for (const std::string& lang : languages) {
+      if (std::find(loaded.begin(), loaded.end(), lang) == loaded.end()) {
+        missing += (missing.empty() ? "" : "+") + lang;
+      }
+    }
+    if (!missing.empty()) {
+      return Fail(Code::kUnavailable, "ocr: cannot load the Tesseract model for '" + missing +
+                                          "' from " + where + install);
+    }
+    api.SetPageSegMode(tesseract::PSM_AUTO);
+    return Engine(std::move(impl));
+  } catch (const std::exception& e) {
+    return Fail(Code::kInternal, std::string("ocr: tesseract failed to start: ") + e.what());
+  }
+}
+
+Result<Page> Engine::Read(const Image& image) {
+  CU_CHECK(impl_ != nullptr);  // not a moved-from Engine
+  if (image.empty()) {
+    return Fail(Code::kInvalidArgument, "ocr: empty image (" + std::to_string(image.width) +
+                                            "x" + std::to_string(image.height) + ")");
+  }
+  if (image.width < 0 || image.height < 0 ||
+      (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
+      image.stride < image.width * image.channels ||
+      image.pixels.size() < static_cast<std::size_t>(image.stride) *
+                                static_cast<std::size_t>(image.height)) {
+    return Fail(Code::kInvalidArgument,
+                "ocr: malformed image (channels must be 1, 3 or 4 and the pixel buffer must "
+                "hold stride x height bytes)");
+  }
+  if (image.width > kMaxSide || image.height > kMaxSide) {
+    return Fail(Code::kInvalidArgument,
+                "ocr: " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                    " pixels is too large for Tesseract (at most " + std::to_string(kMaxSide) +
+                    " per side); scale the page down");
+  }
+  tesseract::TessBaseAPI& api = impl_->api;
+  try {
+    ClearOnExit clear(&api);
+    // SetImage copies the pixels; `image` need not outlive the call.
+    api.SetImage(image.pixels.data(), image.width, image.height, image.channels, image.stride);
+    // Set after SetImage, which resets it. Without it Tesseract warns
+    // "Invalid resolution 0 dpi" and guesses from the text height.
+    api.SetSourceResolution(image.dpi > 0 ? image.dpi : kDefaultDpi);
+    if (api.Recognize(nullptr) != 0) {
+      return Fail(Code::kInternal, "ocr: tesseract could not recognise the page");
+    }
+
+    Page page;
+    if (std::unique_ptr<char[]> text(api.GetUTF8Text()); text) page.text = text.get();
+    page.mean_confidence = static_cast<float>(api.MeanTextConf());
+
+    std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+    if (it != nullptr && !it->Empty(tesseract::RIL_WORD)) {
+      do {
+        std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
+        int left = 0, top = 0, right = 0, bottom = 0;
+        if (!word || !it->BoundingBox(tesseract::RIL_WORD, &left, &top, &right, &bottom)) {
+          continue;
+        }
+        page.words.push_back(Word{word.get(), left, top, right - left, bottom - top,
+                                  it->Confidence(tesseract::RIL_WORD)});
+      } while (it->Next(tesseract::RIL_WORD));
+    }
+    return page;
+  } catch (const std::exception& e) {
+    return Fail(Code::kInternal, std::string("ocr: tesseract failed: ") + e.what());
+  }
+}
+
+}  // namespace custodia::ocr
