@@ -27,33 +27,44 @@ struct Doc {
 
 struct Hit {
   std::string id;
-  int rank = 0;        // 0-based
-  int percent = 0;     // Xapian's relevance percentage
+  int rank = 0;     // 0-based
+  int percent = 0;  // Xapian's relevance percentage
   double weight = 0;
 };
 
 class Index {
  public:
   // Opens (creating when `create`) the database in `dir`. kNotFound if it
-  // does not exist and !create; kFailedPrecondition if another writer holds it.
+  // does not exist and !create; kFailedPrecondition if another writer holds it;
+  // kIo if it cannot be created, kCorruption if Xapian finds it damaged.
   static Result<Index> Open(const std::filesystem::path& dir, bool create);
 
   Index(Index&&) noexcept;
   Index& operator=(Index&&) noexcept;
   ~Index();
 
-  // Adds or replaces (by id) one document. Visible to searches after Commit.
+  // Adds or replaces (by id) one document. Durable, and visible to other
+  // processes, after Commit; this Index's own searches may see it before.
+  // kInvalidArgument for an empty id, a field name holding ':' or a term
+  // too long for Xapian (docs/index_schema.md); nothing is changed then.
   Status Put(const Doc& doc);
+  // kIo (or kCorruption) when Xapian cannot write the changes.
   Status Commit();
+  // The number of documents, uncommitted ones included.
   std::uint64_t size() const;
 
   // Ranked hits for a query in Xapian QueryParser syntax (free text, quoted
   // phrases, AND/OR/NOT, parentheses), Spanish stemming, accents and case
-  // folded. kInvalidArgument, with the parser's reason, for a bad query.
+  // folded; words are ANDed by default. At most `limit` hits, best first.
+  // kInvalidArgument, with the parser's reason, for a bad query or a
+  // non-positive limit.
   Result<std::vector<Hit>> Search(const std::string& query, int limit) const;
 
-  // A snippet of `text` around the words of `query`, with matches wrapped in
-  // `mark_start` / `mark_end`, at most `length` characters.
+  // A snippet of `text` around the words of `query`, with matches (folded
+  // and stemmed as in Search) wrapped in `mark_start` / `mark_end`: whole
+  // words from the original text, white space collapsed, at most `length`
+  // characters (marks not counted), starting near the first match, or at
+  // the start of the text when nothing matches. Not HTML-escaped.
   std::string Snippet(const std::string& query, const std::string& text, int length,
                       const std::string& mark_start, const std::string& mark_end) const;
 
@@ -64,7 +75,8 @@ class Index {
 };
 
 // Lower-cases and strips accents from UTF-8 text ("Facturación" ->
-// "facturacion"); what the index does to every word and query term.
+// "facturacion", "Núñez" -> "nunez"); what the index does to every word and
+// query term.
 std::string Fold(const std::string& text);
 
 }  // namespace custodia::index

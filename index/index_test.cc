@@ -196,8 +196,7 @@ TEST_F(IndexTest, MalformedQueryIsInvalidArgumentWithTheReason) {
     Result<std::vector<Hit>> hits = index.Search(query, 10);
     ASSERT_FALSE(hits) << query;
     EXPECT_EQ(hits.error().code, Code::kInvalidArgument) << query;
-    EXPECT_NE(hits.error().message.find("Syntax:"), std::string::npos)
-        << hits.error().message;
+    EXPECT_NE(hits.error().message.find("Syntax:"), std::string::npos) << hits.error().message;
   }
   // Xapian forgives an unbalanced quote or parenthesis.
   EXPECT_EQ(Ids(index, "\"factura"), IdList{"a"});
@@ -310,7 +309,11 @@ TEST_F(IndexTest, DocumentDataHoldsTheIdOnly) {
 bool IsUtf8(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    const std::size_t n = c < 0x80         ? 1
+                          : (c >> 5) == 6  ? 2
+                          : (c >> 4) == 14 ? 3
+                          : (c >> 3) == 30 ? 4
+                                           : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (std::size_t k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
@@ -321,8 +324,8 @@ bool IsUtf8(const std::string& s) {
 }
 
 std::size_t CharCount(const std::string& s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) >> 6) != 2; }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) >> 6) != 2; }));
 }
 
 TEST_F(IndexTest, SnippetMarksMatchesInTheOriginalText) {
@@ -337,8 +340,7 @@ TEST_F(IndexTest, SnippetMarksMatchesInTheOriginalText) {
   EXPECT_EQ(index.Snippet("\"recibo de pago\"", "Un recibo de pago.", 100, "[", "]"),
             "Un [recibo] [de] [pago].");
   // A query that does not parse still marks its words.
-  EXPECT_EQ(index.Snippet("nómina AND AND", "Nómina de abril", 100, "[", "]"),
-            "[Nómina] de abril");
+  EXPECT_EQ(index.Snippet("nómina AND AND", "Nómina de abril", 100, "[", "]"), "[Nómina] de abril");
 }
 
 TEST_F(IndexTest, SnippetCollapsesWhiteSpace) {
@@ -346,17 +348,15 @@ TEST_F(IndexTest, SnippetCollapsesWhiteSpace) {
   EXPECT_EQ(index.Snippet("pago", "  Página 1\nRecibo\tde   pago  \n", 100, "[", "]"),
             "Página 1 Recibo de [pago]");
   // A page break or a blank line starts a new sentence.
-  EXPECT_EQ(index.Snippet("pago", "Página 1\fRecibo de pago", 100, "[", "]"),
-            "Recibo de [pago]");
-  EXPECT_EQ(index.Snippet("pago", "Página 1\n\nRecibo de pago", 100, "[", "]"),
-            "Recibo de [pago]");
+  EXPECT_EQ(index.Snippet("pago", "Página 1\fRecibo de pago", 100, "[", "]"), "Recibo de [pago]");
+  EXPECT_EQ(index.Snippet("pago", "Página 1\n\nRecibo de pago", 100, "[", "]"), "Recibo de [pago]");
 }
 
 TEST_F(IndexTest, SnippetWithoutMatchIsTheStartOfTheText) {
   Index index = OpenOrDie();
-  EXPECT_EQ(index.Snippet("inexistente", "Contrato de arrendamiento de local comercial", 20,
-                          "[", "]"),
-            "Contrato de");
+  EXPECT_EQ(
+      index.Snippet("inexistente", "Contrato de arrendamiento de local comercial", 20, "[", "]"),
+      "Contrato de");
   EXPECT_EQ(index.Snippet("x", "", 20, "[", "]"), "");
   EXPECT_EQ(index.Snippet("x", "...", 20, "[", "]"), "...");
 }
@@ -374,8 +374,7 @@ TEST_F(IndexTest, SnippetStartsNearTheFirstMatch) {
 
 TEST_F(IndexTest, SnippetStartsAtTheSentenceOfTheMatch) {
   Index index = OpenOrDie();
-  EXPECT_EQ(index.Snippet("importe", "Fin. El importe total", 100, "[", "]"),
-            "El [importe] total");
+  EXPECT_EQ(index.Snippet("importe", "Fin. El importe total", 100, "[", "]"), "El [importe] total");
 }
 
 TEST_F(IndexTest, SnippetNeverExceedsLengthNorSplitsACharacter) {

@@ -63,17 +63,24 @@ void AppendFolded(unsigned ch, std::string& out) {
     return;
   }
   switch (ch) {
-    case 0xdf: out += "ss"; return;           // ß
-    case 0xe6: out += "ae"; return;           // æ
-    case 0x133: out += "ij"; return;          // ĳ
-    case 0x153: out += "oe"; return;          // œ
-    default: unicode::append_utf8(out, ch);  // other scripts: lower case only
+    case 0xdf:
+      out += "ss";
+      return;  // ß
+    case 0xe6:
+      out += "ae";
+      return;  // æ
+    case 0x133:
+      out += "ij";
+      return;  // ĳ
+    case 0x153:
+      out += "oe";
+      return;  // œ
+    default:
+      unicode::append_utf8(out, ch);  // other scripts: lower case only
   }
 }
 
-bool IsDigit(unsigned ch) {
-  return unicode::get_category(ch) == unicode::DECIMAL_DIGIT_NUMBER;
-}
+bool IsDigit(unsigned ch) { return unicode::get_category(ch) == unicode::DECIMAL_DIGIT_NUMBER; }
 
 // What the TermGenerator does with a character between two word characters
 // (between two digits when `digits`): 0 ends the word, kIgnore drops it,
@@ -83,8 +90,17 @@ unsigned Infix(unsigned ch, bool digits) {
   if (ch >= 0x200b && (ch <= 0x200d || ch == 0x2060 || ch == 0xfeff)) return kIgnore;
   if (digits) {
     switch (ch) {
-      case ',': case '.': case ';': case 0x37e: case 0x589: case 0x60d:
-      case 0x7f8: case 0x2044: case 0xfe10: case 0xfe13: case 0xfe14:
+      case ',':
+      case '.':
+      case ';':
+      case 0x37e:
+      case 0x589:
+      case 0x60d:
+      case 0x7f8:
+      case 0x2044:
+      case 0xfe10:
+      case 0xfe13:
+      case 0xfe14:
         return ch;
       default:
         return 0;

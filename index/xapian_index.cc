@@ -1,13 +1,13 @@
 // index/xapian_index.cc: the search index on Xapian. The schema (prefixes,
 // value slots, folding, stemming) is described in docs/index_schema.md;
 // change both together.
+#include <xapian.h>
+
 #include <algorithm>
 #include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-#include <xapian.h>
 
 #include "index/index.h"
 #include "index/text.h"
@@ -138,7 +138,8 @@ Result<Index> Index::Open(const std::filesystem::path& dir, bool create) {
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   try {
-    impl->db = Xapian::WritableDatabase(where, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
+    impl->db =
+        Xapian::WritableDatabase(where, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
   } catch (const Xapian::DatabaseLockError&) {
     return Fail(Code::kFailedPrecondition,
                 "index: " + where + " is locked by another custodia process");
@@ -183,8 +184,8 @@ Status Index::Put(const Doc& doc) {
     }
     for (const std::string& term : terms) {
       if (!TermFits(term)) {
-        return Fail(Code::kInvalidArgument, "index: " + context + ": term too long: " +
-                                                term.substr(0, 40) + "...");
+        return Fail(Code::kInvalidArgument,
+                    "index: " + context + ": term too long: " + term.substr(0, 40) + "...");
       }
       xdoc.add_boolean_term(term);
     }
@@ -223,8 +224,7 @@ Result<std::vector<Hit>> Index::Search(const std::string& query, int limit) cons
     try {
       parsed = impl_->Parser().parse_query(Fold(query), kParserFlags);
     } catch (const Xapian::QueryParserError& e) {
-      return Fail(Code::kInvalidArgument,
-                  "index: bad query \"" + query + "\": " + e.get_msg());
+      return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + e.get_msg());
     }
     Xapian::Enquire enquire(impl_->db);
     enquire.set_query(parsed);
@@ -382,8 +382,8 @@ std::string Index::Snippet(const std::string& query, const std::string& text, in
       if (!IsSpace(*it)) continue;
       Xapian::Utf8Iterator next = it;
       ++next;
-      lead = next == Xapian::Utf8Iterator() ? pos
-                                            : static_cast<std::size_t>(next.raw() - text.data());
+      lead =
+          next == Xapian::Utf8Iterator() ? pos : static_cast<std::size_t>(next.raw() - text.data());
     }
     if (writer.Cost(lead, words[start].end) <= limit) pos = lead;
   }
