@@ -97,6 +97,12 @@ class Vault {
   // defect is the error (naming the entry or blob).
   Result<VerifyReport> Verify() const;
 
+  // Bytes of an incomplete last ledger entry (an append interrupted by a
+  // crash) that Open cut off; 0 normally. Nothing acknowledged is lost by
+  // the cut, since Seal returns only after the whole entry is synced, but
+  // callers should log it.
+  std::uint64_t torn_tail_bytes() const;
+
  private:
   struct Impl;
   explicit Vault(std::unique_ptr<Impl> impl);

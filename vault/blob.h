@@ -1,0 +1,52 @@
+// vault/blob.h (internal): the encrypted blob format (docs/vault_format.md,
+// "Blobs"): a plaintext label authenticated with the first chunk, then a
+// crypto_secretstream_xchacha20poly1305 stream of 64 KiB chunks.
+#ifndef CUSTODIA_VAULT_BLOB_H_
+#define CUSTODIA_VAULT_BLOB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/env.h"
+#include "base/result.h"
+#include "vault/crypto.h"
+
+namespace custodia::vault {
+
+inline constexpr std::size_t kChunkSize = 64 * 1024;  // plaintext bytes per chunk
+inline constexpr std::uint32_t kBlobVersion = 1;
+inline constexpr std::size_t kMaxDocIdSize = 32;
+
+enum class BlobKind : std::uint8_t { kOriginal = 1, kText = 2 };
+
+// What a blob claims to be. Written in clear at the start of the blob and
+// authenticated as the additional data of the first chunk.
+struct BlobLabel {
+  std::string doc_id;  // "D000001"; 1..kMaxDocIdSize bytes
+  BlobKind kind = BlobKind::kOriginal;
+  std::uint64_t plaintext_size = 0;
+};
+
+// The blob file bytes for `plaintext` under `key`.
+// REQUIRES: label.plaintext_size == plaintext.size(), a valid doc_id.
+Bytes EncodeBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
+                 const SecretKey& key);
+
+// Checks what can be checked without the key: the label parses, equals
+// `expected`, and the file is exactly as long as that plaintext size
+// implies. kCorruption for an unparseable label, kTampered otherwise.
+Status CheckBlobShape(std::span<const std::uint8_t> blob, const BlobLabel& expected);
+
+// Decrypts `blob`, which must carry the label `expected`. Every chunk must
+// authenticate, in order, with TAG_FINAL on the last one and nothing after
+// it. kCorruption for an unparseable label; kTampered for anything else
+// (relabelled, truncated, reordered, trailing bytes, wrong key).
+// Messages carry no "vault: blob <name>" prefix; the caller adds it.
+Result<Bytes> DecodeBlob(std::span<const std::uint8_t> blob, const BlobLabel& expected,
+                         const SecretKey& key);
+
+}  // namespace custodia::vault
+
+#endif  // CUSTODIA_VAULT_BLOB_H_

@@ -1,0 +1,199 @@
+// vault/crypto.cc: the only place besides blob.cc that calls libsodium
+// directly for keys, hashing and key wrapping.
+#include "vault/crypto.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <utility>
+
+namespace custodia::vault {
+namespace {
+
+static_assert(kHashSize == crypto_generichash_BYTES);
+static_assert(kKeySize == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kKeySize == crypto_secretstream_xchacha20poly1305_KEYBYTES);
+static_assert(kKeySize <= crypto_generichash_KEYBYTES_MAX);
+static_assert(kWrapNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kWrapMacSize == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+
+constexpr std::string_view kKeyIdDomain = "custodia.vault.key-id.v1";
+constexpr std::string_view kWrapDomain = "custodia.vault.blob-key.v1";
+
+// The additional data of a wrapped key: kWrapDomain || 0x00 || blob name.
+std::array<std::uint8_t, kWrapDomain.size() + 1 + kHashSize> WrapAd(const Hash& blob_name) {
+  std::array<std::uint8_t, kWrapDomain.size() + 1 + kHashSize> ad{};
+  std::memcpy(ad.data(), kWrapDomain.data(), kWrapDomain.size());
+  ad[kWrapDomain.size()] = 0;
+  std::memcpy(ad.data() + kWrapDomain.size() + 1, blob_name.data(), kHashSize);
+  return ad;
+}
+
+std::uint8_t* AllocateKey() {
+  if (!InitCrypto()) return nullptr;
+  return static_cast<std::uint8_t*>(sodium_malloc(kKeySize));
+}
+
+Unexpected NoSecureMemory() {
+  return Fail(Code::kUnavailable, "vault: cannot allocate secure memory for a key (sodium_malloc)");
+}
+
+}  // namespace
+
+Status InitCrypto() {
+  // sodium_init() is thread-safe and idempotent, but calling it once keeps
+  // the check in one place. It returns 0 the first time, 1 afterwards, and
+  // -1 when libsodium cannot be used (no entropy source, for instance).
+  static const int init = sodium_init();
+  if (init < 0) return Fail(Code::kUnavailable, "vault: libsodium failed to initialise");
+  return Ok();
+}
+
+Result<SecretKey> SecretKey::Random() {
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  randombytes_buf(data, kKeySize);
+  sodium_mprotect_readonly(data);
+  return SecretKey(data);
+}
+
+Result<SecretKey> SecretKey::FromBytes(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() != kKeySize) {
+    return Fail(Code::kCorruption, "key is " + std::to_string(bytes.size()) + " bytes, expected " +
+                                       std::to_string(kKeySize));
+  }
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  std::memcpy(data, bytes.data(), kKeySize);
+  sodium_mprotect_readonly(data);
+  return SecretKey(data);
+}
+
+SecretKey::SecretKey(SecretKey&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
+
+SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    data_ = std::exchange(other.data_, nullptr);
+  }
+  return *this;
+}
+
+SecretKey::~SecretKey() { Reset(); }
+
+void SecretKey::Reset() {
+  // sodium_free makes the region writable again, wipes it and unmaps it.
+  if (data_ != nullptr) sodium_free(data_);
+  data_ = nullptr;
+}
+
+std::span<const std::uint8_t, kKeySize> SecretKey::bytes() const {
+  CU_CHECK(data_ != nullptr);
+  return std::span<const std::uint8_t, kKeySize>(data_, kKeySize);
+}
+
+void Wipe(std::span<std::uint8_t> bytes) {
+  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+}
+
+void RandomBytes(std::span<std::uint8_t> out) {
+  CU_CHECK(InitCrypto());
+  randombytes_buf(out.data(), out.size());
+}
+
+Hash HashBytes(std::span<const std::uint8_t> data) {
+  CU_CHECK(InitCrypto());
+  Hash out;
+  crypto_generichash(out.data(), out.size(), data.data(), data.size(), nullptr, 0);
+  return out;
+}
+
+Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data) {
+  CU_CHECK(InitCrypto());
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kHashSize);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(domain.data()),
+                            domain.size());
+  const unsigned char zero = 0;
+  crypto_generichash_update(&state, &zero, 1);
+  crypto_generichash_update(&state, data.data(), data.size());
+  Hash out;
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
+Hash KeyId(const SecretKey& key) {
+  CU_CHECK(InitCrypto());
+  Hash out;
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(kKeyIdDomain.data()),
+                     kKeyIdDomain.size(), key.bytes().data(), kKeySize);
+  return out;
+}
+
+bool HashEquals(const Hash& a, const Hash& b) {
+  return crypto_verify_32(a.data(), b.data()) == 0;
+}
+
+std::string Hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+std::optional<Hash> ParseHashHex(std::string_view hex) {
+  if (hex.size() != kHashSize * 2) return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  Hash out;
+  for (std::size_t i = 0; i < kHashSize; ++i) {
+    int hi = digit(hex[2 * i]);
+    int lo = digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, const Hash& blob_name) {
+  CU_CHECK(InitCrypto());
+  WrappedKey out;
+  randombytes_buf(out.data(), kWrapNonceSize);
+  const auto ad = WrapAd(blob_name);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kWrapNonceSize, &written,
+                                             blob_key.bytes().data(), kKeySize, ad.data(),
+                                             ad.size(), nullptr, out.data(),
+                                             archive_key.bytes().data());
+  CU_CHECK(written == kKeySize + kWrapMacSize);
+  return out;
+}
+
+Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,
+                            const Hash& blob_name) {
+  CU_TRY(InitCrypto());
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  // Owned from here on: freed (and wiped) on every path.
+  SecretKey key(data);
+  const auto ad = WrapAd(blob_name);
+  unsigned long long written = 0;
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
+      ad.size(), wrapped.data(), archive_key.bytes().data());
+  if (rc != 0 || written != kKeySize) {
+    return Fail(Code::kTampered, "wrapped key does not open under the archive key");
+  }
+  sodium_mprotect_readonly(data);
+  return key;
+}
+
+}  // namespace custodia::vault
