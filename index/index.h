@@ -52,6 +52,8 @@ class Index {
   Status Commit();
   // The number of documents, uncommitted ones included.
   std::uint64_t size() const;
+  // Whether a document with this id is in the index (uncommitted included).
+  bool Contains(const std::string& id) const;
 
   // Ranked hits for a query in Xapian QueryParser syntax (free text, quoted
   // phrases, AND/OR/NOT, parentheses), Spanish stemming, accents and case

@@ -186,6 +186,8 @@ TEST_F(IndexTest, ReopenAfterCommitSeesDocuments) {
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_EQ(reopened->size(), 1u);
   EXPECT_EQ(Ids(*reopened, "albaran"), IdList{"a"});
+  EXPECT_TRUE(reopened->Contains("a"));
+  EXPECT_FALSE(reopened->Contains("b"));
 }
 
 TEST_F(IndexTest, MalformedQueryIsInvalidArgumentWithTheReason) {

@@ -216,6 +216,14 @@ std::uint64_t Index::size() const {
   }
 }
 
+bool Index::Contains(const std::string& id) const {
+  try {
+    return impl_->db.term_exists("Q" + id);
+  } catch (const Xapian::Error&) {
+    return false;
+  }
+}
+
 Result<std::vector<Hit>> Index::Search(const std::string& query, int limit) const {
   if (limit <= 0) return Fail(Code::kInvalidArgument, "index: search limit must be positive");
   std::vector<Hit> hits;
