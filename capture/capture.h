@@ -46,7 +46,9 @@ struct Page {
 class Document {
  public:
   // kUnsupported for formats we do not read, kCorruption for a damaged file,
-  // kPermissionDenied for an encrypted PDF, kInvalidArgument for an empty one.
+  // kPermissionDenied for an encrypted PDF that needs a password to open (one
+  // with only owner-password restrictions, such as no-copy, is read),
+  // kInvalidArgument for an empty one.
   static Result<Document> Open(std::span<const std::uint8_t> bytes, const Options& options = {});
 
   Document(Document&&) noexcept;
