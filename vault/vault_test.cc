@@ -514,6 +514,130 @@ TEST_F(LedgerDamageTest, VerifyCatchesLedgerCutOrExtendedWhileOpen) {
 }
 
 // ---------------------------------------------------------------------------
+// Failed writes, through an Env that fails on request.
+
+// Forwards to the real Env; on request, fails blob writes, writes only half
+// of a ledger append before failing (a torn append), or fails truncation.
+class FaultEnv final : public Env {
+ public:
+  bool fail_atomic_writes = false;
+  bool tear_appends = false;
+  bool fail_truncate = false;
+
+  Result<Bytes> ReadFile(const fs::path& p) override { return base_->ReadFile(p); }
+  Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& p) override {
+    auto file = base_->NewAppendableFile(p);
+    if (!file) return Unexpected{file.error()};
+    return std::unique_ptr<AppendableFile>(new File(this, std::move(file).value()));
+  }
+  Status WriteFileAtomic(const fs::path& p, std::span<const std::uint8_t> data) override {
+    if (fail_atomic_writes) return Fail(Code::kIo, p.string() + ": injected write failure");
+    return base_->WriteFileAtomic(p, data);
+  }
+  Result<std::vector<std::string>> ListDir(const fs::path& d) override { return base_->ListDir(d); }
+  Status Rename(const fs::path& a, const fs::path& b) override { return base_->Rename(a, b); }
+  Status Remove(const fs::path& p) override { return base_->Remove(p); }
+  Status CreateDir(const fs::path& d) override { return base_->CreateDir(d); }
+  Status SyncDir(const fs::path& d) override { return base_->SyncDir(d); }
+  bool Exists(const fs::path& p) override { return base_->Exists(p); }
+  Result<std::uint64_t> FileSize(const fs::path& p) override { return base_->FileSize(p); }
+  Status Truncate(const fs::path& p, std::uint64_t size) override {
+    if (fail_truncate) return Fail(Code::kIo, p.string() + ": injected truncate failure");
+    return base_->Truncate(p, size);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const fs::path& p) override {
+    return base_->LockFile(p);
+  }
+  std::int64_t NowMicros() override { return base_->NowMicros(); }
+
+ private:
+  class File final : public AppendableFile {
+   public:
+    File(FaultEnv* env, std::unique_ptr<AppendableFile> base) : env_(env), base_(std::move(base)) {}
+    Status Append(std::span<const std::uint8_t> data) override {
+      if (!env_->tear_appends) return base_->Append(data);
+      CU_TRY(base_->Append(data.first(data.size() / 2)));
+      return Fail(Code::kIo, "injected torn append");
+    }
+    Status Sync() override { return base_->Sync(); }
+    Status Close() override { return base_->Close(); }
+
+   private:
+    FaultEnv* env_;
+    std::unique_ptr<AppendableFile> base_;
+  };
+
+  Env* base_ = Env::Default();
+};
+
+class FaultTest : public VaultTest {
+ protected:
+  Vault OpenFaulty() {
+    auto vault = Vault::Open(dir_, Options{.env = &env_});
+    if (!vault) {
+      ADD_FAILURE() << vault.error().message;
+      std::abort();
+    }
+    return std::move(vault).value();
+  }
+  FaultEnv env_;
+};
+
+TEST_F(FaultTest, FailedBlobWriteSealsNothing) {
+  ASSERT_TRUE(Vault::Create(dir_));
+  Vault vault = OpenFaulty();
+  const auto before = fs::file_size(Ledger());
+  env_.fail_atomic_writes = true;
+  auto sealed = vault.Seal(Request(Pattern(10, 1), "t", "a.pdf"));
+  ASSERT_FALSE(sealed);
+  EXPECT_EQ(sealed.error().code, Code::kIo);
+  EXPECT_EQ(fs::file_size(Ledger()), before);
+  EXPECT_TRUE(vault.List().empty());
+  env_.fail_atomic_writes = false;
+  EXPECT_EQ(SealOrDie(vault, Pattern(10, 1)).id, "D000001");
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(FaultTest, TornAppendIsUndoneAndTheNextSealSucceeds) {
+  ASSERT_TRUE(Vault::Create(dir_));
+  Vault vault = OpenFaulty();
+  SealOrDie(vault, Pattern(10, 1));
+  const auto before = fs::file_size(Ledger());
+  env_.tear_appends = true;
+  auto sealed = vault.Seal(Request(Pattern(10, 2), "t", "b.pdf"));
+  ASSERT_FALSE(sealed);
+  EXPECT_EQ(sealed.error().code, Code::kIo);
+  EXPECT_EQ(fs::file_size(Ledger()), before);
+  EXPECT_EQ(vault.List().size(), 1u);
+  env_.tear_appends = false;
+  const Record r = SealOrDie(vault, Pattern(10, 2));
+  EXPECT_EQ(r.id, "D000002");
+  EXPECT_EQ(r.seq, 2u);
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(FaultTest, TornAppendThatCannotBeUndoneBlocksSealsUntilReopen) {
+  ASSERT_TRUE(Vault::Create(dir_));
+  {
+    Vault vault = OpenFaulty();
+    SealOrDie(vault, Pattern(10, 1));
+    env_.tear_appends = true;
+    env_.fail_truncate = true;
+    ASSERT_FALSE(vault.Seal(Request(Pattern(10, 2), "t", "b.pdf")));
+    env_.tear_appends = false;
+    env_.fail_truncate = false;
+    auto refused = vault.Seal(Request(Pattern(10, 2), "t", "b.pdf"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Code::kFailedPrecondition);
+  }
+  Vault vault = OpenOrDie();  // cuts the half entry
+  EXPECT_GT(vault.torn_tail_bytes(), 0u);
+  EXPECT_EQ(vault.List().size(), 1u);
+  EXPECT_EQ(SealOrDie(vault, Pattern(10, 2)).id, "D000002");
+  EXPECT_TRUE(vault.Verify());
+}
+
+// ---------------------------------------------------------------------------
 // Damaged blobs.
 
 class BlobDamageTest : public VaultTest {
