@@ -115,7 +115,8 @@ Result<std::size_t> CheckLabelAndSize(std::span<const std::uint8_t> blob,
   const BlobLabel& got = parsed.label;
   if (got.doc_id != expected.doc_id || got.kind != expected.kind ||
       got.plaintext_size != expected.plaintext_size) {
-    return Fail(Code::kTampered, "labelled as " + Describe(got) + ", expected " + Describe(expected));
+    return Fail(Code::kTampered,
+                "labelled as " + Describe(got) + ", expected " + Describe(expected));
   }
   // The plaintext cannot be longer than the file; checking this first keeps
   // the arithmetic below far from overflow.
@@ -124,7 +125,8 @@ Result<std::size_t> CheckLabelAndSize(std::span<const std::uint8_t> blob,
     return Fail(Code::kTampered, "blob is " + std::to_string(blob.size()) +
                                      " bytes, too short for its label (truncated)");
   }
-  const std::uint64_t want = parsed.size + kStreamHeaderSize + size + ChunkCount(size) * kChunkOverhead;
+  const std::uint64_t want =
+      parsed.size + kStreamHeaderSize + size + ChunkCount(size) * kChunkOverhead;
   if (blob.size() < want) {
     return Fail(Code::kTampered, "blob is " + std::to_string(blob.size()) + " bytes, expected " +
                                      std::to_string(want) + " (truncated)");

@@ -24,9 +24,7 @@ inline void PutBytes(Bytes& out, std::span<const std::uint8_t> bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
-inline void PutString(Bytes& out, std::string_view s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
+inline void PutString(Bytes& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
 
 // REQUIRES: p points at 4 (GetU32) or 8 (GetU64) readable bytes.
 inline std::uint32_t GetU32(const std::uint8_t* p) {

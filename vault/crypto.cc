@@ -125,14 +125,13 @@ Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data) {
 Hash KeyId(const SecretKey& key) {
   CU_CHECK(InitCrypto());
   Hash out;
-  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(kKeyIdDomain.data()),
+  crypto_generichash(out.data(), out.size(),
+                     reinterpret_cast<const unsigned char*>(kKeyIdDomain.data()),
                      kKeyIdDomain.size(), key.bytes().data(), kKeySize);
   return out;
 }
 
-bool HashEquals(const Hash& a, const Hash& b) {
-  return crypto_verify_32(a.data(), b.data()) == 0;
-}
+bool HashEquals(const Hash& a, const Hash& b) { return crypto_verify_32(a.data(), b.data()) == 0; }
 
 std::string Hex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -169,10 +168,9 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, cons
   randombytes_buf(out.data(), kWrapNonceSize);
   const auto ad = WrapAd(blob_name);
   unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kWrapNonceSize, &written,
-                                             blob_key.bytes().data(), kKeySize, ad.data(),
-                                             ad.size(), nullptr, out.data(),
-                                             archive_key.bytes().data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out.data() + kWrapNonceSize, &written, blob_key.bytes().data(), kKeySize, ad.data(),
+      ad.size(), nullptr, out.data(), archive_key.bytes().data());
   CU_CHECK(written == kKeySize + kWrapMacSize);
   return out;
 }

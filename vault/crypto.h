@@ -17,8 +17,8 @@
 
 namespace custodia::vault {
 
-inline constexpr std::size_t kHashSize = 32;     // BLAKE2b-256
-inline constexpr std::size_t kKeySize = 32;      // every symmetric key we use
+inline constexpr std::size_t kHashSize = 32;       // BLAKE2b-256
+inline constexpr std::size_t kKeySize = 32;        // every symmetric key we use
 inline constexpr std::size_t kWrapNonceSize = 24;  // XChaCha20-Poly1305 nonce
 inline constexpr std::size_t kWrapMacSize = 16;    // Poly1305 tag
 // nonce || ciphertext(key) || tag
@@ -62,6 +62,9 @@ class SecretKey {
   std::uint8_t* data_ = nullptr;  // sodium_malloc(kKeySize), or null
 };
 
+// The functions below that return no Result abort (CU_CHECK) if libsodium
+// cannot be initialised; callers on fallible paths call InitCrypto() first.
+
 // Overwrites `bytes` with zeros in a way the compiler cannot elide.
 void Wipe(std::span<std::uint8_t> bytes);
 
@@ -91,8 +94,7 @@ std::optional<Hash> ParseHashHex(std::string_view hex);
 // Encrypts `blob_key` under `archive_key` with a random nonce
 // (crypto_aead_xchacha20poly1305_ietf), authenticating the blob's name as
 // additional data so a wrapped key opens only the blob it was made for.
-WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key,
-                   const Hash& blob_name);
+WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, const Hash& blob_name);
 // Reverses WrapKey. kTampered if the wrapped key does not authenticate
 // under `archive_key` for `blob_name`.
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,

@@ -104,8 +104,8 @@ Result<LedgerScan> ScanLedger(std::span<const std::uint8_t> bytes, TailPolicy ta
   Hash prev = scan.header.hash;  // the chain's genesis
   while (pos < bytes.size()) {
     const std::span<const std::uint8_t> rest = bytes.subspan(pos);
-    const std::string where = "vault: entry " + std::to_string(seq) + " at offset " +
-                              std::to_string(pos);
+    const std::string where =
+        "vault: entry " + std::to_string(seq) + " at offset " + std::to_string(pos);
     bool torn = false;
     std::uint32_t length = 0;
     if (rest.size() < kEntryFrameSize || AllZero(rest)) {

@@ -111,7 +111,8 @@ class FieldReader {
 
  private:
   static Unexpected Missing(Tag tag) {
-    return Fail(Code::kCorruption, "payload: field " + std::to_string(tag) + " missing or cut short");
+    return Fail(Code::kCorruption,
+                "payload: field " + std::to_string(tag) + " missing or cut short");
   }
   static Unexpected WrongSize(Tag tag) {
     return Fail(Code::kCorruption, "payload: field " + std::to_string(tag) + " has the wrong size");

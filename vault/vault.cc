@@ -27,7 +27,9 @@ constexpr char kBlobDir[] = "blobs";
 constexpr std::string_view kFormatPrefix = "custodia-vault-format ";
 constexpr int kFormatVersion = 1;
 
-std::string FormatLine() { return std::string(kFormatPrefix) + std::to_string(kFormatVersion) + "\n"; }
+std::string FormatLine() {
+  return std::string(kFormatPrefix) + std::to_string(kFormatVersion) + "\n";
+}
 
 std::span<const std::uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -60,8 +62,8 @@ Result<std::vector<IngestEntry>> DecodeEntries(const LedgerScan& scan) {
     if (!decoded) return Wrap(decoded.error(), EntryWhere(entry));
     const std::string want = DocId(out.size() + 1);
     if (decoded->doc_id != want) {
-      return Fail(Code::kCorruption, EntryWhere(entry) + ": document id " + decoded->doc_id +
-                                         ", expected " + want);
+      return Fail(Code::kCorruption,
+                  EntryWhere(entry) + ": document id " + decoded->doc_id + ", expected " + want);
     }
     out.push_back(std::move(decoded).value());
   }
@@ -343,12 +345,12 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   CU_ASSIGN_OR_RETURN(
       std::tie(e.original_blob, e.original_key),
       im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kOriginal, e.original_size}, request.original));
-  CU_ASSIGN_OR_RETURN(std::tie(e.text_blob, e.text_key),
-                      im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kText, e.text_size},
-                                   AsBytes(request.text)));
+  CU_ASSIGN_OR_RETURN(
+      std::tie(e.text_blob, e.text_key),
+      im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, AsBytes(request.text)));
 
-  const EncodedEntry encoded = EncodeEntry(EntryType::kIngest, im.next_seq, im.last_hash,
-                                           EncodeIngest(e));
+  const EncodedEntry encoded =
+      EncodeEntry(EntryType::kIngest, im.next_seq, im.last_hash, EncodeIngest(e));
   Status appended = im.ledger->Append(encoded.bytes);
   if (appended) appended = im.ledger->Sync();
   if (!appended) {
@@ -440,8 +442,7 @@ Result<VerifyReport> Vault::Verify() const {
     const std::uint64_t seq = scan.entries[i].seq;
     CU_TRY(im.ReadCheckedBlob(e.original_blob,
                               BlobLabel{e.doc_id, BlobKind::kOriginal, e.original_size}, seq));
-    CU_TRY(im.ReadCheckedBlob(e.text_blob, BlobLabel{e.doc_id, BlobKind::kText, e.text_size},
-                              seq));
+    CU_TRY(im.ReadCheckedBlob(e.text_blob, BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, seq));
     report.blobs += 2;
   }
   return report;

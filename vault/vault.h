@@ -60,14 +60,21 @@ struct VerifyReport {
 class Vault {
  public:
   // Creates a new vault in `dir` (which must not exist, or be empty) with a
-  // fresh archive key. kAlreadyExists if `dir` already holds a vault.
+  // fresh archive key. kAlreadyExists if `dir` already holds a vault or
+  // anything else; kIo (and friends) if the file system refuses. The layout
+  // is in docs/vault_format.md.
   static Status Create(const std::filesystem::path& dir, const Options& options = {});
 
   // Opens the vault in `dir`, locking it and reading the ledger. kNotFound if
-  // there is none; kFailedPrecondition if another process holds it;
-  // kCorruption or kTampered if the ledger does not verify.
+  // there is none; kFailedPrecondition if another process (or another Vault
+  // in this one) holds it; kCorruption or kTampered if the ledger does not
+  // verify; kPermissionDenied if the key file is not this vault's;
+  // kUnsupported for another format version. An incomplete last entry (a
+  // crash mid-append) is cut off, see torn_tail_bytes(); nothing else is
+  // ever repaired.
   static Result<Vault> Open(const std::filesystem::path& dir, const Options& options = {});
 
+  // A moved-from Vault may only be destroyed or assigned to.
   Vault(Vault&&) noexcept;
   Vault& operator=(Vault&&) noexcept;
   ~Vault();
@@ -75,6 +82,9 @@ class Vault {
   // Encrypts and writes the original and the text, fsyncs them, appends an
   // ingest entry and fsyncs the ledger. When this returns, the document is
   // durable. Does not deduplicate: callers ask FindByHash first.
+  // kInvalidArgument for a negative page count or a record over the
+  // ledger's entry limit; kIo if a write fails (nothing is sealed then);
+  // kFailedPrecondition after a failed append that could not be undone.
   Result<Record> Seal(const SealRequest& request);
 
   // Hex BLAKE2b-256 of `bytes`, as Record::original_hash holds it.
@@ -87,8 +97,10 @@ class Vault {
   // All documents in ledger order.
   std::vector<Record> List() const;
 
-  // Decrypts a document's original or text. kNotFound if unknown,
-  // kTampered or kCorruption if its blob does not verify.
+  // Decrypts a document's original or text. kNotFound if the id is
+  // unknown; kTampered if its blob is missing, altered or relabelled, or
+  // (original) its plaintext does not match original_hash; kCorruption if
+  // the blob is malformed.
   Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id) const;
   Result<std::string> ReadText(const std::string& id) const;
 

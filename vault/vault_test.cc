@@ -43,7 +43,8 @@ Bytes ReadAll(const fs::path& path) {
 // Plain write, no fsync: tests rewrite files thousands of times.
 void WriteAll(const fs::path& path, std::span<const std::uint8_t> bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(out.good()) << path;
 }
 
@@ -116,8 +117,8 @@ class VaultTest : public ::testing::Test {
 
 TEST_F(VaultTest, SealThenReadRoundTripsOriginalsAndTextsOfEverySize) {
   Vault vault = CreateAndOpen();
-  const std::size_t sizes[] = {0, 1, kChunkSize - 1, kChunkSize, kChunkSize + 1,
-                               3 * kChunkSize, 3 * 1024 * 1024 + 7};
+  const std::size_t sizes[] = {
+      0, 1, kChunkSize - 1, kChunkSize, kChunkSize + 1, 3 * kChunkSize, 3 * 1024 * 1024 + 7};
   std::uint64_t n = 0;
   for (std::size_t size : sizes) {
     ++n;
@@ -742,7 +743,9 @@ class BlobFormatTest : public ::testing::Test {
     key_.emplace(std::move(key).value());
   }
 
-  BlobLabel Label(std::size_t size) const { return BlobLabel{"D000001", BlobKind::kOriginal, size}; }
+  BlobLabel Label(std::size_t size) const {
+    return BlobLabel{"D000001", BlobKind::kOriginal, size};
+  }
 
   // Label bytes as blob.cc writes them.
   static Bytes EncodeLabel(const BlobLabel& label) {
@@ -771,10 +774,9 @@ class BlobFormatTest : public ::testing::Test {
       const std::size_t n = std::min(kChunkSize, plaintext.size() - in);
       const std::size_t pos = out.size();
       out.resize(pos + n + crypto_secretstream_xchacha20poly1305_ABYTES);
-      crypto_secretstream_xchacha20poly1305_push(&st, out.data() + pos, nullptr,
-                                                 plaintext.data() + in, n,
-                                                 i == 0 ? out.data() : nullptr,
-                                                 i == 0 ? label_size : 0, tags[i]);
+      crypto_secretstream_xchacha20poly1305_push(
+          &st, out.data() + pos, nullptr, plaintext.data() + in, n, i == 0 ? out.data() : nullptr,
+          i == 0 ? label_size : 0, tags[i]);
       in += n;
     }
     sodium_memzero(&st, sizeof st);
@@ -798,11 +800,12 @@ TEST_F(BlobFormatTest, ForgeryOfAnHonestBlobMatchesTheWriter) {
 
 TEST_F(BlobFormatTest, LastChunkWithoutFinalTagIsTampered) {
   const Bytes plain = Pattern(kChunkSize + 1, 4);
-  auto decoded =
-      DecodeBlob(Forge(Label(plain.size()), plain, {kMessage, kMessage}), Label(plain.size()), *key_);
+  auto decoded = DecodeBlob(Forge(Label(plain.size()), plain, {kMessage, kMessage}),
+                            Label(plain.size()), *key_);
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, Code::kTampered);
-  EXPECT_EQ(decoded.error().message, "chunk 2 of 2: last chunk is not marked final (blob cut short)");
+  EXPECT_EQ(decoded.error().message,
+            "chunk 2 of 2: last chunk is not marked final (blob cut short)");
 }
 
 TEST_F(BlobFormatTest, FinalTagBeforeTheLastChunkIsTampered) {
@@ -903,8 +906,8 @@ TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
   const WrappedKey wrapped = WrapKey(*blob_key, *archive, name);
   auto unwrapped = UnwrapKey(wrapped, *archive, name);
   ASSERT_TRUE(unwrapped);
-  EXPECT_TRUE(std::equal(unwrapped->bytes().begin(), unwrapped->bytes().end(),
-                         blob_key->bytes().begin()));
+  EXPECT_TRUE(
+      std::equal(unwrapped->bytes().begin(), unwrapped->bytes().end(), blob_key->bytes().begin()));
   EXPECT_EQ(UnwrapKey(wrapped, *archive, other_name).error().code, Code::kTampered);
   EXPECT_EQ(UnwrapKey(wrapped, *other_archive, name).error().code, Code::kTampered);
 }
