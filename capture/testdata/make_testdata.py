@@ -2,6 +2,8 @@
 # capture/testdata/make_testdata.py: regenerates the capture test fixtures.
 # Run from this folder with Debian's python3 (PIL + reportlab):
 #   /usr/bin/python3 make_testdata.py
+# The PDFs are made with invariant=1 (no timestamps), so reruns give the
+# same bytes.
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
@@ -41,7 +43,7 @@ pages[0].save("three.tif", save_all=True, append_images=pages[1:], dpi=(300, 300
               compression="tiff_lzw")
 
 # text.pdf: one A4 page with a real text layer.
-c = canvas.Canvas("text.pdf", pagesize=(595, 842))
+c = canvas.Canvas("text.pdf", pagesize=(595, 842), invariant=1)
 c.setFont("Helvetica", 14)
 c.drawString(72, 760, "Factura número 2024-0042")
 c.drawString(72, 740, "Total a pagar: 1.234,56 EUR")
@@ -51,16 +53,24 @@ c.save()
 # scan.pdf: one 4x2 inch page holding only an image (no text layer), as a
 # scanner would make it; rendered at 300 dpi it is 1200x600 pixels.
 scan = text_image((400, 200), "L", "escaneado", 0, 255).convert("1")
-c = canvas.Canvas("scan.pdf", pagesize=(4 * inch, 2 * inch))
+c = canvas.Canvas("scan.pdf", pagesize=(4 * inch, 2 * inch), invariant=1)
 c.drawImage(ImageReader(scan), 0, 0, width=4 * inch, height=2 * inch)
 c.showPage()
 c.save()
 
 # two_pages.pdf: a text page, then an image-only page.
-c = canvas.Canvas("two_pages.pdf", pagesize=(4 * inch, 2 * inch))
+c = canvas.Canvas("two_pages.pdf", pagesize=(4 * inch, 2 * inch), invariant=1)
 c.setFont("Helvetica", 12)
 c.drawString(20, 100, "Albarán de entrega número 77")
 c.showPage()
+c.drawImage(ImageReader(scan), 0, 0, width=4 * inch, height=2 * inch)
+c.showPage()
+c.save()
+
+# rotated.pdf: reportlab's setPageRotation(90) writes a 2x4-inch media box
+# with /Rotate 90, shown (and rendered at 300 dpi) as 4x2 inches, 1200x600.
+c = canvas.Canvas("rotated.pdf", pagesize=(4 * inch, 2 * inch), invariant=1)
+c.setPageRotation(90)
 c.drawImage(ImageReader(scan), 0, 0, width=4 * inch, height=2 * inch)
 c.showPage()
 c.save()
