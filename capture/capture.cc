@@ -86,10 +86,14 @@ std::string HexPrefix(std::span<const std::uint8_t> bytes) {
 
 const char* FormatName(Format format) {
   switch (format) {
-    case Format::kPng: return "png";
-    case Format::kJpeg: return "jpeg";
-    case Format::kTiff: return "tiff";
-    case Format::kPdf: return "pdf";
+    case Format::kPng:
+      return "png";
+    case Format::kJpeg:
+      return "jpeg";
+    case Format::kTiff:
+      return "tiff";
+    case Format::kPdf:
+      return "pdf";
   }
   return "unknown";
 }

@@ -205,7 +205,7 @@ TEST(ImageTest, SixteenBitGrayKeepsTheHighByte) {
 TEST(ImageTest, TransparencyIsCompositedOntoWhitePaper) {
   const Page page = ReadOnePage(Fixture("rgba.png"));
   ASSERT_EQ(page.image.channels, 3);
-  EXPECT_EQ(Pixel(page.image, 2, 2, 0), 0);     // opaque black square
+  EXPECT_EQ(Pixel(page.image, 2, 2, 0), 0);      // opaque black square
   EXPECT_EQ(Pixel(page.image, 30, 20, 0), 255);  // transparent: paper
   EXPECT_EQ(Pixel(page.image, 30, 20, 2), 255);
 }
@@ -293,9 +293,9 @@ TEST(BadImageTest, NotADocumentIsUnsupported) {
 }
 
 TEST(BadImageTest, GarbageAfterAValidSignatureIsCorruption) {
-  for (std::string_view magic : {std::string_view("\x89PNG\r\n\x1A\n", 8),
-                                 std::string_view("\xFF\xD8\xFF", 3),
-                                 std::string_view("II*\0", 4)}) {
+  for (std::string_view magic :
+       {std::string_view("\x89PNG\r\n\x1A\n", 8), std::string_view("\xFF\xD8\xFF", 3),
+        std::string_view("II*\0", 4)}) {
     Bytes bytes = FromString(magic);
     for (int i = 0; i < 200; ++i) bytes.push_back(static_cast<std::uint8_t>(i * 37 + 11));
     auto doc = Document::Open(bytes);
@@ -518,8 +518,7 @@ TEST(PdfBadInputsTest, EveryFileOpensAndReadsOrFailsCleanly) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("  %-70s %5.2fs  %s\n", fs::relative(file, root).c_str(), seconds,
-                outcome.c_str());
+    std::printf("  %-70s %5.2fs  %s\n", fs::relative(file, root).c_str(), seconds, outcome.c_str());
     EXPECT_LT(seconds, 30) << file << " took too long";
 
     if (NeedPassword().count(file.filename().string()) > 0) {

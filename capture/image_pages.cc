@@ -30,19 +30,18 @@ class ImagePages final : public PageSource {
     // The header is all a decompression bomb has to be honest about: refuse
     // here, before a decoder allocates width x height.
     if (static_cast<std::int64_t>(header.width) * header.height > options_.max_pixels) {
-      return Fail(Code::kInvalidArgument,
-                  context + ": " + OverLimitMessage(header.width, header.height,
-                                                    options_.max_pixels));
+      return Fail(
+          Code::kInvalidArgument,
+          context + ": " + OverLimitMessage(header.width, header.height, options_.max_pixels));
     }
     PixPtr pix = Decode(index);
     if (!pix) {
-      return Fail(Code::kCorruption, context + ": cannot decode the " +
-                                         FormatName(format_) +
+      return Fail(Code::kCorruption, context + ": cannot decode the " + FormatName(format_) +
                                          " data (truncated or damaged file)");
     }
     if (pixGetWidth(pix.get()) != header.width || pixGetHeight(pix.get()) != header.height) {
-      return Fail(Code::kCorruption, context + ": decoded size does not match the " +
-                                         FormatName(format_) + " header");
+      return Fail(Code::kCorruption,
+                  context + ": decoded size does not match the " + FormatName(format_) + " header");
     }
     Page page;
     auto image = PixToImage(pix.get());
@@ -58,12 +57,12 @@ class ImagePages final : public PageSource {
     l_int32 failed = 1;
     switch (format_) {
       case Format::kPng:
-        failed = readHeaderMemPng(bytes_.data(), bytes_.size(), &h.width, &h.height, &bps, &spp,
-                                  &cmap);
+        failed =
+            readHeaderMemPng(bytes_.data(), bytes_.size(), &h.width, &h.height, &bps, &spp, &cmap);
         break;
       case Format::kJpeg:
-        failed = readHeaderMemJpeg(bytes_.data(), bytes_.size(), &h.width, &h.height, &spp,
-                                   &ycck, &cmyk);
+        failed = readHeaderMemJpeg(bytes_.data(), bytes_.size(), &h.width, &h.height, &spp, &ycck,
+                                   &cmyk);
         break;
       case Format::kTiff:
         failed = readHeaderMemTiff(bytes_.data(), bytes_.size(), index, &h.width, &h.height, &bps,
@@ -141,8 +140,8 @@ Result<Image> PixToImage(PIX* pix) {
     norm.reset(pixConvertTo8(pix, /*cmapflag=*/0));
   }
   if (!norm || (pixGetDepth(norm.get()) != 8 && pixGetDepth(norm.get()) != 32)) {
-    return Fail(Code::kInternal, "cannot convert a " + std::to_string(depth) +
-                                     "-bit image to 8-bit gray or rgb");
+    return Fail(Code::kInternal,
+                "cannot convert a " + std::to_string(depth) + "-bit image to 8-bit gray or rgb");
   }
 
   PIX* p = norm.get();

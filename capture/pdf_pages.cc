@@ -25,9 +25,8 @@ constexpr double kPointsPerInch = 72.0;
 // failures as Results instead. The handler is process-wide.
 void QuietPoppler() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-  });
+  std::call_once(
+      once, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
 }
 
 // Decodes one UTF-8 code point at `*i` (advancing it); U+FFFD on a bad byte.
@@ -52,11 +51,10 @@ int CountLettersAndDigits(const std::string& utf8) {
   int count = 0;
   for (std::size_t i = 0; i < utf8.size();) {
     const char32_t cp = NextCodePoint(utf8, &i);
-    const bool ascii_alnum = (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') ||
-                             (cp >= 'a' && cp <= 'z');
+    const bool ascii_alnum =
+        (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
     const bool other_letter = cp >= 0xC0 && cp != 0xD7 && cp != 0xF7 &&
-                              !(cp >= 0x2000 && cp <= 0x2BFF) &&
-                              !(cp >= 0x3000 && cp <= 0x303F) &&
+                              !(cp >= 0x2000 && cp <= 0x2BFF) && !(cp >= 0x3000 && cp <= 0x303F) &&
                               !(cp >= 0xE000 && cp <= 0xF8FF) && !(cp >= 0xFFF0 && cp <= 0xFFFF);
     if (ascii_alnum || other_letter) ++count;
   }
@@ -115,8 +113,9 @@ class PdfPages final : public PageSource {
                        const std::string& context) const {
     if (!poppler::page_renderer::can_render()) {
       return Fail(Code::kUnavailable,
-                  context + ": this poppler was built without a renderer; install poppler "
-                            "with splash (Debian: libpoppler-cpp0v5)");
+                  context +
+                      ": this poppler was built without a renderer; install poppler "
+                      "with splash (Debian: libpoppler-cpp0v5)");
     }
     // The crop box is what the renderer draws; /Rotate only swaps the sides.
     const double scale = options_.render_dpi / kPointsPerInch;
@@ -128,8 +127,8 @@ class PdfPages final : public PageSource {
     if (w * h > static_cast<double>(options_.max_pixels) || w > INT_MAX || h > INT_MAX) {
       return Fail(Code::kInvalidArgument,
                   context + ": rendered at " + std::to_string(options_.render_dpi) + " dpi, " +
-                      OverLimitMessage(static_cast<std::int64_t>(w),
-                                       static_cast<std::int64_t>(h), options_.max_pixels));
+                      OverLimitMessage(static_cast<std::int64_t>(w), static_cast<std::int64_t>(h),
+                                       options_.max_pixels));
     }
     poppler::page_renderer renderer;
     renderer.set_render_hints(poppler::page_renderer::antialiasing |

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <leptonica/allheaders.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -12,8 +13,6 @@
 #include <memory>
 #include <string>
 #include <system_error>
-
-#include <unistd.h>
 
 namespace custodia::ocr {
 namespace {
@@ -188,9 +187,9 @@ TEST_F(EngineTest, BlankAndTinyPagesGiveNoWordsNotAnError) {
 TEST(EngineModelsTest, OneEngineReadsPagesInARowWithoutReloadingModels) {
   fs::path installed;
   const char* prefix = std::getenv("TESSDATA_PREFIX");
-  for (const fs::path& dir : {fs::path(prefix ? prefix : ""),
-                              fs::path("/usr/share/tesseract-ocr/5/tessdata"),
-                              fs::path("/usr/share/tessdata")}) {
+  for (const fs::path& dir :
+       {fs::path(prefix ? prefix : ""), fs::path("/usr/share/tesseract-ocr/5/tessdata"),
+        fs::path("/usr/share/tessdata")}) {
     std::error_code ec;
     if (!dir.empty() && fs::exists(dir / "spa.traineddata", ec)) {
       installed = dir;
@@ -199,8 +198,8 @@ TEST(EngineModelsTest, OneEngineReadsPagesInARowWithoutReloadingModels) {
   }
   if (installed.empty()) GTEST_SKIP() << "spa.traineddata not found; set TESSDATA_PREFIX";
 
-  const fs::path tmp = fs::temp_directory_path() /
-                       ("custodia_ocr_test_" + std::to_string(::getpid()));
+  const fs::path tmp =
+      fs::temp_directory_path() / ("custodia_ocr_test_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   for (const char* model : {"spa.traineddata", "eng.traineddata"}) {
     fs::copy_file(installed / model, tmp / model, fs::copy_options::overwrite_existing);

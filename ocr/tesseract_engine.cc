@@ -111,8 +111,8 @@ Result<Engine> Engine::Open(const Options& options) {
     const std::vector<std::string> names = {"debug_file"};
     const std::vector<std::string> values = {"/dev/null"};
     const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
-    if (api.Init(datapath, options.languages.c_str(), tesseract::OEM_LSTM_ONLY, nullptr, 0,
-                 &names, &values, false) != 0) {
+    if (api.Init(datapath, options.languages.c_str(), tesseract::OEM_LSTM_ONLY, nullptr, 0, &names,
+                 &values, false) != 0) {
       return Fail(Code::kUnavailable, "ocr: cannot load the Tesseract models for '" +
                                           options.languages + "' from " + where + install);
     }
@@ -140,14 +140,14 @@ Result<Engine> Engine::Open(const Options& options) {
 Result<Page> Engine::Read(const Image& image) {
   CU_CHECK(impl_ != nullptr);  // not a moved-from Engine
   if (image.empty()) {
-    return Fail(Code::kInvalidArgument, "ocr: empty image (" + std::to_string(image.width) +
-                                            "x" + std::to_string(image.height) + ")");
+    return Fail(Code::kInvalidArgument, "ocr: empty image (" + std::to_string(image.width) + "x" +
+                                            std::to_string(image.height) + ")");
   }
   if (image.width < 0 || image.height < 0 ||
       (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
       image.stride < image.width * image.channels ||
-      image.pixels.size() < static_cast<std::size_t>(image.stride) *
-                                static_cast<std::size_t>(image.height)) {
+      image.pixels.size() <
+          static_cast<std::size_t>(image.stride) * static_cast<std::size_t>(image.height)) {
     return Fail(Code::kInvalidArgument,
                 "ocr: malformed image (channels must be 1, 3 or 4 and the pixel buffer must "
                 "hold stride x height bytes)");
