@@ -158,12 +158,19 @@ def valid_cif(v):
     return v[8] in (str(c), CIF_LETTER_CONTROL[c])
 
 
+def valid_klm(v):
+    """NIF of K/L/M type (minors, non-resident Spaniards, foreigners without NIE)."""
+    return (len(v) == 9 and v[0] in "KLM" and v[1:8].isdigit()
+            and v[8] == nif_letter(int(v[1:8])))
+
+
 def valid_nif(v):
-    return valid_dni(v) or valid_nie(v) or valid_cif(v)
+    return valid_dni(v) or valid_nie(v) or valid_cif(v) or valid_klm(v)
 
 
 def valid_iban(v):
-    if len(v) < 15 or not v[:2].isalpha() or not v[2:4].isdigit():
+    if (len(v) < 15 or not v.isascii() or not v.isalnum() or not v[:2].isalpha()
+            or not v[2:4].isdigit()):
         return False
     numeric = "".join(str(int(ch, 36)) for ch in v[4:] + v[:4])
     if int(numeric) % 97 != 1:
@@ -186,6 +193,7 @@ def valid_cups(v):
 def self_test_validators():
     """Known public examples, and round trips of the generators."""
     assert valid_dni("12345678Z") and not valid_dni("12345678A")
+    assert valid_nif("M1234567L") and not valid_cif("M1234567L")
     assert valid_iban("ES9121000418450200051332")
     assert valid_iban("GB82WEST12345698765432")
     assert not valid_iban("ES9121000418450200051333")
