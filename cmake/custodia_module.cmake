@@ -16,6 +16,7 @@ function(custodia_test name)
     return()
   endif()
   add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE custodia_settings ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "CUSTODIA_SOURCE_DIR=${PROJECT_SOURCE_DIR}")

@@ -14,10 +14,16 @@ namespace {
 namespace fs = std::filesystem;
 using custodia::testing::TempDir;
 
+// The samples' born-digital PDFs (their expected.json has no degradation).
 std::vector<std::string> SamplePdfs() {
   std::vector<std::string> pdfs;
-  for (const auto& e : fs::directory_iterator(custodia::testing::SourceDir() / "samples"))
-    if (e.path().extension() == ".pdf") pdfs.push_back(e.path().string());
+  for (const auto& e : fs::directory_iterator(custodia::testing::SourceDir() / "samples")) {
+    if (e.path().extension() != ".pdf") continue;
+    fs::path expected = e.path();
+    expected.replace_extension(".expected.json");
+    if (custodia::testing::ReadText(expected).find("\"degradation\": null") != std::string::npos)
+      pdfs.push_back(e.path().string());
+  }
   std::sort(pdfs.begin(), pdfs.end());
   return pdfs;
 }
@@ -83,8 +89,10 @@ TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
 TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   TempDir tmp;
   ASSERT_TRUE(Archive::Create(tmp / "a"));
+  std::vector<std::string> pdfs = SamplePdfs();
+  ASSERT_FALSE(pdfs.empty()) << "samples/ holds no PDF";
   fs::create_directories(tmp / "in" / "sub");
-  fs::copy_file(SamplePdfs()[0], tmp / "in" / "sub" / "doc.PDF");
+  fs::copy_file(pdfs[0], tmp / "in" / "sub" / "doc.PDF");
   custodia::testing::WriteText(tmp / "in" / "notes.txt", "x");
   custodia::testing::WriteText(tmp / "in" / ".hidden.pdf", "x");
   auto archive = Archive::Open(tmp / "a");

@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using testing::Run;
+using testing::RunCommand;
 using testing::ShellQuote;
 using testing::TempDir;
 
@@ -98,12 +98,12 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   std::vector<Sample> samples = LoadSamples();
   ASSERT_GE(samples.size(), 7u) << "samples/ should hold at least one document of each type";
 
-  auto init = Run(Custodia(archive, "init"), tmp.path());
+  auto init = RunCommand(Custodia(archive, "init"), tmp.path());
   ASSERT_EQ(init.exit_code, 0) << init.err;
 
   std::string args = "--json ingest --jobs 2";
   for (const Sample& s : samples) args += " " + ShellQuote(s.file.string());
-  auto ingest = Run(Custodia(archive, args), tmp.path());
+  auto ingest = RunCommand(Custodia(archive, args), tmp.path());
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
 
   // One JSON line per document, in input order, with the promised keys.
@@ -131,7 +131,7 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
     EXPECT_EQ(ingested["pages"], s.expected["pages"]);
     EXPECT_EQ(ingested["type"], "unclassified");
 
-    auto show = Run(Custodia(archive, "--json show " + id), tmp.path());
+    auto show = RunCommand(Custodia(archive, "--json show " + id), tmp.path());
     ASSERT_EQ(show.exit_code, 0) << show.err;
     json doc = json::parse(show.out);
     EXPECT_EQ(doc["source"], s.file.string());
@@ -164,7 +164,7 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
       // Search finds it by a word only it holds, typed without accents.
       for (const std::string& w : expected_words) {
         if (w.size() < 6 || doc_freq[w] != 1 || text.find(w) == std::string::npos) continue;
-        auto search = Run(Custodia(archive, "--json search --limit 50 " + ShellQuote(w)), tmp.path());
+        auto search = RunCommand(Custodia(archive, "--json search --limit 50 " + ShellQuote(w)), tmp.path());
         ASSERT_EQ(search.exit_code, 0) << search.err;
         EXPECT_NE(search.out.find("\"id\":\"" + id + "\""), std::string::npos)
             << "search " << w << " did not find " << id << ": " << search.out;
@@ -174,17 +174,17 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
 
     // Export gives the original back, byte for byte.
     fs::path out = tmp / ("export-" + id);
-    auto exported = Run(Custodia(archive, "export " + id + " --out " + ShellQuote(out.string())), tmp.path());
+    auto exported = RunCommand(Custodia(archive, "export " + id + " --out " + ShellQuote(out.string())), tmp.path());
     ASSERT_EQ(exported.exit_code, 0) << exported.err;
     EXPECT_EQ(testing::ReadText(out), testing::ReadText(s.file));
   }
 
-  auto verify = Run(Custodia(archive, "--json verify"), tmp.path());
+  auto verify = RunCommand(Custodia(archive, "--json verify"), tmp.path());
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("\"ok\":true"), std::string::npos) << verify.out;
 
   // Ingesting the same files again stores nothing twice.
-  auto again = Run(Custodia(archive, "--json ingest " + ShellQuote(samples[0].file.string())), tmp.path());
+  auto again = RunCommand(Custodia(archive, "--json ingest " + ShellQuote(samples[0].file.string())), tmp.path());
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("\"status\":\"duplicate\""), std::string::npos) << again.out;
 }
@@ -193,10 +193,10 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     archive_ = tmp_ / "archive";
-    auto init = Run(Custodia(archive_, "init"), tmp_.path());
+    auto init = RunCommand(Custodia(archive_, "init"), tmp_.path());
     ASSERT_EQ(init.exit_code, 0) << init.err;
   }
-  testing::CommandResult Cli(const std::string& args) { return Run(Custodia(archive_, args), tmp_.path()); }
+  testing::CommandResult Cli(const std::string& args) { return RunCommand(Custodia(archive_, args), tmp_.path()); }
   TempDir tmp_;
   fs::path archive_;
 };
@@ -265,9 +265,50 @@ TEST_F(CliTest, UnknownDocumentIsAClearFailure) {
   EXPECT_FALSE(fs::exists(tmp_ / "x"));
 }
 
+// Every malformed, encrypted and oversized PDF of the shared corpus: each is
+// archived or refused with a reason; nothing crashes or hangs, nothing
+// half-made is left, and the archive verifies afterwards.
+TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
+  const char* testdata = std::getenv("CUSTODIA_TESTDATA");
+  if (testdata == nullptr || *testdata == '\0')
+    GTEST_SKIP() << "CUSTODIA_TESTDATA is not set: skipping the shared bad-PDF corpus";
+  fs::path corpus = fs::path(testdata) / "pdf_bad_inputs";
+  ASSERT_TRUE(fs::is_directory(corpus)) << corpus;
+  TempDir tmp;
+  fs::path archive = tmp / "archive";
+  ASSERT_EQ(RunCommand(Custodia(archive, "init"), tmp.path()).exit_code, 0);
+
+  auto r = RunCommand(Custodia(archive, "--json ingest --jobs 2 " + ShellQuote(corpus.string())), tmp.path());
+  EXPECT_EQ(r.exit_code, 1) << "some of these files cannot be read, so ingest must exit 1: " << r.err;
+  int sealed = 0, failed = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    json j = json::parse(line);
+    std::string name = fs::path(j["source"].get<std::string>()).filename().string();
+    if (j["status"] == "failed") {
+      ++failed;
+      EXPECT_TRUE(j["id"].is_null()) << line;
+      EXPECT_GT(j.value("error", "").size(), 20u) << "a reason a person can act on: " << line;
+      if (name.find("password") != std::string::npos || name == "encryption_openpassword.pdf") {
+        EXPECT_NE(j["error"].get<std::string>().find("password"), std::string::npos) << line;
+      }
+    } else {
+      ++sealed;
+      EXPECT_TRUE(j["id"].is_string()) << line;
+    }
+  }
+  EXPECT_GT(sealed, 0);
+  EXPECT_GT(failed, 0);
+
+  auto verify = RunCommand(Custodia(archive, "--json verify"), tmp.path());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  json report = json::parse(verify.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_EQ(report.value("indexed", -1), sealed) << verify.out;
+}
+
 TEST(CliNoArchiveTest, CommandsOutsideAnArchiveSayHowToMakeOne) {
   TempDir tmp;
-  auto r = Run(Custodia(tmp / "nowhere", "search factura"), tmp.path());
+  auto r = RunCommand(Custodia(tmp / "nowhere", "search factura"), tmp.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("custodia init"), std::string::npos) << r.err;
 }

@@ -73,7 +73,7 @@ struct CommandResult {
 };
 
 // Runs `command` through /bin/sh with no standard input.
-inline CommandResult Run(const std::string& command, const std::filesystem::path& scratch) {
+inline CommandResult RunCommand(const std::string& command, const std::filesystem::path& scratch) {
   std::filesystem::path err_file = scratch / "stderr.txt";
   std::string full = command + " </dev/null 2>" + ShellQuote(err_file.string());
   CommandResult r;
