@@ -30,9 +30,17 @@ struct Page {
   float mean_confidence = 0;  // 0..100, Tesseract's MeanTextConf
 };
 
-// Turns off Tesseract's own OpenMP threads for this process; custodia
-// parallelises across pages instead. Call before the first Engine is opened.
-void DisableLibraryThreads();
+// Tesseract runs parts of its LSTM on OpenMP threads. custodia runs one
+// Engine per worker thread instead, and both at once oversubscribe the cores
+// (measured on 2 cores: one page took 4.0 s instead of 1.9 s). The OpenMP
+// runtime reads OMP_THREAD_LIMIT once, when it is loaded, before main: a
+// setenv() from a running process changes nothing. So a program that uses
+// Engines must be started with OMP_THREAD_LIMIT=1; the custodia binary
+// re-executes itself to make sure of it. Returns the limit in force.
+int LibraryThreadLimit();
+
+// "tesseract 5.3.0, leptonica-1.82.0".
+std::string LibraryVersions();
 
 class Engine {
  public:

@@ -64,7 +64,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    DisableLibraryThreads();
     auto start = std::chrono::steady_clock::now();
     auto engine = Engine::Open();
     ASSERT_TRUE(engine) << engine.error().message;

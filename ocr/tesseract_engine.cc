@@ -1,5 +1,7 @@
 // ocr/tesseract_engine.cc: ocr::Engine over one tesseract::TessBaseAPI,
 // whose language models are loaded once, in Open, and kept for every page.
+#include <leptonica/allheaders.h>
+#include <omp.h>
 #include <tesseract/baseapi.h>
 #include <tesseract/resultiterator.h>
 
@@ -69,15 +71,13 @@ class ClearOnExit {
 
 }  // namespace
 
-void DisableLibraryThreads() {
-  // Tesseract 5 parallelises parts of its LSTM with OpenMP. custodia runs one
-  // Engine per worker thread, one page each; OpenMP threads on top of that
-  // oversubscribe the cores and make every page slower (Tesseract's own docs
-  // recommend OMP_THREAD_LIMIT=1 when pages are processed in parallel). The
-  // OpenMP runtime reads the variable once, when it starts, which is why this
-  // must run before the first page is recognised; and setenv is not
-  // thread-safe, which is why before any worker thread starts.
-  setenv("OMP_THREAD_LIMIT", "1", /*overwrite=*/1);
+int LibraryThreadLimit() { return omp_get_thread_limit(); }
+
+std::string LibraryVersions() {
+  std::string versions = std::string("tesseract ") + tesseract::TessBaseAPI::Version();
+  std::unique_ptr<char, decltype(&std::free)> lept(getLeptonicaVersion(), &std::free);
+  if (lept) versions += std::string(", ") + lept.get();
+  return versions;
 }
 
 struct Engine::Impl {

@@ -99,6 +99,10 @@ std::map<std::string, std::string> FieldValues(const classify::Classification& c
 
 }  // namespace
 
+std::string LibraryVersions() {
+  return ocr::LibraryVersions() + "; OpenMP thread limit " + std::to_string(ocr::LibraryThreadLimit());
+}
+
 struct Archive::Impl {
   fs::path dir;
   std::mutex mu;  // guards vault and index: both are single-writer
@@ -160,7 +164,6 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths, con
 
   int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
   jobs = std::clamp(jobs, 1, std::max(1, static_cast<int>(inputs.size())));
-  ocr::DisableLibraryThreads();
 
   // Workers take inputs in order; results are reported in input order as
   // soon as every earlier input has been reported.

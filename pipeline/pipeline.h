@@ -77,6 +77,10 @@ struct VerifyReport {
   std::uint64_t indexed = 0;
 };
 
+// The OCR libraries and the OpenMP thread limit this process runs under
+// (see ocr::LibraryThreadLimit: it should be 1).
+std::string LibraryVersions();
+
 class Archive {
  public:
   // Creates an empty archive in `dir`. kAlreadyExists if `dir` exists and is

@@ -306,6 +306,16 @@ TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
   EXPECT_EQ(report.value("indexed", -1), sealed) << verify.out;
 }
 
+// Without the limit, Tesseract's OpenMP threads fight custodia's workers
+// for the cores; the binary must set it even when the caller did not.
+TEST(CliNoArchiveTest, RunsWithOneOpenMpThreadEvenWhenTheCallerSetsNoLimit) {
+  TempDir tmp;
+  auto r = RunCommand("env -u OMP_THREAD_LIMIT " + std::string(CUSTODIA_BINARY) + " --version", tmp.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tesseract 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OpenMP thread limit 1)"), std::string::npos) << r.out;
+}
+
 TEST(CliNoArchiveTest, CommandsOutsideAnArchiveSayHowToMakeOne) {
   TempDir tmp;
   auto r = RunCommand(Custodia(tmp / "nowhere", "search factura"), tmp.path());

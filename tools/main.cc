@@ -325,7 +325,7 @@ const Command kCommands[] = {
 int Main(int argc, char** argv) {
   CLI::App app{"custodia: a searchable, tamper-evident archive for scans and PDFs"};
   app.name("custodia");
-  app.set_version_flag("--version", "custodia 0.1.0");
+  app.set_version_flag("--version", [] { return "custodia 0.1.0 (" + pipeline::LibraryVersions() + ")"; });
   Globals globals;
   int exit_code = kExitOk;
   app.add_option("--archive", globals.archive,
@@ -355,6 +355,15 @@ int Main(int argc, char** argv) {
 }  // namespace custodia
 
 int main(int argc, char** argv) {
+  // Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT when it is loaded,
+  // before main, and its threads on top of custodia's workers make OCR about
+  // twice as slow (see ocr/ocr.h). Start again, once, with the limit set;
+  // a limit the user set is kept.
+  if (std::getenv("OMP_THREAD_LIMIT") == nullptr) {
+    ::setenv("OMP_THREAD_LIMIT", "1", 1);
+    ::execv("/proc/self/exe", argv);
+    // Only reached when the re-exec failed: carry on, slower but correct.
+  }
   try {
     return custodia::Main(argc, argv);
   } catch (const std::exception& e) {
