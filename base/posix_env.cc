@@ -71,7 +71,8 @@ void SyncOrDie(int fd, const fs::path& path) {
   while (::fsync(fd) != 0) {
     if (errno == EINTR) continue;
     if (errno == EINVAL || errno == EROFS) return;  // cannot be synced at all
-    std::fprintf(stderr, "custodia: fatal: fsync %s: %s; stopping before anything is acknowledged\n",
+    std::fprintf(stderr,
+                 "custodia: fatal: fsync %s: %s; stopping before anything is acknowledged\n",
                  path.c_str(), std::strerror(errno));
     std::abort();
   }
@@ -116,7 +117,8 @@ class PosixEnv final : public Env {
     if (fd.get() < 0) return PosixError(path, "open", errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return PosixError(path, "stat", errno);
-    if (S_ISDIR(st.st_mode)) return Fail(Code::kInvalidArgument, path.string() + ": is a directory");
+    if (S_ISDIR(st.st_mode))
+      return Fail(Code::kInvalidArgument, path.string() + ": is a directory");
     Bytes out;
     out.reserve(static_cast<std::size_t>(st.st_size));
     std::uint8_t buf[1 << 16];
@@ -210,7 +212,8 @@ class PosixEnv final : public Env {
   Status Truncate(const fs::path& path, std::uint64_t size) override {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (fd.get() < 0) return PosixError(path, "open", errno);
-    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return PosixError(path, "truncate", errno);
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+      return PosixError(path, "truncate", errno);
     SyncOrDie(fd.get(), path);
     return Ok();
   }

@@ -18,11 +18,11 @@ enum class Code {
   kAlreadyExists,       // refused to overwrite
   kFailedPrecondition,  // the state does not allow it (locked, on loan, ...)
   kPermissionDenied,
-  kIo,                  // the operating system said no
-  kCorruption,          // bytes on disk are malformed (repair or re-ingest)
-  kTampered,            // bytes on disk are well formed but do not verify
-  kUnavailable,         // a resource (model, library) is missing
-  kUnsupported,         // input of a kind we do not read
+  kIo,           // the operating system said no
+  kCorruption,   // bytes on disk are malformed (repair or re-ingest)
+  kTampered,     // bytes on disk are well formed but do not verify
+  kUnavailable,  // a resource (model, library) is missing
+  kUnsupported,  // input of a kind we do not read
   kInternal,
 };
 
@@ -50,7 +50,7 @@ inline Unexpected Wrap(const Error& error, const std::string& context) {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT
   Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
@@ -95,9 +95,9 @@ inline Status Ok() { return Status(); }
 #define CU_CONCAT_(a, b) CU_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Result or Status) from the enclosing function.
-#define CU_TRY(expr)                                                   \
-  do {                                                                 \
-    auto&& cu_try_result_ = (expr);                                    \
+#define CU_TRY(expr)                                                            \
+  do {                                                                          \
+    auto&& cu_try_result_ = (expr);                                             \
     if (!cu_try_result_) return ::custodia::Unexpected{cu_try_result_.error()}; \
   } while (0)
 
@@ -105,20 +105,19 @@ inline Status Ok() { return Status(); }
 // into `lhs` (which may be a declaration: CU_ASSIGN_OR_RETURN(auto x, F())).
 #define CU_ASSIGN_OR_RETURN(lhs, expr) \
   CU_ASSIGN_OR_RETURN_IMPL_(CU_CONCAT_(cu_result_, __LINE__), lhs, expr)
-#define CU_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)            \
-  auto tmp = (expr);                                         \
-  if (!tmp) return ::custodia::Unexpected{tmp.error()};      \
+#define CU_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)       \
+  auto tmp = (expr);                                    \
+  if (!tmp) return ::custodia::Unexpected{tmp.error()}; \
   lhs = std::move(tmp).value()
 
 // Aborts with file:line when a precondition is broken (a programmer error,
 // never bad input).
-#define CU_CHECK(cond)                                                       \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                   \
-      std::abort();                                                          \
-    }                                                                        \
+#define CU_CHECK(cond)                                                              \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                 \
+    }                                                                               \
   } while (0)
 
 #endif  // CUSTODIA_BASE_RESULT_H_

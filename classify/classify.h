@@ -14,15 +14,15 @@
 namespace custodia::classify {
 
 struct Field {
-  std::string value;       // canonical form
-  double confidence = 0;   // 0..1
+  std::string value;      // canonical form
+  double confidence = 0;  // 0..1
   bool valid = false;
 };
 
 struct Classification {
-  std::string type;        // "unclassified" until the classifier lands
+  std::string type;  // "unclassified" until the classifier lands
   double type_confidence = 0;
-  std::string status;      // routing: "unclassified" until routing lands
+  std::string status;  // routing: "unclassified" until routing lands
   std::map<std::string, Field> fields;
 };
 

@@ -6,11 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "capture/capture.h"
 #include "classify/classify.h"
@@ -27,13 +26,14 @@ constexpr const char* kVaultDir = "vault";
 constexpr const char* kIndexDir = "index";
 
 struct Input {
-  std::string source;  // as given, or as found below a folder given
-  std::string missing; // set when the path could not be used at all
+  std::string source;   // as given, or as found below a folder given
+  std::string missing;  // set when the path could not be used at all
 };
 
 bool HasDocumentExtension(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
          ext == ".pdf";
 }
@@ -59,7 +59,8 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
       continue;
     }
     std::vector<std::string> found;
-    fs::recursive_directory_iterator it(given, fs::directory_options::skip_permission_denied, ec), end;
+    fs::recursive_directory_iterator it(given, fs::directory_options::skip_permission_denied, ec),
+        end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
       if (IsHidden(p)) {
@@ -86,21 +87,38 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
 std::string FieldsJson(const classify::Classification& c) {
   nlohmann::json fields = nlohmann::json::object();
   for (const auto& [name, field] : c.fields) {
-    fields[name] = {{"value", field.value}, {"confidence", field.confidence}, {"valid", field.valid}};
+    fields[name] = {
+        {"value", field.value}, {"confidence", field.confidence}, {"valid", field.valid}};
   }
   return fields.dump();
 }
 
-std::map<std::string, std::string> FieldValues(const classify::Classification& c) {
-  std::map<std::string, std::string> values;
-  for (const auto& [name, field] : c.fields) values[name] = field.value;
-  return values;
+// The index's view of a sealed document: field values from the record's
+// fields JSON ({name: {"value", ...}}).
+index::Doc IndexDoc(const vault::Record& record, std::string text) {
+  index::Doc doc;
+  doc.id = record.id;
+  doc.text = std::move(text);
+  doc.type = record.type;
+  doc.status = record.status;
+  doc.source = record.source;
+  doc.ingest_micros = record.sealed_micros;
+  nlohmann::json fields =
+      nlohmann::json::parse(record.fields_json, nullptr, /*allow_exceptions=*/false);
+  if (fields.is_object()) {
+    for (const auto& [name, field] : fields.items()) {
+      if (field.is_object() && field.contains("value") && field["value"].is_string())
+        doc.fields[name] = field["value"].get<std::string>();
+    }
+  }
+  return doc;
 }
 
 }  // namespace
 
 std::string LibraryVersions() {
-  return ocr::LibraryVersions() + "; OpenMP thread limit " + std::to_string(ocr::LibraryThreadLimit());
+  return ocr::LibraryVersions() + "; OpenMP thread limit " +
+         std::to_string(ocr::LibraryThreadLimit());
 }
 
 struct Archive::Impl {
@@ -108,12 +126,14 @@ struct Archive::Impl {
   std::mutex mu;  // guards vault and index: both are single-writer
   vault::Vault vault;
   index::Index index;
+  std::vector<std::string> notices;
 
   Impl(fs::path d, vault::Vault v, index::Index i)
       : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
 
   IngestResult IngestOne(const Input& input, const IngestOptions& options,
                          std::optional<ocr::Engine>* engine);
+  Result<int> CatchUpIndex();
   Status Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
               const std::string& text, const classify::Classification& c,
               const IngestOptions& options, IngestResult* result);
@@ -128,11 +148,13 @@ Status Archive::Create(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec))
-      return Fail(Code::kAlreadyExists, dir.string() + " exists and is not a folder; choose another --archive");
+      return Fail(Code::kAlreadyExists,
+                  dir.string() + " exists and is not a folder; choose another --archive");
     if (!fs::is_empty(dir, ec))
       return Fail(Code::kAlreadyExists,
-                  dir.string() + " already exists and is not empty; init never touches existing files: "
-                  "choose another --archive or remove it");
+                  dir.string() +
+                      " already exists and is not empty; init never touches existing files: "
+                      "choose another --archive or remove it");
   }
   Env* env = Env::Default();
   CU_TRY(env->CreateDir(dir));
@@ -146,23 +168,52 @@ Status Archive::Create(const fs::path& dir) {
 Result<Archive> Archive::Open(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir / kVaultDir, ec))
-    return Fail(Code::kNotFound, "no archive at " + dir.string() +
-                                     ": create one with `custodia init`, or name it with --archive or "
-                                     "$CUSTODIA_ARCHIVE");
+    return Fail(Code::kNotFound,
+                "no archive at " + dir.string() +
+                    ": create one with `custodia init`, or name it with --archive or "
+                    "$CUSTODIA_ARCHIVE");
   auto vault = vault::Vault::Open(dir / kVaultDir);
   if (!vault) return Unexpected{vault.error()};
   auto index = index::Index::Open(dir / kIndexDir, /*create=*/false);
   if (!index) return Unexpected{index.error()};
-  return Archive(std::make_unique<Impl>(dir, std::move(*vault), std::move(*index)));
+  auto impl = std::make_unique<Impl>(dir, std::move(*vault), std::move(*index));
+  if (std::uint64_t cut = impl->vault.torn_tail_bytes(); cut > 0) {
+    impl->notices.push_back("vault: cut " + std::to_string(cut) +
+                            " bytes of an interrupted append from the end of the ledger; nothing "
+                            "that was reported as ingested is lost");
+  }
+  return Archive(std::move(impl));
 }
 
-Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths, const IngestOptions& options,
+const std::vector<std::string>& Archive::notices() const { return impl_->notices; }
+
+// Re-indexes, from the vault, documents a crash left sealed but not indexed
+// (see docs/design.md, Recovery). Returns how many.
+Result<int> Archive::Impl::CatchUpIndex() {
+  std::lock_guard lock(mu);
+  int count = 0;
+  for (const vault::Record& record : vault.List()) {
+    if (index.Contains(record.id)) continue;
+    CU_ASSIGN_OR_RETURN(std::string text, vault.ReadText(record.id));
+    CU_TRY(index.Put(IndexDoc(record, std::move(text))));
+    ++count;
+  }
+  if (count > 0) CU_TRY(index.Commit());
+  return count;
+}
+
+Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
+                                      const IngestOptions& options,
                                       const std::function<void(const IngestResult&)>& on_result) {
   auto start = std::chrono::steady_clock::now();
   IngestSummary summary;
+  auto reindexed = impl_->CatchUpIndex();
+  if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
+  summary.reindexed = *reindexed;
   std::vector<Input> inputs = ExpandInputs(paths, &summary.skipped);
 
-  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
+  int jobs =
+      options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
   jobs = std::clamp(jobs, 1, std::max(1, static_cast<int>(inputs.size())));
 
   // Workers take inputs in order; results are reported in input order as
@@ -208,14 +259,16 @@ IngestResult Archive::Impl::IngestOne(const Input& input, const IngestOptions& o
   auto finish = [&](std::string error) {
     result.error = std::move(error);
     if (!result.error.empty()) result.status = "failed";
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   };
   if (!input.missing.empty()) return finish(input.missing);
 
   auto bytes = Env::Default()->ReadFile(input.source);
   if (!bytes) return finish("cannot read it: " + bytes.error().message);
-  if (bytes->empty()) return finish("empty file (0 bytes): nothing to archive; check what wrote it");
+  if (bytes->empty())
+    return finish("empty file (0 bytes): nothing to archive; check what wrote it");
 
   std::string hash = vault::Vault::HashHex(*bytes);
   {
@@ -290,15 +343,7 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
 
   // The document is durable from here on; the index is a projection that
   // `verify` checks and a later ingest or rebuild brings back in step.
-  index::Doc doc;
-  doc.id = record.id;
-  doc.text = text;
-  doc.type = record.type;
-  doc.status = record.status;
-  doc.source = record.source;
-  doc.ingest_micros = record.sealed_micros;
-  doc.fields = FieldValues(c);
-  Status put = index.Put(doc);
+  Status put = index.Put(IndexDoc(record, text));
   if (put) put = index.Commit();
   if (!put) return Wrap(put.error(), record.id + " is sealed but not indexed");
   return Ok();
@@ -357,15 +402,16 @@ Result<VerifyReport> Archive::Verify() {
   std::vector<vault::Record> records = impl_->vault.List();
   for (const vault::Record& record : records) {
     if (!impl_->index.Contains(record.id))
-      return Fail(Code::kCorruption, "index: " + record.id +
-                                         " is in the vault but not in the index; run the ingest again "
-                                         "or rebuild the index");
+      return Fail(Code::kCorruption,
+                  "index: " + record.id +
+                      " is in the vault but not in the index; run the ingest again "
+                      "or rebuild the index");
   }
   report.indexed = impl_->index.size();
   if (report.indexed != records.size())
     return Fail(Code::kCorruption, "index: holds " + std::to_string(report.indexed) +
-                                       " documents but the vault has " + std::to_string(records.size()) +
-                                       "; rebuild the index");
+                                       " documents but the vault has " +
+                                       std::to_string(records.size()) + "; rebuild the index");
   return report;
 }
 

@@ -20,7 +20,7 @@
 namespace custodia::pipeline {
 
 struct IngestOptions {
-  int jobs = 0;                 // worker threads; 0: one per core
+  int jobs = 0;  // worker threads; 0: one per core
   std::int64_t max_pixels = 100'000'000;
   std::string languages = "spa+eng";
   std::string actor = "admin";  // recorded in the ledger as the sealer
@@ -28,13 +28,13 @@ struct IngestOptions {
 
 // The outcome of one input file.
 struct IngestResult {
-  std::string source;   // the path as the user gave it (or as found in a folder)
-  std::string id;       // empty when failed
+  std::string source;  // the path as the user gave it (or as found in a folder)
+  std::string id;      // empty when failed
   int pages = 0;
-  int ocr_pages = 0;    // pages read by OCR (the rest had a text layer)
+  int ocr_pages = 0;  // pages read by OCR (the rest had a text layer)
   std::string type;
-  std::string status;   // routing status; "duplicate" when already archived; "failed"
-  std::string error;    // set when failed: what was wrong and what to do
+  std::string status;  // routing status; "duplicate" when already archived; "failed"
+  std::string error;   // set when failed: what was wrong and what to do
   double seconds = 0;
   bool failed() const { return !error.empty(); }
 };
@@ -43,7 +43,8 @@ struct IngestSummary {
   int sealed = 0;
   int duplicates = 0;
   int failed = 0;
-  int skipped = 0;      // files in folders that are not PNG/JPEG/TIFF/PDF
+  int skipped = 0;    // files in folders that are not PNG/JPEG/TIFF/PDF
+  int reindexed = 0;  // sealed documents an interrupted run left out of the index
   int pages = 0;
   double seconds = 0;
 };
@@ -59,7 +60,7 @@ struct Document {
   std::string text;           // pages separated by '\f'
   std::string original_hash;  // hex BLAKE2b-256 of the original bytes
   std::uint64_t original_size = 0;
-  std::string sealed_at;      // UTC, ISO 8601
+  std::string sealed_at;  // UTC, ISO 8601
   std::string actor;
 };
 
@@ -68,7 +69,7 @@ struct SearchHit {
   std::string source;
   std::string type;
   int percent = 0;
-  std::string snippet;        // matches between the marks given to Search
+  std::string snippet;  // matches between the marks given to Search
 };
 
 struct VerifyReport {
@@ -89,6 +90,10 @@ class Archive {
   // Opens the archive in `dir`. kNotFound if there is none there.
   static Result<Archive> Open(const std::filesystem::path& dir);
 
+  // What Open repaired and a person should know (an interrupted ledger
+  // append that was cut off), one line each; empty normally.
+  const std::vector<std::string>& notices() const;
+
   Archive(Archive&&) noexcept;
   Archive& operator=(Archive&&) noexcept;
   ~Archive();
@@ -96,8 +101,10 @@ class Archive {
   // Ingests files and folders (searched recursively for PNG, JPEG, TIFF and
   // PDF files). Each file becomes one document, sealed durably before it is
   // reported. `on_result` is called once per file, in input order. A file
-  // that fails does not stop the others. Returns an error only when nothing
-  // could be attempted (e.g. a path that does not exist).
+  // that fails (a missing path included) does not stop the others. First
+  // brings the index back in step with the vault when an interrupted run
+  // sealed documents without indexing them. Returns an error only when that
+  // fails.
   Result<IngestSummary> Ingest(const std::vector<std::string>& paths, const IngestOptions& options,
                                const std::function<void(const IngestResult&)>& on_result);
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "tests/testutil.h"
 
@@ -68,7 +69,8 @@ TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
   std::vector<IngestResult> results;
   IngestOptions options;
   options.jobs = 2;
-  auto summary = archive->Ingest(inputs, options, [&](const IngestResult& r) { results.push_back(r); });
+  auto summary =
+      archive->Ingest(inputs, options, [&](const IngestResult& r) { results.push_back(r); });
   ASSERT_TRUE(summary) << summary.error().message;
   ASSERT_EQ(results.size(), inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -98,11 +100,68 @@ TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   auto archive = Archive::Open(tmp / "a");
   ASSERT_TRUE(archive);
   std::vector<IngestResult> results;
-  auto summary = archive->Ingest({(tmp / "in").string()}, {}, [&](const IngestResult& r) { results.push_back(r); });
+  auto summary = archive->Ingest({(tmp / "in").string()}, {},
+                                 [&](const IngestResult& r) { results.push_back(r); });
   ASSERT_TRUE(summary);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].source, (tmp / "in" / "sub" / "doc.PDF").string());
   EXPECT_EQ(summary->skipped, 1);
+}
+
+// A crash between sealing and indexing leaves a document only in the vault;
+// verify says so, and the next ingest puts it back into the index.
+TEST(ArchiveTest, IngestReindexesWhatAnInterruptedRunSealedButDidNotIndex) {
+  TempDir tmp;
+  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  ASSERT_TRUE(Archive::Create(tmp / "empty"));
+  std::vector<std::string> pdfs = SamplePdfs();
+  ASSERT_FALSE(pdfs.empty());
+  {
+    auto archive = Archive::Open(tmp / "a");
+    ASSERT_TRUE(archive);
+    ASSERT_TRUE(archive->Ingest({pdfs[0]}, {}, nullptr));
+  }
+  fs::remove_all(tmp / "a" / "index");
+  fs::copy(tmp / "empty" / "index", tmp / "a" / "index", fs::copy_options::recursive);
+
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive) << archive.error().message;
+  auto before = archive->Verify();
+  ASSERT_FALSE(before);
+  EXPECT_NE(before.error().message.find("D000001 is in the vault but not in the index"),
+            std::string::npos)
+      << before.error().message;
+
+  auto summary = archive->Ingest({}, {}, nullptr);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_EQ(summary->reindexed, 1);
+  auto after = archive->Verify();
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->indexed, 1u);
+}
+
+TEST(ArchiveTest, OpenCutsATornLedgerTailAndSaysSo) {
+  TempDir tmp;
+  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  std::vector<std::string> pdfs = SamplePdfs();
+  ASSERT_FALSE(pdfs.empty());
+  {
+    auto archive = Archive::Open(tmp / "a");
+    ASSERT_TRUE(archive);
+    EXPECT_TRUE(archive->notices().empty());
+    ASSERT_TRUE(archive->Ingest({pdfs[0]}, {}, nullptr));
+  }
+  {
+    std::ofstream ledger(tmp / "a" / "vault" / "ledger", std::ios::binary | std::ios::app);
+    ledger.write("\x30\x00\x00", 3);  // the first bytes of an append that never finished
+  }
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_EQ(archive->notices().size(), 1u);
+  EXPECT_NE(archive->notices()[0].find("cut 3 bytes of an interrupted append"), std::string::npos)
+      << archive->notices()[0];
+  EXPECT_TRUE(archive->Show("D000001"));
+  EXPECT_TRUE(archive->Verify());
 }
 
 }  // namespace

@@ -4,11 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/testutil.h"
 
@@ -86,7 +85,8 @@ std::vector<Sample> LoadSamples() {
     json expected = json::parse(testing::ReadText(entry.path()));
     samples.push_back({dir / expected["file"].get<std::string>(), expected});
   }
-  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.file < b.file; });
+  std::sort(samples.begin(), samples.end(),
+            [](const Sample& a, const Sample& b) { return a.file < b.file; });
   return samples;
 }
 
@@ -111,7 +111,8 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   std::istringstream lines(ingest.out);
   for (std::string line; std::getline(lines, line);) {
     json j = json::parse(line);
-    for (const char* key : {"id", "source", "pages", "type", "status"}) EXPECT_TRUE(j.contains(key)) << line;
+    for (const char* key : {"id", "source", "pages", "type", "status"})
+      EXPECT_TRUE(j.contains(key)) << line;
     by_source[j["source"].get<std::string>()] = j;
   }
   ASSERT_EQ(by_source.size(), samples.size()) << ingest.out;
@@ -164,7 +165,8 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
       // Search finds it by a word only it holds, typed without accents.
       for (const std::string& w : expected_words) {
         if (w.size() < 6 || doc_freq[w] != 1 || text.find(w) == std::string::npos) continue;
-        auto search = RunCommand(Custodia(archive, "--json search --limit 50 " + ShellQuote(w)), tmp.path());
+        auto search =
+            RunCommand(Custodia(archive, "--json search --limit 50 " + ShellQuote(w)), tmp.path());
         ASSERT_EQ(search.exit_code, 0) << search.err;
         EXPECT_NE(search.out.find("\"id\":\"" + id + "\""), std::string::npos)
             << "search " << w << " did not find " << id << ": " << search.out;
@@ -174,7 +176,8 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
 
     // Export gives the original back, byte for byte.
     fs::path out = tmp / ("export-" + id);
-    auto exported = RunCommand(Custodia(archive, "export " + id + " --out " + ShellQuote(out.string())), tmp.path());
+    auto exported = RunCommand(
+        Custodia(archive, "export " + id + " --out " + ShellQuote(out.string())), tmp.path());
     ASSERT_EQ(exported.exit_code, 0) << exported.err;
     EXPECT_EQ(testing::ReadText(out), testing::ReadText(s.file));
   }
@@ -184,7 +187,8 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   EXPECT_NE(verify.out.find("\"ok\":true"), std::string::npos) << verify.out;
 
   // Ingesting the same files again stores nothing twice.
-  auto again = RunCommand(Custodia(archive, "--json ingest " + ShellQuote(samples[0].file.string())), tmp.path());
+  auto again = RunCommand(
+      Custodia(archive, "--json ingest " + ShellQuote(samples[0].file.string())), tmp.path());
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("\"status\":\"duplicate\""), std::string::npos) << again.out;
 }
@@ -196,7 +200,9 @@ class CliTest : public ::testing::Test {
     auto init = RunCommand(Custodia(archive_, "init"), tmp_.path());
     ASSERT_EQ(init.exit_code, 0) << init.err;
   }
-  testing::CommandResult Cli(const std::string& args) { return RunCommand(Custodia(archive_, args), tmp_.path()); }
+  testing::CommandResult Cli(const std::string& args) {
+    return RunCommand(Custodia(archive_, args), tmp_.path());
+  }
   TempDir tmp_;
   fs::path archive_;
 };
@@ -217,8 +223,9 @@ TEST_F(CliTest, BadInputsAreNamedAndTheOthersStillIngested) {
   ASSERT_FALSE(good.empty());
 
   auto r = Cli("--json ingest " + ShellQuote((tmp_ / "empty.pdf").string()) + " " +
-               ShellQuote((tmp_ / "notes.txt").string()) + " " + ShellQuote((tmp_ / "fake.png").string()) +
-               " " + ShellQuote((tmp_ / "missing.pdf").string()) + " " + ShellQuote(good.string()));
+               ShellQuote((tmp_ / "notes.txt").string()) + " " +
+               ShellQuote((tmp_ / "fake.png").string()) + " " +
+               ShellQuote((tmp_ / "missing.pdf").string()) + " " + ShellQuote(good.string()));
   EXPECT_EQ(r.exit_code, 1);
   std::vector<json> lines;
   std::istringstream in(r.out);
@@ -278,8 +285,10 @@ TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
   fs::path archive = tmp / "archive";
   ASSERT_EQ(RunCommand(Custodia(archive, "init"), tmp.path()).exit_code, 0);
 
-  auto r = RunCommand(Custodia(archive, "--json ingest --jobs 2 " + ShellQuote(corpus.string())), tmp.path());
-  EXPECT_EQ(r.exit_code, 1) << "some of these files cannot be read, so ingest must exit 1: " << r.err;
+  auto r = RunCommand(Custodia(archive, "--json ingest --jobs 2 " + ShellQuote(corpus.string())),
+                      tmp.path());
+  EXPECT_EQ(r.exit_code, 1) << "some of these files cannot be read, so ingest must exit 1: "
+                            << r.err;
   int sealed = 0, failed = 0;
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
@@ -310,7 +319,8 @@ TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
 // for the cores; the binary must set it even when the caller did not.
 TEST(CliNoArchiveTest, RunsWithOneOpenMpThreadEvenWhenTheCallerSetsNoLimit) {
   TempDir tmp;
-  auto r = RunCommand("env -u OMP_THREAD_LIMIT " + std::string(CUSTODIA_BINARY) + " --version", tmp.path());
+  auto r = RunCommand("env -u OMP_THREAD_LIMIT " + std::string(CUSTODIA_BINARY) + " --version",
+                      tmp.path());
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tesseract 5"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("OpenMP thread limit 1)"), std::string::npos) << r.out;

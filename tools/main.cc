@@ -3,15 +3,14 @@
 // errors to exit codes: 0 success, 1 refused or failed, 2 bad usage.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "base/env.h"
 #include "pipeline/pipeline.h"
@@ -38,6 +37,16 @@ struct Globals {
   }
 };
 
+// Opens the archive and prints what Open repaired, if anything.
+Result<Archive> OpenArchive(const Globals& g, const std::string& command) {
+  auto archive = Archive::Open(g.ArchiveDir());
+  if (archive) {
+    for (const std::string& notice : archive->notices())
+      std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  }
+  return archive;
+}
+
 int Report(const std::string& command, const Error& error) {
   std::fprintf(stderr, "custodia %s: %s\n", command.c_str(), error.message.c_str());
   return error.code == Code::kInvalidArgument ? kExitUsage : kExitFailed;
@@ -52,8 +61,9 @@ struct Command {
 };
 
 void SetupInit(CLI::App* sub, Globals* g, int* exit_code) {
-  sub->footer("Creates the archive folder (vault, ledger, index) and its key.\n"
-              "Refuses to touch a folder that exists and is not empty.");
+  sub->footer(
+      "Creates the archive folder (vault, ledger, index) and its key.\n"
+      "Refuses to touch a folder that exists and is not empty.");
   sub->callback([g, exit_code] {
     fs::path dir = g->ArchiveDir();
     Status s = Archive::Create(dir);
@@ -78,20 +88,22 @@ struct IngestArgs {
 void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
   static IngestArgs storage;  // Setup runs once per process
   IngestArgs* args = &storage;
-  sub->add_option("PATH", args->paths, "files, or folders searched for PNG, JPEG, TIFF and PDF files")
+  sub->add_option("PATH", args->paths,
+                  "files, or folders searched for PNG, JPEG, TIFF and PDF files")
       ->required();
   sub->add_option("-j,--jobs", args->jobs, "worker threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--max-pixels", args->max_pixels,
                   "refuse pages larger than this many pixels (default 100000000)")
       ->check(CLI::PositiveNumber);
-  sub->footer("Each file becomes one document: PDF pages with a text layer use it, scanned pages\n"
-              "are OCR'd (Tesseract, spa+eng). A document is sealed durably before it is\n"
-              "reported. A file that fails is named with its reason; the others go on.\n"
-              "Exit 1 if any file failed.\n\n"
-              "Example: custodia ingest --jobs 2 scans/ contrato.pdf");
+  sub->footer(
+      "Each file becomes one document: PDF pages with a text layer use it, scanned pages\n"
+      "are OCR'd (Tesseract, spa+eng). A document is sealed durably before it is\n"
+      "reported. A file that fails is named with its reason; the others go on.\n"
+      "Exit 1 if any file failed.\n\n"
+      "Example: custodia ingest --jobs 2 scans/ contrato.pdf");
   sub->callback([g, args, exit_code] {
-    auto archive = Archive::Open(g->ArchiveDir());
+    auto archive = OpenArchive(*g, "ingest");
     if (!archive) {
       *exit_code = Report("ingest", archive.error());
       return;
@@ -116,10 +128,11 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
         std::fprintf(stderr, "custodia ingest: %s: %s\n", r.source.c_str(), r.error.c_str());
         return;
       }
-      std::printf("%-8s  %s  %d page%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
-                  r.pages == 1 ? "" : "s", r.type.c_str(),
-                  r.status == "duplicate" ? "  (duplicate: already archived, not stored again)" : "",
-                  r.seconds);
+      std::printf(
+          "%-8s  %s  %d page%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
+          r.pages == 1 ? "" : "s", r.type.c_str(),
+          r.status == "duplicate" ? "  (duplicate: already archived, not stored again)" : "",
+          r.seconds);
       std::fflush(stdout);
     });
     if (!summary) {
@@ -127,12 +140,18 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
       return;
     }
     std::FILE* out = g->json ? stderr : stdout;
-    std::fprintf(out, "ingested %d document%s (%d pages) in %.1f s; %d duplicate%s; %d failed",
-                 summary->sealed, summary->sealed == 1 ? "" : "s", summary->pages, summary->seconds,
-                 summary->duplicates, summary->duplicates == 1 ? "" : "s", summary->failed);
+    if (summary->reindexed > 0)
+      std::fprintf(stderr,
+                   "custodia ingest: note: re-indexed %d sealed document%s an interrupted run had "
+                   "left out of the index\n",
+                   summary->reindexed, summary->reindexed == 1 ? "" : "s");
+    std::fprintf(out, "ingested %d document%s (%d page%s) in %.1f s; %d duplicate%s; %d failed",
+                 summary->sealed, summary->sealed == 1 ? "" : "s", summary->pages,
+                 summary->pages == 1 ? "" : "s", summary->seconds, summary->duplicates,
+                 summary->duplicates == 1 ? "" : "s", summary->failed);
     if (summary->skipped > 0)
-      std::fprintf(out, "; %d file%s in folders skipped (not PNG, JPEG, TIFF or PDF)", summary->skipped,
-                   summary->skipped == 1 ? "" : "s");
+      std::fprintf(out, "; %d file%s in folders skipped (not PNG, JPEG, TIFF or PDF)",
+                   summary->skipped, summary->skipped == 1 ? "" : "s");
     std::fprintf(out, "\n");
     if (summary->failed > 0) *exit_code = kExitFailed;
   });
@@ -144,7 +163,7 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
   sub->add_option("ID", *id, "document id, e.g. D000001")->required();
   sub->footer("Prints a document's record and its full text (pages separated by form feeds).");
   sub->callback([g, id, exit_code] {
-    auto archive = Archive::Open(g->ArchiveDir());
+    auto archive = OpenArchive(*g, "show");
     if (!archive) {
       *exit_code = Report("show", archive.error());
       return;
@@ -172,8 +191,8 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
                 << "\n";
       return;
     }
-    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s\nstatus    %s\n", d->id.c_str(),
-                d->source.c_str(), d->pages, d->type.c_str(), d->status.c_str());
+    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s\nstatus    %s\n",
+                d->id.c_str(), d->source.c_str(), d->pages, d->type.c_str(), d->status.c_str());
     std::printf("sealed    %s by %s\noriginal  %llu bytes, blake2b-256 %s\n", d->sealed_at.c_str(),
                 d->actor.c_str(), static_cast<unsigned long long>(d->original_size),
                 d->original_hash.c_str());
@@ -201,11 +220,13 @@ void SetupSearch(CLI::App* sub, Globals* g, int* exit_code) {
       ->required();
   sub->add_option("-n,--limit", args->limit, "at most this many hits (default 10)")
       ->check(CLI::PositiveNumber);
-  sub->footer("Examples:\n  custodia search facturacion\n  custodia search '\"recibo bancario\" NOT nomina'");
+  sub->footer(
+      "Examples:\n  custodia search facturacion\n  custodia search '\"recibo bancario\" NOT "
+      "nomina'");
   sub->callback([g, args, exit_code] {
     std::string query;
     for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
-    auto archive = Archive::Open(g->ArchiveDir());
+    auto archive = OpenArchive(*g, "search");
     if (!archive) {
       *exit_code = Report("search", archive.error());
       return;
@@ -220,7 +241,10 @@ void SetupSearch(CLI::App* sub, Globals* g, int* exit_code) {
     }
     for (const pipeline::SearchHit& h : *hits) {
       if (g->json) {
-        std::cout << json{{"id", h.id}, {"source", h.source}, {"type", h.type}, {"percent", h.percent},
+        std::cout << json{{"id", h.id},
+                          {"source", h.source},
+                          {"type", h.type},
+                          {"percent", h.percent},
                           {"snippet", h.snippet}}
                          .dump()
                   << "\n";
@@ -249,11 +273,12 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
   sub->footer("Writes the original file back, byte for byte as it was ingested.");
   sub->callback([g, args, exit_code] {
     if (args->out != "-" && !args->force && fs::exists(args->out)) {
-      *exit_code = Report("export", Error{Code::kAlreadyExists,
-                                          args->out + " already exists; choose another --out or add --force"});
+      *exit_code = Report(
+          "export", Error{Code::kAlreadyExists,
+                          args->out + " already exists; choose another --out or add --force"});
       return;
     }
-    auto archive = Archive::Open(g->ArchiveDir());
+    auto archive = OpenArchive(*g, "export");
     if (!archive) {
       *exit_code = Report("export", archive.error());
       return;
@@ -274,19 +299,22 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
       return;
     }
     if (g->json) {
-      std::cout << json{{"id", args->id}, {"out", args->out}, {"bytes", bytes->size()}}.dump() << "\n";
+      std::cout << json{{"id", args->id}, {"out", args->out}, {"bytes", bytes->size()}}.dump()
+                << "\n";
     } else {
-      std::printf("wrote %s (%zu bytes) to %s\n", args->id.c_str(), bytes->size(), args->out.c_str());
+      std::printf("wrote %s (%zu bytes) to %s\n", args->id.c_str(), bytes->size(),
+                  args->out.c_str());
     }
   });
 }
 
 void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
-  sub->footer("Checks the ledger's framing, sequence and hash chain, every blob against its\n"
-              "name, and that the index holds exactly the vault's documents. Names the first\n"
-              "defect and exits 1.");
+  sub->footer(
+      "Checks the ledger's framing, sequence and hash chain, every blob against its\n"
+      "name, and that the index holds exactly the vault's documents. Names the first\n"
+      "defect and exits 1.");
   sub->callback([g, exit_code] {
-    auto archive = Archive::Open(g->ArchiveDir());
+    auto archive = OpenArchive(*g, "verify");
     if (!archive) {
       *exit_code = Report("verify", archive.error());
       return;
@@ -300,7 +328,9 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
       return;
     }
     if (g->json) {
-      std::cout << json{{"ok", true}, {"entries", report->entries}, {"blobs", report->blobs},
+      std::cout << json{{"ok", true},
+                        {"entries", report->entries},
+                        {"blobs", report->blobs},
                         {"indexed", report->indexed}}
                        .dump()
                 << "\n";
@@ -325,7 +355,8 @@ const Command kCommands[] = {
 int Main(int argc, char** argv) {
   CLI::App app{"custodia: a searchable, tamper-evident archive for scans and PDFs"};
   app.name("custodia");
-  app.set_version_flag("--version", [] { return "custodia 0.1.0 (" + pipeline::LibraryVersions() + ")"; });
+  app.set_version_flag("--version",
+                       [] { return "custodia 0.1.0 (" + pipeline::LibraryVersions() + ")"; });
   Globals globals;
   int exit_code = kExitOk;
   app.add_option("--archive", globals.archive,
@@ -334,7 +365,8 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Run 'custodia COMMAND --help' for a command's options. See docs/cli.md.");
-  for (const Command& c : kCommands) c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
+  for (const Command& c : kCommands)
+    c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -344,7 +376,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "custodia: %s\nRun 'custodia --help' (or 'custodia COMMAND --help') for usage.\n",
+    std::fprintf(stderr,
+                 "custodia: %s\nRun 'custodia --help' (or 'custodia COMMAND --help') for usage.\n",
                  e.what());
     return kExitUsage;
   }
