@@ -34,5 +34,14 @@ for module in "${!allowed[@]}"; do
     fi
   done < <(grep -rn '#include "' "$module" --include='*.h' --include='*.cc' || true)
 done
+# No third-party type in a public header (STYLE.md 3.2).
+for header in base/*.h capture/capture.h ocr/ocr.h classify/classify.h index/index.h \
+              vault/vault.h pipeline/pipeline.h; do
+  [ -f "$header" ] || continue
+  if grep -nE '#include <(tesseract|leptonica|opencv|xapian|sodium|poppler|CLI|nlohmann|re2)' "$header"; then
+    echo "layering: $header is a public header and includes a third-party header"
+    status=1
+  fi
+done
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status
