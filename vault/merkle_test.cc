@@ -532,6 +532,22 @@ TEST(MerkleTest, ProofRequestsOutsideTheTreeAreInvalidArgument) {
   EXPECT_TRUE(MerkleTree().ConsistencyProof(0, 0)->empty());
 }
 
+// A proof binds a leaf or an old root to a root; the tree size is bound to
+// the root by the signed checkpoint (docs/vault_format.md). Pinned here so
+// that nobody relies on the proof alone for the size.
+TEST(MerkleTest, ProofsDoNotBindTheTreeSizeOnTheirOwn) {
+  const std::vector<Hash> leaves = SyntheticLeaves(8);
+  const MerkleTree tree = TreeOf(leaves);
+  // Leaf 0's path has the same shape (three right siblings) in 5 and 6 leaves.
+  const std::vector<Hash> path = *tree.InclusionProof(0, 5);
+  EXPECT_TRUE(VerifyInclusion(leaves[0], 0, 5, path, *tree.Root(5)));
+  EXPECT_TRUE(VerifyInclusion(leaves[0], 0, 6, path, *tree.Root(5)));
+  // Size 4 to 6 and size 4 to 7 take the same steps.
+  const std::vector<Hash> proof = *tree.ConsistencyProof(4, 6);
+  EXPECT_TRUE(VerifyConsistency(4, 6, *tree.Root(4), *tree.Root(6), proof));
+  EXPECT_TRUE(VerifyConsistency(4, 7, *tree.Root(4), *tree.Root(6), proof));
+}
+
 // --- Size ------------------------------------------------------------------
 
 // Issue 3 asks for inclusion proofs of at most ceil(log2 n) * 32 bytes at
