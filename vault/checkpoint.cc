@@ -300,8 +300,9 @@ Result<VerifierKey> MakeVerifierKey(std::string_view name,
                                     std::span<const std::uint8_t> public_key) {
   CU_TRY(InitCrypto());
   if (!IsValidKeyName(name)) {
+    // The name is not echoed: it may hold anything, control characters too.
     return Fail(Code::kInvalidArgument,
-                "verifier key: invalid key name \"" + std::string(name) + "\"");
+                "verifier key: invalid key name (empty, a space or a \"+\")");
   }
   if (public_key.size() != kEd25519PublicKeySize) {
     return Fail(Code::kInvalidArgument, "verifier key: public key is " + Str(public_key.size()) +
