@@ -144,7 +144,8 @@ Archive::Archive(Archive&&) noexcept = default;
 Archive& Archive::operator=(Archive&&) noexcept = default;
 Archive::~Archive() = default;
 
-Status Archive::Create(const fs::path& dir) {
+Status Archive::Create(const fs::path& dir, const std::string& user,
+                       const std::string& passphrase) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec))
@@ -158,7 +159,7 @@ Status Archive::Create(const fs::path& dir) {
   }
   Env* env = Env::Default();
   CU_TRY(env->CreateDir(dir));
-  CU_TRY(vault::Vault::Create(dir / kVaultDir));
+  CU_TRY(vault::Vault::Create(dir / kVaultDir, user, passphrase));
   auto index = index::Index::Open(dir / kIndexDir, /*create=*/true);
   if (!index) return Wrap(index.error(), "init");
   CU_TRY(index->Commit());
@@ -187,6 +188,11 @@ Result<Archive> Archive::Open(const fs::path& dir) {
 
 const std::vector<std::string>& Archive::notices() const { return impl_->notices; }
 
+Status Archive::Login(const std::string& user, const std::string& passphrase) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.Login(user, passphrase);
+}
+
 // Re-indexes, from the vault, documents a crash left sealed but not indexed
 // (see docs/design.md, Recovery). Returns how many.
 Result<int> Archive::Impl::CatchUpIndex() {
@@ -194,7 +200,7 @@ Result<int> Archive::Impl::CatchUpIndex() {
   int count = 0;
   for (const vault::Record& record : vault.List()) {
     if (index.Contains(record.id)) continue;
-    CU_ASSIGN_OR_RETURN(std::string text, vault.ReadText(record.id));
+    CU_ASSIGN_OR_RETURN(std::string text, vault.ReadText(record.id, "reindex"));
     CU_TRY(index.Put(IndexDoc(record, std::move(text))));
     ++count;
   }
@@ -318,7 +324,7 @@ IngestResult Archive::Impl::IngestOne(const Input& input, const IngestOptions& o
 
 Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
                            const std::string& text, const classify::Classification& c,
-                           const IngestOptions& options, IngestResult* result) {
+                           const IngestOptions& /*options*/, IngestResult* result) {
   std::lock_guard lock(mu);
   // Checked again under the lock: two copies of one file in the same batch.
   if (auto existing = vault.FindByHash(hash)) {
@@ -335,7 +341,6 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
   request.type = c.type;
   request.status = c.status;
   request.fields_json = FieldsJson(c);
-  request.actor = options.actor;
   CU_ASSIGN_OR_RETURN(vault::Record record, vault.Seal(request));
   result->id = record.id;
   result->type = record.type;
@@ -352,7 +357,7 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
 Result<Document> Archive::Show(const std::string& id) {
   std::lock_guard lock(impl_->mu);
   CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(id));
-  CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(id));
+  CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(id, "show"));
   Document d;
   d.id = record.id;
   d.source = record.source;
@@ -376,7 +381,7 @@ Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int lim
   std::vector<SearchHit> out;
   for (const index::Hit& hit : hits) {
     CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(hit.id));
-    CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(hit.id));
+    CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(hit.id, "search snippet"));
     SearchHit h;
     h.id = hit.id;
     h.source = record.source;
@@ -390,7 +395,7 @@ Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int lim
 
 Result<std::vector<std::uint8_t>> Archive::ExportOriginal(const std::string& id) {
   std::lock_guard lock(impl_->mu);
-  return impl_->vault.ReadOriginal(id);
+  return impl_->vault.Export(id, vault::Artefact::kOriginal, "export");
 }
 
 Result<VerifyReport> Archive::Verify() {

@@ -23,7 +23,6 @@ struct IngestOptions {
   int jobs = 0;  // worker threads; 0: one per core
   std::int64_t max_pixels = 100'000'000;
   std::string languages = "spa+eng";
-  std::string actor = "admin";  // recorded in the ledger as the sealer
 };
 
 // The outcome of one input file.
@@ -84,11 +83,20 @@ std::string LibraryVersions();
 
 class Archive {
  public:
-  // Creates an empty archive in `dir`. kAlreadyExists if `dir` exists and is
-  // not empty: init never touches existing files.
-  static Status Create(const std::filesystem::path& dir);
-  // Opens the archive in `dir`. kNotFound if there is none there.
+  // Creates an empty archive in `dir` whose first user, `user`, holds the
+  // admin, archivist and station roles under `passphrase`. kAlreadyExists
+  // if `dir` exists and is not empty: init never touches existing files;
+  // kInvalidArgument for a bad user name or an empty passphrase.
+  static Status Create(const std::filesystem::path& dir, const std::string& user,
+                       const std::string& passphrase);
+  // Opens the archive in `dir`, nobody logged in: Verify needs nobody;
+  // Ingest needs a station, Show, Search and ExportOriginal an archivist
+  // (Login). kNotFound if there is none there.
   static Result<Archive> Open(const std::filesystem::path& dir);
+
+  // Acts as `user` from now on (vault::Vault::Login): kPermissionDenied for
+  // an unknown or revoked user or a wrong passphrase.
+  Status Login(const std::string& user, const std::string& passphrase);
 
   // What Open repaired and a person should know (an interrupted ledger
   // append that was cut off), one line each; empty normally.
@@ -100,7 +108,8 @@ class Archive {
 
   // Ingests files and folders (searched recursively for PNG, JPEG, TIFF and
   // PDF files). Each file becomes one document, sealed durably before it is
-  // reported. `on_result` is called once per file, in input order. A file
+  // reported, by the logged-in user (a station). `on_result` is called once
+  // per file, in input order. A file
   // that fails (a missing path included) does not stop the others. First
   // brings the index back in step with the vault when an interrupted run
   // sealed documents without indexing them. Returns an error only when that
@@ -108,6 +117,8 @@ class Archive {
   Result<IngestSummary> Ingest(const std::vector<std::string>& paths, const IngestOptions& options,
                                const std::function<void(const IngestResult&)>& on_result);
 
+  // Show, Search (for its snippets) and ExportOriginal decrypt, so each
+  // read is logged in the ledger under the logged-in archivist's name.
   Result<Document> Show(const std::string& id);
   Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
                                         const std::string& mark_start, const std::string& mark_end);

@@ -15,6 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 using custodia::testing::TempDir;
 
+constexpr char kPass[] = "pipeline test passphrase";
+
 // The samples' born-digital PDFs (their expected.json has no degradation).
 std::vector<std::string> SamplePdfs() {
   std::vector<std::string> pdfs;
@@ -32,7 +34,7 @@ std::vector<std::string> SamplePdfs() {
 TEST(ArchiveTest, CreateRefusesAFolderThatIsNotEmpty) {
   TempDir tmp;
   custodia::testing::WriteText(tmp / "keep.txt", "mine");
-  Status s = Archive::Create(tmp.path());
+  Status s = Archive::Create(tmp.path(), "admin", kPass);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Code::kAlreadyExists);
   EXPECT_EQ(custodia::testing::ReadText(tmp / "keep.txt"), "mine");
@@ -48,7 +50,7 @@ TEST(ArchiveTest, OpenWithoutAnArchiveIsNotFoundAndSaysHowToCreateOne) {
 
 TEST(ArchiveTest, SecondOpenWhileOneIsOpenIsRefused) {
   TempDir tmp;
-  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
   auto first = Archive::Open(tmp / "a");
   ASSERT_TRUE(first) << first.error().message;
   auto second = Archive::Open(tmp / "a");
@@ -58,9 +60,10 @@ TEST(ArchiveTest, SecondOpenWhileOneIsOpenIsRefused) {
 
 TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
   TempDir tmp;
-  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
   auto archive = Archive::Open(tmp / "a");
   ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_TRUE(archive->Login("admin", kPass));
   std::vector<std::string> pdfs = SamplePdfs();
   ASSERT_GE(pdfs.size(), 2u);
   std::vector<std::string> inputs = pdfs;
@@ -90,7 +93,7 @@ TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
 
 TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   TempDir tmp;
-  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
   std::vector<std::string> pdfs = SamplePdfs();
   ASSERT_FALSE(pdfs.empty()) << "samples/ holds no PDF";
   fs::create_directories(tmp / "in" / "sub");
@@ -99,6 +102,7 @@ TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   custodia::testing::WriteText(tmp / "in" / ".hidden.pdf", "x");
   auto archive = Archive::Open(tmp / "a");
   ASSERT_TRUE(archive);
+  ASSERT_TRUE(archive->Login("admin", kPass));
   std::vector<IngestResult> results;
   auto summary = archive->Ingest({(tmp / "in").string()}, {},
                                  [&](const IngestResult& r) { results.push_back(r); });
@@ -112,13 +116,14 @@ TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
 // verify says so, and the next ingest puts it back into the index.
 TEST(ArchiveTest, IngestReindexesWhatAnInterruptedRunSealedButDidNotIndex) {
   TempDir tmp;
-  ASSERT_TRUE(Archive::Create(tmp / "a"));
-  ASSERT_TRUE(Archive::Create(tmp / "empty"));
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
+  ASSERT_TRUE(Archive::Create(tmp / "empty", "admin", kPass));
   std::vector<std::string> pdfs = SamplePdfs();
   ASSERT_FALSE(pdfs.empty());
   {
     auto archive = Archive::Open(tmp / "a");
     ASSERT_TRUE(archive);
+    ASSERT_TRUE(archive->Login("admin", kPass));
     ASSERT_TRUE(archive->Ingest({pdfs[0]}, {}, nullptr));
   }
   fs::remove_all(tmp / "a" / "index");
@@ -126,6 +131,7 @@ TEST(ArchiveTest, IngestReindexesWhatAnInterruptedRunSealedButDidNotIndex) {
 
   auto archive = Archive::Open(tmp / "a");
   ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_TRUE(archive->Login("admin", kPass));
   auto before = archive->Verify();
   ASSERT_FALSE(before);
   EXPECT_NE(before.error().message.find("D000001 is in the vault but not in the index"),
@@ -142,12 +148,13 @@ TEST(ArchiveTest, IngestReindexesWhatAnInterruptedRunSealedButDidNotIndex) {
 
 TEST(ArchiveTest, OpenCutsATornLedgerTailAndSaysSo) {
   TempDir tmp;
-  ASSERT_TRUE(Archive::Create(tmp / "a"));
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
   std::vector<std::string> pdfs = SamplePdfs();
   ASSERT_FALSE(pdfs.empty());
   {
     auto archive = Archive::Open(tmp / "a");
     ASSERT_TRUE(archive);
+    ASSERT_TRUE(archive->Login("admin", kPass));
     EXPECT_TRUE(archive->notices().empty());
     ASSERT_TRUE(archive->Ingest({pdfs[0]}, {}, nullptr));
   }
@@ -157,6 +164,7 @@ TEST(ArchiveTest, OpenCutsATornLedgerTailAndSaysSo) {
   }
   auto archive = Archive::Open(tmp / "a");
   ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_TRUE(archive->Login("admin", kPass));
   ASSERT_EQ(archive->notices().size(), 1u);
   EXPECT_NE(archive->notices()[0].find("cut 3 bytes of an interrupted append"), std::string::npos)
       << archive->notices()[0];

@@ -7,6 +7,9 @@ build=${1:-build}
 custodia="$build/tools/custodia"
 archive="$build/demo-archive"
 export CUSTODIA_ARCHIVE="$archive"
+# The demo's archive belongs to the demo: a fixed passphrase for its first
+# user (admin), so that it runs without questions. Never do this for real.
+export CUSTODIA_PASSPHRASE="${CUSTODIA_PASSPHRASE:-demo passphrase}"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 

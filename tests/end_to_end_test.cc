@@ -20,8 +20,13 @@ using testing::RunCommand;
 using testing::ShellQuote;
 using testing::TempDir;
 
+// The test archives' first user (admin) gets this passphrase at init and
+// gives it for every command after, through the environment (never argv).
+constexpr char kPassphraseEnv[] = "CUSTODIA_PASSPHRASE='end-to-end test passphrase' ";
+
 std::string Custodia(const fs::path& archive, const std::string& args) {
-  return std::string(CUSTODIA_BINARY) + " --archive " + ShellQuote(archive.string()) + " " + args;
+  return kPassphraseEnv + std::string(CUSTODIA_BINARY) + " --archive " +
+         ShellQuote(archive.string()) + " " + args;
 }
 
 // Lower-case and strip Spanish accents: the comparison the OCR is held to.

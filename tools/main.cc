@@ -14,6 +14,7 @@
 
 #include "base/env.h"
 #include "pipeline/pipeline.h"
+#include "tools/passphrase.h"
 
 namespace custodia {
 namespace {
@@ -30,6 +31,12 @@ struct Globals {
   std::string archive;  // --archive, else $CUSTODIA_ARCHIVE, else ./archive
   bool json = false;
 
+  // Who acts: $CUSTODIA_USER, else "admin".
+  std::string User() const {
+    if (const char* env = std::getenv("CUSTODIA_USER"); env && *env) return env;
+    return "admin";
+  }
+
   fs::path ArchiveDir() const {
     if (!archive.empty()) return archive;
     if (const char* env = std::getenv("CUSTODIA_ARCHIVE"); env && *env) return env;
@@ -37,12 +44,20 @@ struct Globals {
   }
 };
 
-// Opens the archive and prints what Open repaired, if anything.
-Result<Archive> OpenArchive(const Globals& g, const std::string& command) {
+// Opens the archive and prints what Open repaired, if anything. With
+// `login`, acts as g.User() with their passphrase ($CUSTODIA_PASSPHRASE or
+// the terminal; never argv).
+Result<Archive> OpenArchive(const Globals& g, const std::string& command, bool login = true) {
   auto archive = Archive::Open(g.ArchiveDir());
-  if (archive) {
-    for (const std::string& notice : archive->notices())
-      std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  if (!archive) return archive;
+  for (const std::string& notice : archive->notices())
+    std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  if (login) {
+    const std::string user = g.User();
+    auto passphrase = tools::ReadPassphrase("", user, /*confirm=*/false);
+    if (!passphrase) return Unexpected{passphrase.error()};
+    Status in = archive->Login(user, passphrase->value());
+    if (!in) return Unexpected{in.error()};
   }
   return archive;
 }
@@ -62,11 +77,19 @@ struct Command {
 
 void SetupInit(CLI::App* sub, Globals* g, int* exit_code) {
   sub->footer(
-      "Creates the archive folder (vault, ledger, index) and its key.\n"
+      "Creates the archive folder (vault, ledger, index), its key, and its first user\n"
+      "($CUSTODIA_USER, default admin) holding the admin, archivist and station roles,\n"
+      "with the passphrase from $CUSTODIA_PASSPHRASE or the terminal.\n"
       "Refuses to touch a folder that exists and is not empty.");
   sub->callback([g, exit_code] {
     fs::path dir = g->ArchiveDir();
-    Status s = Archive::Create(dir);
+    const std::string user = g->User();
+    auto passphrase = tools::ReadPassphrase("", user, /*confirm=*/true);
+    if (!passphrase) {
+      *exit_code = Report("init", passphrase.error());
+      return;
+    }
+    Status s = Archive::Create(dir, user, passphrase->value());
     if (!s) {
       *exit_code = Report("init", s.error());
       return;
@@ -111,7 +134,6 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     pipeline::IngestOptions options;
     options.jobs = args->jobs;
     options.max_pixels = args->max_pixels;
-    if (const char* user = std::getenv("CUSTODIA_USER"); user && *user) options.actor = user;
     auto summary = archive->Ingest(args->paths, options, [g](const pipeline::IngestResult& r) {
       if (g->json) {
         json line{{"id", r.id.empty() ? json(nullptr) : json(r.id)},
@@ -314,7 +336,7 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
       "name, and that the index holds exactly the vault's documents. Names the first\n"
       "defect and exits 1.");
   sub->callback([g, exit_code] {
-    auto archive = OpenArchive(*g, "verify");
+    auto archive = OpenArchive(*g, "verify", /*login=*/false);
     if (!archive) {
       *exit_code = Report("verify", archive.error());
       return;

@@ -17,15 +17,28 @@ static_assert(kKeySize <= crypto_generichash_KEYBYTES_MAX);
 static_assert(kWrapNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kWrapMacSize == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
-constexpr std::string_view kKeyIdDomain = "custodia.vault.key-id.v1";
-constexpr std::string_view kWrapDomain = "custodia.vault.blob-key.v1";
+static_assert(kSignPublicKeySize == crypto_sign_PUBLICKEYBYTES);
+static_assert(kSignSecretKeySize == crypto_sign_SECRETKEYBYTES);
+static_assert(kSignatureSize == crypto_sign_BYTES);
+static_assert(kBoxPublicKeySize == crypto_box_PUBLICKEYBYTES);
+static_assert(kBoxSecretKeySize == crypto_box_SECRETKEYBYTES);
+static_assert(kSealedKeySize == crypto_box_SEALBYTES + kKeySize);
+static_assert(kSaltSize == crypto_pwhash_SALTBYTES);
 
-// The additional data of a wrapped key: kWrapDomain || 0x00 || blob name.
-std::array<std::uint8_t, kWrapDomain.size() + 1 + kHashSize> WrapAd(const Hash& blob_name) {
-  std::array<std::uint8_t, kWrapDomain.size() + 1 + kHashSize> ad{};
+constexpr std::string_view kKeyIdDomain = "custodia.vault.key-id.v1";
+constexpr std::string_view kWrapDomain = "custodia.vault.blob-key.v2";
+constexpr std::size_t kWrapAdSize = kWrapDomain.size() + 1 + 4 + kHashSize;
+
+// The additional data of a wrapped key:
+// kWrapDomain || 0x00 || epoch:u32le || blob name.
+std::array<std::uint8_t, kWrapAdSize> WrapAd(std::uint32_t epoch, const Hash& blob_name) {
+  std::array<std::uint8_t, kWrapAdSize> ad{};
   std::memcpy(ad.data(), kWrapDomain.data(), kWrapDomain.size());
   ad[kWrapDomain.size()] = 0;
-  std::memcpy(ad.data() + kWrapDomain.size() + 1, blob_name.data(), kHashSize);
+  for (int i = 0; i < 4; ++i) {
+    ad[kWrapDomain.size() + 1 + i] = static_cast<std::uint8_t>(epoch >> (8 * i));
+  }
+  std::memcpy(ad.data() + kWrapDomain.size() + 5, blob_name.data(), kHashSize);
   return ad;
 }
 
@@ -162,11 +175,12 @@ std::optional<Hash> ParseHashHex(std::string_view hex) {
   return out;
 }
 
-WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, const Hash& blob_name) {
+WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, std::uint32_t epoch,
+                   const Hash& blob_name) {
   CU_CHECK(InitCrypto());
   WrappedKey out;
   randombytes_buf(out.data(), kWrapNonceSize);
-  const auto ad = WrapAd(blob_name);
+  const auto ad = WrapAd(epoch, blob_name);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       out.data() + kWrapNonceSize, &written, blob_key.bytes().data(), kKeySize, ad.data(),
@@ -176,22 +190,178 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, cons
 }
 
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,
-                            const Hash& blob_name) {
+                            std::uint32_t epoch, const Hash& blob_name) {
   CU_TRY(InitCrypto());
   std::uint8_t* data = AllocateKey();
   if (data == nullptr) return NoSecureMemory();
   // Owned from here on: freed (and wiped) on every path.
   SecretKey key(data);
-  const auto ad = WrapAd(blob_name);
+  const auto ad = WrapAd(epoch, blob_name);
   unsigned long long written = 0;
   const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
       data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
       ad.size(), wrapped.data(), archive_key.bytes().data());
   if (rc != 0 || written != kKeySize) {
-    return Fail(Code::kTampered, "wrapped key does not open under the archive key");
+    return Fail(Code::kTampered,
+                "wrapped key does not open under the key of epoch " + std::to_string(epoch));
   }
   sodium_mprotect_readonly(data);
   return key;
+}
+
+Result<SecretBytes> SecretBytes::Allocate(std::size_t size) {
+  CU_TRY(InitCrypto());
+  CU_CHECK(size > 0);
+  auto* data = static_cast<std::uint8_t*>(sodium_malloc(size));
+  if (data == nullptr) return NoSecureMemory();
+  sodium_memzero(data, size);
+  SecretBytes out;
+  out.data_ = data;
+  out.size_ = size;
+  return out;
+}
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+SecretBytes::~SecretBytes() { Reset(); }
+
+void SecretBytes::Reset() {
+  if (data_ != nullptr) sodium_free(data_);  // wipes
+  data_ = nullptr;
+  size_ = 0;
+}
+
+std::span<std::uint8_t> SecretBytes::mutable_bytes() {
+  CU_CHECK(data_ != nullptr);
+  return {data_, size_};
+}
+
+std::span<const std::uint8_t> SecretBytes::bytes() const {
+  CU_CHECK(data_ != nullptr);
+  return {data_, size_};
+}
+
+Result<Identity> NewIdentity() {
+  Identity id;
+  CU_ASSIGN_OR_RETURN(id.sign_secret, SecretBytes::Allocate(kSignSecretKeySize));
+  CU_ASSIGN_OR_RETURN(id.box_secret, SecretBytes::Allocate(kBoxSecretKeySize));
+  crypto_sign_keypair(id.sign_public.data(), id.sign_secret.mutable_bytes().data());
+  crypto_box_keypair(id.box_public.data(), id.box_secret.mutable_bytes().data());
+  return id;
+}
+
+Result<Identity> IdentityFromSecrets(std::span<const std::uint8_t> sign_secret,
+                                     std::span<const std::uint8_t> box_secret) {
+  if (sign_secret.size() != kSignSecretKeySize || box_secret.size() != kBoxSecretKeySize) {
+    return Fail(Code::kCorruption, "secret keys of the wrong size");
+  }
+  Identity id;
+  CU_ASSIGN_OR_RETURN(id.sign_secret, SecretBytes::Allocate(kSignSecretKeySize));
+  CU_ASSIGN_OR_RETURN(id.box_secret, SecretBytes::Allocate(kBoxSecretKeySize));
+  std::memcpy(id.sign_secret.mutable_bytes().data(), sign_secret.data(), kSignSecretKeySize);
+  std::memcpy(id.box_secret.mutable_bytes().data(), box_secret.data(), kBoxSecretKeySize);
+  crypto_sign_ed25519_sk_to_pk(id.sign_public.data(), id.sign_secret.bytes().data());
+  crypto_scalarmult_base(id.box_public.data(), id.box_secret.bytes().data());
+  return id;
+}
+
+Signature Sign(const Identity& identity, std::span<const std::uint8_t> message) {
+  CU_CHECK(InitCrypto());
+  Signature sig;
+  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(),
+                       identity.sign_secret.bytes().data());
+  return sig;
+}
+
+bool VerifySignature(const SignPublicKey& public_key, std::span<const std::uint8_t> message,
+                     const Signature& signature) {
+  CU_CHECK(InitCrypto());
+  return crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
+                                     public_key.data()) == 0;
+}
+
+SealedKey SealKey(const SecretKey& key, const BoxPublicKey& to) {
+  CU_CHECK(InitCrypto());
+  SealedKey out;
+  CU_CHECK(crypto_box_seal(out.data(), key.bytes().data(), kKeySize, to.data()) == 0);
+  return out;
+}
+
+Result<SecretKey> OpenSealedKey(const SealedKey& sealed, const Identity& identity) {
+  CU_TRY(InitCrypto());
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  SecretKey key(data);  // owned, wiped on every path
+  if (crypto_box_seal_open(data, sealed.data(), sealed.size(), identity.box_public.data(),
+                           identity.box_secret.bytes().data()) != 0) {
+    return Fail(Code::kTampered, "sealed epoch key does not open under this user's key");
+  }
+  sodium_mprotect_readonly(data);
+  return key;
+}
+
+Result<SecretKey> PassphraseKey(std::string_view passphrase,
+                                std::span<const std::uint8_t, kSaltSize> salt,
+                                std::uint64_t opslimit, std::uint64_t memlimit) {
+  CU_TRY(InitCrypto());
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  SecretKey key(data);
+  if (crypto_pwhash(data, kKeySize, passphrase.data(), passphrase.size(), salt.data(), opslimit,
+                    static_cast<std::size_t>(memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Fail(Code::kUnavailable, "argon2id: out of memory");
+  }
+  sodium_mprotect_readonly(data);
+  return key;
+}
+
+std::uint64_t PwhashOpsLimit() { return crypto_pwhash_OPSLIMIT_INTERACTIVE; }
+std::uint64_t PwhashMemLimit() { return crypto_pwhash_MEMLIMIT_INTERACTIVE; }
+
+bool PwhashLimitsAcceptable(std::uint64_t opslimit, std::uint64_t memlimit) {
+  return opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= crypto_pwhash_OPSLIMIT_SENSITIVE &&
+         memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= crypto_pwhash_MEMLIMIT_SENSITIVE;
+}
+
+Bytes Encrypt(std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> ad,
+              const SecretKey& key) {
+  CU_CHECK(InitCrypto());
+  Bytes out(kWrapNonceSize + plaintext.size() + kWrapMacSize);
+  randombytes_buf(out.data(), kWrapNonceSize);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kWrapNonceSize, &written,
+                                             plaintext.data(), plaintext.size(), ad.data(),
+                                             ad.size(), nullptr, out.data(), key.bytes().data());
+  CU_CHECK(written == plaintext.size() + kWrapMacSize);
+  return out;
+}
+
+Result<SecretBytes> Decrypt(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t> ad,
+                            const SecretKey& key) {
+  CU_TRY(InitCrypto());
+  if (sealed.size() <= kWrapNonceSize + kWrapMacSize) {
+    return Fail(Code::kCorruption, "encrypted secret too short");
+  }
+  CU_ASSIGN_OR_RETURN(SecretBytes out,
+                      SecretBytes::Allocate(sealed.size() - kWrapNonceSize - kWrapMacSize));
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out.mutable_bytes().data(), &written, nullptr, sealed.data() + kWrapNonceSize,
+          sealed.size() - kWrapNonceSize, ad.data(), ad.size(), sealed.data(),
+          key.bytes().data()) != 0) {
+    return Fail(Code::kTampered, "does not authenticate");
+  }
+  return out;
 }
 
 }  // namespace custodia::vault

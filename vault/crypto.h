@@ -24,13 +24,28 @@ inline constexpr std::size_t kWrapMacSize = 16;    // Poly1305 tag
 // nonce || ciphertext(key) || tag
 inline constexpr std::size_t kWrappedKeySize = kWrapNonceSize + kKeySize + kWrapMacSize;
 
+inline constexpr std::size_t kSignPublicKeySize = 32;  // Ed25519
+inline constexpr std::size_t kSignSecretKeySize = 64;  // Ed25519 seed || public key
+inline constexpr std::size_t kSignatureSize = 64;
+inline constexpr std::size_t kBoxPublicKeySize = 32;  // X25519
+inline constexpr std::size_t kBoxSecretKeySize = 32;
+// crypto_box_seal of a 32-byte key: ephemeral public key, ciphertext, tag.
+inline constexpr std::size_t kSealedKeySize = 32 + kKeySize + 16;
+inline constexpr std::size_t kSaltSize = 16;  // crypto_pwhash_SALTBYTES
+
 using Hash = std::array<std::uint8_t, kHashSize>;
 using WrappedKey = std::array<std::uint8_t, kWrappedKeySize>;
+using SignPublicKey = std::array<std::uint8_t, kSignPublicKeySize>;
+using Signature = std::array<std::uint8_t, kSignatureSize>;
+using BoxPublicKey = std::array<std::uint8_t, kBoxPublicKeySize>;
+using SealedKey = std::array<std::uint8_t, kSealedKeySize>;
 
 // Runs sodium_init() once per process (a function-local static) and reports
 // whether libsodium is usable. kUnavailable if it is not. Every entry point
 // of the vault calls this before any other libsodium function.
 Status InitCrypto();
+
+struct Identity;
 
 // A 32-byte symmetric key in sodium_malloc'd memory (guard pages, locked,
 // wiped and freed by the destructor). Non-copyable, movable; a moved-from key
@@ -56,11 +71,89 @@ class SecretKey {
 
  private:
   // Unwraps straight into secure memory.
-  friend Result<SecretKey> UnwrapKey(const WrappedKey&, const SecretKey&, const Hash&);
+  friend Result<SecretKey> UnwrapKey(const WrappedKey&, const SecretKey&, std::uint32_t,
+                                     const Hash&);
+  friend Result<SecretKey> OpenSealedKey(const SealedKey&, const Identity&);
+  friend Result<SecretKey> PassphraseKey(std::string_view, std::span<const std::uint8_t, kSaltSize>,
+                                         std::uint64_t, std::uint64_t);
   explicit SecretKey(std::uint8_t* data) : data_(data) {}
   void Reset();
   std::uint8_t* data_ = nullptr;  // sodium_malloc(kKeySize), or null
 };
+
+// A fixed-size secret of any length in sodium_malloc'd memory, writable,
+// wiped and freed by the destructor: signing and X25519 secret keys.
+// Non-copyable, movable; a moved-from one is empty.
+// WARNING: never log or copy these bytes into ordinary memory.
+class SecretBytes {
+ public:
+  // `size` zero bytes. kUnavailable if no secure memory.
+  static Result<SecretBytes> Allocate(std::size_t size);
+
+  SecretBytes() = default;
+  SecretBytes(SecretBytes&& other) noexcept;
+  SecretBytes& operator=(SecretBytes&& other) noexcept;
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
+  ~SecretBytes();
+
+  // REQUIRES: !empty().
+  std::span<std::uint8_t> mutable_bytes();
+  std::span<const std::uint8_t> bytes() const;
+  bool empty() const { return data_ == nullptr; }
+
+ private:
+  void Reset();
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// A person's (or station's) key pairs: Ed25519 to sign ledger entries,
+// X25519 to receive the archive's epoch keys (crypto_box_seal).
+struct Identity {
+  SecretBytes sign_secret;  // kSignSecretKeySize
+  SecretBytes box_secret;   // kBoxSecretKeySize
+  SignPublicKey sign_public{};
+  BoxPublicKey box_public{};
+};
+
+// Fresh key pairs. kUnavailable if no secure memory.
+Result<Identity> NewIdentity();
+// Rebuilds an identity from its secret halves (as a user key file holds
+// them), deriving the public keys. kCorruption for wrong sizes.
+Result<Identity> IdentityFromSecrets(std::span<const std::uint8_t> sign_secret,
+                                     std::span<const std::uint8_t> box_secret);
+
+// Ed25519 detached signature of `message`.
+Signature Sign(const Identity& identity, std::span<const std::uint8_t> message);
+// Whether `signature` is `public_key`'s signature of `message`.
+bool VerifySignature(const SignPublicKey& public_key, std::span<const std::uint8_t> message,
+                     const Signature& signature);
+
+// Seals `key` to `to` (crypto_box_seal): only the holder of the matching
+// X25519 secret key can open it.
+SealedKey SealKey(const SecretKey& key, const BoxPublicKey& to);
+// Reverses SealKey. kTampered if it does not open under `identity`.
+Result<SecretKey> OpenSealedKey(const SealedKey& sealed, const Identity& identity);
+
+// Argon2id (crypto_pwhash, ALG_ARGON2ID13) of `passphrase` into a 32-byte
+// key. kUnavailable if the memory limit cannot be met.
+Result<SecretKey> PassphraseKey(std::string_view passphrase,
+                                std::span<const std::uint8_t, kSaltSize> salt,
+                                std::uint64_t opslimit, std::uint64_t memlimit);
+// The Argon2id limits new user key files use (OPSLIMIT/MEMLIMIT_INTERACTIVE)
+// and the most a reader accepts (..._SENSITIVE), so that a forged file cannot
+// make Login spend unbounded memory or time.
+std::uint64_t PwhashOpsLimit();
+std::uint64_t PwhashMemLimit();
+bool PwhashLimitsAcceptable(std::uint64_t opslimit, std::uint64_t memlimit);
+
+// XChaCha20-Poly1305 (ietf) with a random nonce: nonce:24 || ciphertext || tag:16.
+Bytes Encrypt(std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> ad,
+              const SecretKey& key);
+// Reverses Encrypt into secure memory. kTampered if it does not authenticate.
+Result<SecretBytes> Decrypt(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t> ad,
+                            const SecretKey& key);
 
 // The functions below that return no Result abort (CU_CHECK) if libsodium
 // cannot be initialised; callers on fallible paths call InitCrypto() first.
@@ -79,7 +172,7 @@ Hash HashBytes(std::span<const std::uint8_t> data);
 Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data);
 
 // Keyed BLAKE2b-256 of a fixed string under `key`: names a key without
-// revealing it, so Open can tell a wrong key file from a damaged vault.
+// revealing it, so a wrong or swapped epoch key is told from a damaged vault.
 Hash KeyId(const SecretKey& key);
 
 // Constant-time equality (crypto_verify_32).
@@ -91,14 +184,16 @@ std::string Hex(std::span<const std::uint8_t> bytes);
 // Parses 64 hex digits (either case); nullopt if `hex` is anything else.
 std::optional<Hash> ParseHashHex(std::string_view hex);
 
-// Encrypts `blob_key` under `archive_key` with a random nonce
-// (crypto_aead_xchacha20poly1305_ietf), authenticating the blob's name as
-// additional data so a wrapped key opens only the blob it was made for.
-WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, const Hash& blob_name);
+// Encrypts `blob_key` under `epoch_key` with a random nonce
+// (crypto_aead_xchacha20poly1305_ietf), authenticating the epoch and the
+// blob's name as additional data so a wrapped key opens only the blob it
+// was made for, in the epoch it was made for.
+WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& epoch_key, std::uint32_t epoch,
+                   const Hash& blob_name);
 // Reverses WrapKey. kTampered if the wrapped key does not authenticate
-// under `archive_key` for `blob_name`.
-Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,
-                            const Hash& blob_name);
+// under `epoch_key` for `epoch` and `blob_name`.
+Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& epoch_key,
+                            std::uint32_t epoch, const Hash& blob_name);
 
 }  // namespace custodia::vault
 

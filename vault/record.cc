@@ -1,4 +1,4 @@
-// vault/record.cc: the TLV encoding of ingest payloads. Tags are listed in
+// vault/record.cc: the TLV encoding of entry payloads. Tags are listed in
 // docs/vault_format.md; keep the two in step.
 #include "vault/record.h"
 
@@ -12,93 +12,104 @@
 namespace custodia::vault {
 namespace {
 
-// Field tags, in the order they must appear. New fields need a new entry
-// type or ledger version: readers reject unknown tags rather than skip them,
-// so nothing in a hashed entry goes unread.
-enum Tag : std::uint8_t {
-  kTagDocId = 1,
-  kTagSealedMicros = 2,
-  kTagActor = 3,
-  kTagSource = 4,
-  kTagPages = 5,
-  kTagType = 6,
-  kTagStatus = 7,
-  kTagFieldsJson = 8,
-  kTagOriginalSize = 9,
-  kTagOriginalHash = 10,
-  kTagOriginalBlob = 11,
-  kTagOriginalKey = 12,
-  kTagTextSize = 13,
-  kTagTextBlob = 14,
-  kTagTextKey = 15,
+// Every payload is a sequence of fields `tag:u8 size:u32le value`, tags
+// 1, 2, 3, ... in order, each exactly once. New fields need a new entry
+// type or ledger version: readers reject unknown tags rather than skip
+// them, so nothing in a signed entry goes unread.
+class FieldWriter {
+ public:
+  void Raw(std::span<const std::uint8_t> value) {
+    out_.push_back(++tag_);
+    PutU32(out_, static_cast<std::uint32_t>(value.size()));
+    PutBytes(out_, value);
+  }
+  void String(std::string_view value) {
+    Raw({reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
+  }
+  void U64(std::uint64_t v) {
+    Bytes value;
+    PutU64(value, v);
+    Raw(value);
+  }
+  void U32(std::uint32_t v) {
+    Bytes value;
+    PutU32(value, v);
+    Raw(value);
+  }
+  void U8(std::uint8_t v) { Raw(std::span<const std::uint8_t>(&v, 1)); }
+  void Sealed(const std::optional<SealedKey>& key) {
+    if (key) {
+      Raw(*key);
+    } else {
+      Raw({});
+    }
+  }
+  Bytes Finish() { return std::move(out_); }
+
+ private:
+  Bytes out_;
+  std::uint8_t tag_ = 0;
 };
-
-void PutField(Bytes& out, Tag tag, std::span<const std::uint8_t> value) {
-  out.push_back(tag);
-  PutU32(out, static_cast<std::uint32_t>(value.size()));
-  PutBytes(out, value);
-}
-
-void PutField(Bytes& out, Tag tag, std::string_view value) {
-  PutField(out, tag,
-           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(value.data()),
-                                         value.size()));
-}
-
-void PutFieldU64(Bytes& out, Tag tag, std::uint64_t v) {
-  Bytes value;
-  PutU64(value, v);
-  PutField(out, tag, value);
-}
-
-void PutFieldU32(Bytes& out, Tag tag, std::uint32_t v) {
-  Bytes value;
-  PutU32(value, v);
-  PutField(out, tag, value);
-}
 
 // Reads fields in order, demanding each expected tag in turn.
 class FieldReader {
  public:
   explicit FieldReader(std::span<const std::uint8_t> payload) : rest_(payload) {}
 
-  Result<std::span<const std::uint8_t>> Next(Tag tag) {
-    if (rest_.size() < 5) return Missing(tag);
+  Result<std::span<const std::uint8_t>> Next() {
+    const std::uint8_t tag = ++tag_;
+    if (rest_.size() < 5) return Missing();
     if (rest_[0] != tag) {
       return Fail(Code::kCorruption, "payload: field " + std::to_string(rest_[0]) +
                                          " where field " + std::to_string(tag) + " belongs");
     }
     const std::uint32_t size = GetU32(rest_.data() + 1);
-    if (rest_.size() - 5 < size) return Missing(tag);
+    if (rest_.size() - 5 < size) return Missing();
     std::span<const std::uint8_t> value = rest_.subspan(5, size);
     rest_ = rest_.subspan(5 + size);
     return value;
   }
 
-  Result<std::string> String(Tag tag) {
-    CU_ASSIGN_OR_RETURN(auto value, Next(tag));
+  Result<std::string> String() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
     return std::string(reinterpret_cast<const char*>(value.data()), value.size());
   }
 
   template <std::size_t N>
-  Result<std::array<std::uint8_t, N>> Fixed(Tag tag) {
-    CU_ASSIGN_OR_RETURN(auto value, Next(tag));
-    if (value.size() != N) return WrongSize(tag);
+  Result<std::array<std::uint8_t, N>> Fixed() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
+    if (value.size() != N) return WrongSize();
     std::array<std::uint8_t, N> out;
     std::memcpy(out.data(), value.data(), N);
     return out;
   }
 
-  Result<std::uint64_t> U64(Tag tag) {
-    CU_ASSIGN_OR_RETURN(auto value, Next(tag));
-    if (value.size() != 8) return WrongSize(tag);
+  Result<std::uint64_t> U64() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
+    if (value.size() != 8) return WrongSize();
     return GetU64(value.data());
   }
 
-  Result<std::uint32_t> U32(Tag tag) {
-    CU_ASSIGN_OR_RETURN(auto value, Next(tag));
-    if (value.size() != 4) return WrongSize(tag);
+  Result<std::uint32_t> U32() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
+    if (value.size() != 4) return WrongSize();
     return GetU32(value.data());
+  }
+
+  Result<std::uint8_t> U8() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
+    if (value.size() != 1) return WrongSize();
+    return value[0];
+  }
+
+  // Empty (no key) or exactly kSealedKeySize bytes.
+  Result<std::optional<SealedKey>> Sealed() {
+    CU_ASSIGN_OR_RETURN(auto value, Next());
+    if (value.empty()) return std::optional<SealedKey>();
+    if (value.size() != kSealedKeySize) return WrongSize();
+    SealedKey out;
+    std::memcpy(out.data(), value.data(), kSealedKeySize);
+    return std::optional<SealedKey>(out);
   }
 
   Status Finish() const {
@@ -110,74 +121,264 @@ class FieldReader {
   }
 
  private:
-  static Unexpected Missing(Tag tag) {
+  Unexpected Missing() const {
     return Fail(Code::kCorruption,
-                "payload: field " + std::to_string(tag) + " missing or cut short");
+                "payload: field " + std::to_string(tag_) + " missing or cut short");
   }
-  static Unexpected WrongSize(Tag tag) {
-    return Fail(Code::kCorruption, "payload: field " + std::to_string(tag) + " has the wrong size");
+  Unexpected WrongSize() const {
+    return Fail(Code::kCorruption,
+                "payload: field " + std::to_string(tag_) + " has the wrong size");
   }
 
   std::span<const std::uint8_t> rest_;
+  std::uint8_t tag_ = 0;
 };
 
 }  // namespace
 
 Bytes EncodeIngest(const IngestEntry& e) {
-  Bytes out;
-  PutField(out, kTagDocId, e.doc_id);
-  PutFieldU64(out, kTagSealedMicros, static_cast<std::uint64_t>(e.sealed_micros));
-  PutField(out, kTagActor, e.actor);
-  PutField(out, kTagSource, e.source);
-  PutFieldU32(out, kTagPages, e.pages);
-  PutField(out, kTagType, e.type);
-  PutField(out, kTagStatus, e.status);
-  PutField(out, kTagFieldsJson, e.fields_json);
-  PutFieldU64(out, kTagOriginalSize, e.original_size);
-  PutField(out, kTagOriginalHash, e.original_hash);
-  PutField(out, kTagOriginalBlob, e.original_blob);
-  PutField(out, kTagOriginalKey, e.original_key);
-  PutFieldU64(out, kTagTextSize, e.text_size);
-  PutField(out, kTagTextBlob, e.text_blob);
-  PutField(out, kTagTextKey, e.text_key);
-  return out;
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.String(e.source);
+  w.U32(e.pages);
+  w.String(e.type);
+  w.String(e.status);
+  w.String(e.fields_json);
+  w.U32(e.key_epoch);
+  w.U64(e.original_size);
+  w.Raw(e.original_hash);
+  w.Raw(e.original_blob);
+  w.Raw(e.original_key);
+  w.U64(e.text_size);
+  w.Raw(e.text_blob);
+  w.Raw(e.text_key);
+  return w.Finish();
 }
 
 Result<IngestEntry> DecodeIngest(std::span<const std::uint8_t> payload) {
   FieldReader r(payload);
   IngestEntry e;
-  CU_ASSIGN_OR_RETURN(e.doc_id, r.String(kTagDocId));
-  CU_ASSIGN_OR_RETURN(const std::uint64_t micros, r.U64(kTagSealedMicros));
-  e.sealed_micros = static_cast<std::int64_t>(micros);
-  CU_ASSIGN_OR_RETURN(e.actor, r.String(kTagActor));
-  CU_ASSIGN_OR_RETURN(e.source, r.String(kTagSource));
-  CU_ASSIGN_OR_RETURN(e.pages, r.U32(kTagPages));
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.source, r.String());
+  CU_ASSIGN_OR_RETURN(e.pages, r.U32());
   if (e.pages > INT_MAX) return Fail(Code::kCorruption, "payload: page count out of range");
-  CU_ASSIGN_OR_RETURN(e.type, r.String(kTagType));
-  CU_ASSIGN_OR_RETURN(e.status, r.String(kTagStatus));
-  CU_ASSIGN_OR_RETURN(e.fields_json, r.String(kTagFieldsJson));
-  CU_ASSIGN_OR_RETURN(e.original_size, r.U64(kTagOriginalSize));
-  CU_ASSIGN_OR_RETURN(e.original_hash, r.Fixed<kHashSize>(kTagOriginalHash));
-  CU_ASSIGN_OR_RETURN(e.original_blob, r.Fixed<kHashSize>(kTagOriginalBlob));
-  CU_ASSIGN_OR_RETURN(e.original_key, r.Fixed<kWrappedKeySize>(kTagOriginalKey));
-  CU_ASSIGN_OR_RETURN(e.text_size, r.U64(kTagTextSize));
-  CU_ASSIGN_OR_RETURN(e.text_blob, r.Fixed<kHashSize>(kTagTextBlob));
-  CU_ASSIGN_OR_RETURN(e.text_key, r.Fixed<kWrappedKeySize>(kTagTextKey));
+  CU_ASSIGN_OR_RETURN(e.type, r.String());
+  CU_ASSIGN_OR_RETURN(e.status, r.String());
+  CU_ASSIGN_OR_RETURN(e.fields_json, r.String());
+  CU_ASSIGN_OR_RETURN(e.key_epoch, r.U32());
+  CU_ASSIGN_OR_RETURN(e.original_size, r.U64());
+  CU_ASSIGN_OR_RETURN(e.original_hash, r.Fixed<kHashSize>());
+  CU_ASSIGN_OR_RETURN(e.original_blob, r.Fixed<kHashSize>());
+  CU_ASSIGN_OR_RETURN(e.original_key, r.Fixed<kWrappedKeySize>());
+  CU_ASSIGN_OR_RETURN(e.text_size, r.U64());
+  CU_ASSIGN_OR_RETURN(e.text_blob, r.Fixed<kHashSize>());
+  CU_ASSIGN_OR_RETURN(e.text_key, r.Fixed<kWrappedKeySize>());
   CU_TRY(r.Finish());
   return e;
 }
 
-Record ToRecord(const IngestEntry& e, std::uint64_t seq) {
+Bytes EncodeAccess(const AccessEntry& e) {
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.U8(e.artefact);
+  w.String(e.purpose);
+  return w.Finish();
+}
+
+Result<AccessEntry> DecodeAccess(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  AccessEntry e;
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.artefact, r.U8());
+  CU_ASSIGN_OR_RETURN(e.purpose, r.String());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeCorrection(const CorrectionEntry& e) {
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.String(e.field);
+  w.String(e.old_value);
+  w.String(e.new_value);
+  return w.Finish();
+}
+
+Result<CorrectionEntry> DecodeCorrection(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  CorrectionEntry e;
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.field, r.String());
+  CU_ASSIGN_OR_RETURN(e.old_value, r.String());
+  CU_ASSIGN_OR_RETURN(e.new_value, r.String());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeCheckout(const CheckoutEntry& e) {
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.String(e.to);
+  w.String(e.due);
+  w.String(e.reason);
+  return w.Finish();
+}
+
+Result<CheckoutEntry> DecodeCheckout(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  CheckoutEntry e;
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.to, r.String());
+  CU_ASSIGN_OR_RETURN(e.due, r.String());
+  CU_ASSIGN_OR_RETURN(e.reason, r.String());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeReturn(const ReturnEntry& e) {
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.String(e.note);
+  return w.Finish();
+}
+
+Result<ReturnEntry> DecodeReturn(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  ReturnEntry e;
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.note, r.String());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeUserAdded(const UserAddedEntry& e) {
+  FieldWriter w;
+  w.String(e.name);
+  w.Raw(e.sign_public);
+  w.Raw(e.box_public);
+  w.U8(e.roles);
+  w.U32(e.epoch);
+  w.Sealed(e.sealed_key);
+  return w.Finish();
+}
+
+Result<UserAddedEntry> DecodeUserAdded(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  UserAddedEntry e;
+  CU_ASSIGN_OR_RETURN(e.name, r.String());
+  CU_ASSIGN_OR_RETURN(e.sign_public, r.Fixed<kSignPublicKeySize>());
+  CU_ASSIGN_OR_RETURN(e.box_public, r.Fixed<kBoxPublicKeySize>());
+  CU_ASSIGN_OR_RETURN(e.roles, r.U8());
+  CU_ASSIGN_OR_RETURN(e.epoch, r.U32());
+  CU_ASSIGN_OR_RETURN(e.sealed_key, r.Sealed());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeRole(const RoleEntry& e) {
+  FieldWriter w;
+  w.String(e.name);
+  w.U8(e.role);
+  w.U32(e.epoch);
+  w.Sealed(e.sealed_key);
+  return w.Finish();
+}
+
+Result<RoleEntry> DecodeRole(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  RoleEntry e;
+  CU_ASSIGN_OR_RETURN(e.name, r.String());
+  CU_ASSIGN_OR_RETURN(e.role, r.U8());
+  CU_ASSIGN_OR_RETURN(e.epoch, r.U32());
+  CU_ASSIGN_OR_RETURN(e.sealed_key, r.Sealed());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeUserRevoked(const UserRevokedEntry& e) {
+  FieldWriter w;
+  w.String(e.name);
+  return w.Finish();
+}
+
+Result<UserRevokedEntry> DecodeUserRevoked(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  UserRevokedEntry e;
+  CU_ASSIGN_OR_RETURN(e.name, r.String());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Bytes EncodeRotation(const RotationEntry& e) {
+  FieldWriter w;
+  w.U32(e.epoch);
+  w.Raw(e.key_id);
+  w.Raw(e.key_file_hash);
+  Bytes grants;
+  PutU32(grants, static_cast<std::uint32_t>(e.grants.size()));
+  for (const KeyGrant& g : e.grants) {
+    grants.push_back(static_cast<std::uint8_t>(g.name.size()));
+    PutString(grants, g.name);
+    PutBytes(grants, g.sealed);
+  }
+  w.Raw(grants);
+  return w.Finish();
+}
+
+Result<RotationEntry> DecodeRotation(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  RotationEntry e;
+  CU_ASSIGN_OR_RETURN(e.epoch, r.U32());
+  CU_ASSIGN_OR_RETURN(e.key_id, r.Fixed<kHashSize>());
+  CU_ASSIGN_OR_RETURN(e.key_file_hash, r.Fixed<kHashSize>());
+  CU_ASSIGN_OR_RETURN(auto grants, r.Next());
+  CU_TRY(r.Finish());
+  const Unexpected bad = Fail(Code::kCorruption, "payload: malformed key grants");
+  if (grants.size() < 4) return bad;
+  const std::uint32_t count = GetU32(grants.data());
+  grants = grants.subspan(4);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (grants.empty()) return bad;
+    const std::size_t name_size = grants[0];
+    if (grants.size() < 1 + name_size + kSealedKeySize) return bad;
+    KeyGrant g;
+    g.name.assign(reinterpret_cast<const char*>(grants.data() + 1), name_size);
+    std::memcpy(g.sealed.data(), grants.data() + 1 + name_size, kSealedKeySize);
+    e.grants.push_back(std::move(g));
+    grants = grants.subspan(1 + name_size + kSealedKeySize);
+  }
+  if (!grants.empty()) return bad;
+  return e;
+}
+
+Bytes EncodeCheckpoint(const CheckpointEntry& e) {
+  FieldWriter w;
+  w.U64(e.tree_size);
+  w.Raw(e.root);
+  return w.Finish();
+}
+
+Result<CheckpointEntry> DecodeCheckpoint(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  CheckpointEntry e;
+  CU_ASSIGN_OR_RETURN(e.tree_size, r.U64());
+  CU_ASSIGN_OR_RETURN(e.root, r.Fixed<kHashSize>());
+  CU_TRY(r.Finish());
+  return e;
+}
+
+Record ToRecord(const IngestEntry& e, std::uint64_t seq, std::int64_t micros,
+                const std::string& actor) {
   Record r;
   r.id = e.doc_id;
   r.seq = seq;
-  r.sealed_micros = e.sealed_micros;
+  r.sealed_micros = micros;
   r.source = e.source;
   r.pages = static_cast<int>(e.pages);
   r.type = e.type;
   r.status = e.status;
   r.fields_json = e.fields_json;
-  r.actor = e.actor;
+  r.actor = actor;
   r.original_hash = Hex(e.original_hash);
   r.original_size = e.original_size;
   r.original_blob = Hex(e.original_blob);

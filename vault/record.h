@@ -1,12 +1,13 @@
-// vault/record.h (internal): the payload of an ingest entry, a TLV encoding
-// of a sealed document's record and its wrapped blob keys
-// (docs/vault_format.md, "Ingest payload").
+// vault/record.h (internal): the payloads of ledger entries, one strict TLV
+// encoding per entry type (docs/vault_format.md, "Payloads").
 #ifndef CUSTODIA_VAULT_RECORD_H_
 #define CUSTODIA_VAULT_RECORD_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "base/result.h"
@@ -17,13 +18,12 @@ namespace custodia::vault {
 
 struct IngestEntry {
   std::string doc_id;
-  std::int64_t sealed_micros = 0;
-  std::string actor;
   std::string source;
   std::uint32_t pages = 0;
   std::string type;
   std::string status;
   std::string fields_json;
+  std::uint32_t key_epoch = 0;  // the epoch whose key wrapped the blob keys
   std::uint64_t original_size = 0;
   Hash original_hash{};  // BLAKE2b-256 of the original plaintext
   Hash original_blob{};  // the original's blob name
@@ -33,15 +33,98 @@ struct IngestEntry {
   WrappedKey text_key{};
 };
 
+// A view (type 2) or an export (type 3).
+struct AccessEntry {
+  std::string doc_id;
+  std::uint8_t artefact = 0;  // BlobKind: 1 original, 2 text
+  std::string purpose;
+};
+
+struct CorrectionEntry {
+  std::string doc_id;
+  std::string field;
+  std::string old_value;
+  std::string new_value;
+};
+
+struct CheckoutEntry {
+  std::string doc_id;
+  std::string to;
+  std::string due;  // YYYY-MM-DD
+  std::string reason;
+};
+
+struct ReturnEntry {
+  std::string doc_id;
+  std::string note;
+};
+
+struct UserAddedEntry {
+  std::string name;
+  SignPublicKey sign_public{};
+  BoxPublicKey box_public{};
+  std::uint8_t roles = 0;               // Role bits
+  std::uint32_t epoch = 0;              // of sealed_key
+  std::optional<SealedKey> sealed_key;  // present iff a role needs the key
+};
+
+// A role granted (type 8) or revoked (type 9; epoch 0, no sealed key).
+struct RoleEntry {
+  std::string name;
+  std::uint8_t role = 0;  // one Role bit
+  std::uint32_t epoch = 0;
+  std::optional<SealedKey> sealed_key;
+};
+
+struct UserRevokedEntry {
+  std::string name;
+};
+
+struct KeyGrant {
+  std::string name;
+  SealedKey sealed{};
+};
+
+struct RotationEntry {
+  std::uint32_t epoch = 0;
+  Hash key_id{};
+  Hash key_file_hash{};  // BLAKE2b of keys/epoch-<n>; zero when no blob was rewrapped
+  std::vector<KeyGrant> grants;
+};
+
+struct CheckpointEntry {
+  std::uint64_t tree_size = 0;
+  Hash root{};
+};
+
+// Each Decode* parses a payload written by its Encode*. kCorruption (message
+// without a "vault:" prefix; the caller names the entry) if any field is
+// missing, out of order, of the wrong size, unknown, or followed by extra
+// bytes.
 Bytes EncodeIngest(const IngestEntry& entry);
-
-// Parses a payload written by EncodeIngest. kCorruption (message without a
-// "vault:" prefix; the caller names the entry) if any field is missing, out
-// of order, of the wrong size, unknown, or followed by extra bytes.
 Result<IngestEntry> DecodeIngest(std::span<const std::uint8_t> payload);
+Bytes EncodeAccess(const AccessEntry& entry);
+Result<AccessEntry> DecodeAccess(std::span<const std::uint8_t> payload);
+Bytes EncodeCorrection(const CorrectionEntry& entry);
+Result<CorrectionEntry> DecodeCorrection(std::span<const std::uint8_t> payload);
+Bytes EncodeCheckout(const CheckoutEntry& entry);
+Result<CheckoutEntry> DecodeCheckout(std::span<const std::uint8_t> payload);
+Bytes EncodeReturn(const ReturnEntry& entry);
+Result<ReturnEntry> DecodeReturn(std::span<const std::uint8_t> payload);
+Bytes EncodeUserAdded(const UserAddedEntry& entry);
+Result<UserAddedEntry> DecodeUserAdded(std::span<const std::uint8_t> payload);
+Bytes EncodeRole(const RoleEntry& entry);
+Result<RoleEntry> DecodeRole(std::span<const std::uint8_t> payload);
+Bytes EncodeUserRevoked(const UserRevokedEntry& entry);
+Result<UserRevokedEntry> DecodeUserRevoked(std::span<const std::uint8_t> payload);
+Bytes EncodeRotation(const RotationEntry& entry);
+Result<RotationEntry> DecodeRotation(std::span<const std::uint8_t> payload);
+Bytes EncodeCheckpoint(const CheckpointEntry& entry);
+Result<CheckpointEntry> DecodeCheckpoint(std::span<const std::uint8_t> payload);
 
-// The public view of an ingest entry with sequence number `seq`.
-Record ToRecord(const IngestEntry& entry, std::uint64_t seq);
+// The public view of an ingest entry.
+Record ToRecord(const IngestEntry& entry, std::uint64_t seq, std::int64_t micros,
+                const std::string& actor);
 
 }  // namespace custodia::vault
 

@@ -1,18 +1,24 @@
 // vault/vault.cc: the Vault: directory layout, sealing, reading, opening and
-// verifying. File formats live in blob.cc, ledger.cc and record.cc; this
-// file decides what is written where, in which order.
+// verifying, people and their keys, reads that are logged, loans. File
+// formats live in blob.cc, ledger.cc, record.cc and identity.cc; what the
+// ledger means is replay.cc's; this file decides what is written where, in
+// which order, and who may ask for it.
 #include "vault/vault.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "vault/blob.h"
 #include "vault/crypto.h"
+#include "vault/identity.h"
 #include "vault/ledger.h"
 #include "vault/record.h"
+#include "vault/replay.h"
 
 namespace custodia::vault {
 namespace {
@@ -20,12 +26,12 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kFormatFile[] = "FORMAT";
-constexpr char kKeyFile[] = "archive.key";
+constexpr char kUsersDir[] = "users";
 constexpr char kLedgerFile[] = "ledger";
 constexpr char kLockFile[] = "LOCK";
 constexpr char kBlobDir[] = "blobs";
 constexpr std::string_view kFormatPrefix = "custodia-vault-format ";
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;
 
 std::string FormatLine() {
   return std::string(kFormatPrefix) + std::to_string(kFormatVersion) + "\n";
@@ -35,39 +41,9 @@ std::span<const std::uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// "D000001": documents are numbered from 1 in ledger order.
-std::string DocId(std::uint64_t number) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "D%06llu", static_cast<unsigned long long>(number));
-  return buf;
-}
-
-std::string EntryWhere(const Entry& entry) {
-  return "vault: entry " + std::to_string(entry.seq) + " at offset " + std::to_string(entry.offset);
-}
-
 fs::path BlobPath(const fs::path& dir, const Hash& name) {
   const std::string hex = Hex(name);
   return dir / kBlobDir / hex.substr(0, 2) / hex;
-}
-
-// Decodes the payloads of all entries of `scan` and checks that documents
-// are numbered 1, 2, ... in ledger order.
-Result<std::vector<IngestEntry>> DecodeEntries(const LedgerScan& scan) {
-  std::vector<IngestEntry> out;
-  out.reserve(scan.entries.size());
-  for (const Entry& entry : scan.entries) {
-    // EntryType::kIngest is the only type so far; ScanLedger rejects others.
-    auto decoded = DecodeIngest(entry.payload);
-    if (!decoded) return Wrap(decoded.error(), EntryWhere(entry));
-    const std::string want = DocId(out.size() + 1);
-    if (decoded->doc_id != want) {
-      return Fail(Code::kCorruption,
-                  EntryWhere(entry) + ": document id " + decoded->doc_id + ", expected " + want);
-    }
-    out.push_back(std::move(decoded).value());
-  }
-  return out;
 }
 
 // Checks the FORMAT file. kUnsupported for another format version.
@@ -88,16 +64,6 @@ Status CheckFormat(Env* env, const fs::path& dir) {
 
 // Reads the archive key file into secure memory, wiping the ordinary
 // buffer it passed through on every path.
-Result<SecretKey> ReadArchiveKey(Env* env, const fs::path& dir) {
-  const fs::path path = dir / kKeyFile;
-  auto bytes = env->ReadFile(path);
-  if (!bytes) return Wrap(bytes.error(), "vault: archive key");
-  auto key = SecretKey::FromBytes(*bytes);
-  Wipe(*bytes);
-  if (!key) return Wrap(key.error(), "vault: " + path.string());
-  return key;
-}
-
 // Whether `dir` holds anything but a LOCK file.
 Result<bool> HasContents(Env* env, const fs::path& dir) {
   auto names = env->ListDir(dir);
@@ -123,40 +89,156 @@ Status CheckFreshDir(Env* env, const fs::path& dir) {
   return Ok();
 }
 
+fs::path UserKeyPath(const fs::path& dir, const std::string& name) {
+  return dir / kUsersDir / (name + ".key");
+}
+
+std::uint8_t RoleBits(const std::vector<Role>& roles) {
+  std::uint8_t bits = 0;
+  for (Role r : roles) bits |= static_cast<std::uint8_t>(r);
+  return bits;
+}
+
+std::vector<Role> RolesOf(std::uint8_t bits) {
+  std::vector<Role> out;
+  for (Role r : {Role::kStation, Role::kArchivist, Role::kAuditor, Role::kAdmin}) {
+    if ((bits & static_cast<std::uint8_t>(r)) != 0) out.push_back(r);
+  }
+  return out;
+}
+
+Status CheckNewUser(const std::string& name, std::string_view passphrase) {
+  if (!ValidUserName(name)) {
+    return Fail(Code::kInvalidArgument,
+                "vault: user name \"" + name +
+                    "\": use 1-32 of a-z 0-9 . _ -, starting with a letter or digit");
+  }
+  if (passphrase.empty()) {
+    return Fail(Code::kInvalidArgument, "vault: an empty passphrase is not accepted");
+  }
+  return Ok();
+}
+
+// Writes `users/<name>.key` for a fresh identity; returns the identity.
+Result<Identity> WriteNewIdentity(Env* env, const fs::path& dir, const std::string& name,
+                                  std::string_view passphrase) {
+  CU_ASSIGN_OR_RETURN(Identity identity, NewIdentity());
+  CU_ASSIGN_OR_RETURN(const Bytes file, EncodeUserKeyFile(name, identity, passphrase));
+  Status s = env->CreateDir(dir / kUsersDir);
+  if (s) s = env->WriteFileAtomic(UserKeyPath(dir, name), file);
+  if (!s) return Wrap(s.error(), "vault: key file of " + name);
+  return identity;
+}
+
 }  // namespace
 
-// One sealed document: its ledger entry and the public record made from it.
-struct SealedDoc {
-  IngestEntry entry;
-  Record record;
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kStation:
+      return "station";
+    case Role::kArchivist:
+      return "archivist";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+Result<Role> ParseRole(const std::string& name) {
+  for (Role r : {Role::kStation, Role::kArchivist, Role::kAuditor, Role::kAdmin}) {
+    if (name == RoleName(r)) return r;
+  }
+  return Fail(Code::kInvalidArgument,
+              "vault: unknown role \"" + name + "\"; roles are station, archivist, auditor, admin");
+}
+
+// The logged-in person: their keys, wiped when the session ends.
+struct Session {
+  std::string name;
+  Identity identity;
+  std::optional<SecretKey> epoch_key;  // when a role needs it
+  std::uint32_t epoch = 0;
 };
 
 struct Vault::Impl {
-  Impl(fs::path d, Env* e, std::unique_ptr<FileLock> l, SecretKey k)
-      : dir(std::move(d)), env(e), lock(std::move(l)), archive_key(std::move(k)) {}
+  Impl(fs::path d, Env* e, std::unique_ptr<FileLock> l, const LedgerHeader& h)
+      : dir(std::move(d)), env(e), lock(std::move(l)), state(h) {}
 
-  // Adds a document whose entry is durable to the in-memory catalog.
-  void Add(IngestEntry entry, std::uint64_t seq) {
-    Record record = ToRecord(entry, seq);
-    const std::size_t index = docs.size();
-    by_id.emplace(record.id, index);
-    by_hash.emplace(record.original_hash, index);  // the first seal of a hash wins
-    docs.push_back(SealedDoc{std::move(entry), std::move(record)});
+  // Refuses unless someone is logged in who may sign an entry of `type`.
+  Status Require(EntryType type) const {
+    if (!session) return Fail(Code::kPermissionDenied, "vault: nobody is logged in; log in first");
+    Status may = state.MayAct(session->name, type);
+    if (!may) return Wrap(may.error(), "vault");
+    return Ok();
   }
 
-  const SealedDoc* FindDoc(const std::string& id) const {
-    auto it = by_id.find(id);
-    return it == by_id.end() ? nullptr : &docs[it->second];
+  Status Writable() const {
+    if (broken) {
+      return Fail(
+          Code::kFailedPrecondition,
+          "vault: an earlier ledger write failed and could not be undone; reopen the vault");
+    }
+    return Ok();
+  }
+
+  const SecretKey& EpochKey() const {
+    CU_CHECK(session && session->epoch_key.has_value());
+    return *session->epoch_key;
+  }
+
+  // Signs and appends an entry of `type` as the logged-in user, fsyncs it,
+  // and applies it to the state. REQUIRES: Require(type) passed.
+  Status Append(EntryType type, Bytes payload) {
+    CU_TRY(Writable());
+    CU_CHECK(session.has_value());
+    if (!EntryFits(session->name, payload.size())) {
+      return Fail(Code::kInvalidArgument, "vault: entry larger than the ledger's entry limit");
+    }
+    EntryFields f;
+    f.type = type;
+    f.seq = state.entries() + 1;
+    f.micros = env->NowMicros();
+    f.prev_hash = last_hash;
+    f.actor = session->name;
+    f.payload = std::move(payload);
+    const EncodedEntry encoded = EncodeEntry(f, header.archive_id, session->identity);
+    {
+      // The same checks as a reader's, before anything is written: the
+      // vault never writes an entry it would refuse to read.
+      auto parsed = ParseEntry(encoded.bytes, ledger_bytes.size());
+      if (!parsed) return Wrap(parsed.error(), "vault: internal");
+      Status checked = state.Check(*parsed);
+      if (!checked) {
+        return Fail(Code::kInternal, "vault: refusing to write: " + checked.error().message);
+      }
+    }
+    Status appended = ledger->Append(encoded.bytes);
+    if (appended) appended = ledger->Sync();
+    if (!appended) {
+      // Undo a partial append so the next one does not land after garbage.
+      if (!env->Truncate(dir / kLedgerFile, ledger_bytes.size())) broken = true;
+      return Wrap(appended.error(), "vault: ledger append");
+    }
+    const std::size_t offset = ledger_bytes.size();
+    ledger_bytes.insert(ledger_bytes.end(), encoded.bytes.begin(), encoded.bytes.end());
+    entry_spans.emplace_back(offset, encoded.bytes.size());
+    last_hash = encoded.hash;
+    auto parsed = ParseEntry(std::span(ledger_bytes).subspan(offset), offset);
+    CU_CHECK(parsed.has_value());
+    CU_CHECK(state.Apply(*parsed).has_value());
+    return Ok();
   }
 
   // Encrypts `plaintext` under a fresh key and writes it durably as a blob.
-  // Returns its name and its key wrapped under the archive key.
+  // Returns its name and its key wrapped under the epoch key.
   Result<std::pair<Hash, WrappedKey>> WriteBlob(const BlobLabel& label,
                                                 std::span<const std::uint8_t> plaintext) {
     CU_ASSIGN_OR_RETURN(SecretKey key, SecretKey::Random());
     const Bytes blob = EncodeBlob(label, plaintext, key);
     const Hash name = HashBytes(blob);
-    const WrappedKey wrapped = WrapKey(key, archive_key, name);
+    const WrappedKey wrapped = WrapKey(key, EpochKey(), session->epoch, name);
     const fs::path path = BlobPath(dir, name);
     const fs::path parent = path.parent_path();
     if (!env->Exists(parent)) {
@@ -190,7 +272,7 @@ struct Vault::Impl {
   }
 
   // Reads, checks and decrypts one of a document's blobs.
-  Result<Bytes> ReadBlob(const SealedDoc& doc, BlobKind kind) const {
+  Result<Bytes> ReadBlob(const DocState& doc, BlobKind kind) const {
     const bool original = kind == BlobKind::kOriginal;
     const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
     const WrappedKey& wrapped = original ? doc.entry.original_key : doc.entry.text_key;
@@ -198,27 +280,66 @@ struct Vault::Impl {
                           original ? doc.entry.original_size : doc.entry.text_size};
     CU_ASSIGN_OR_RETURN(Bytes blob, ReadCheckedBlob(name, label, doc.record.seq));
     const std::string where = "vault: blob " + Hex(name);
-    auto key = UnwrapKey(wrapped, archive_key, name);
+    if (doc.entry.key_epoch != session->epoch) {
+      return Fail(Code::kUnsupported, where + ": wrapped for epoch " +
+                                          std::to_string(doc.entry.key_epoch) +
+                                          ", and this vault holds no rewrapped keys");
+    }
+    auto key = UnwrapKey(wrapped, EpochKey(), doc.entry.key_epoch, name);
     if (!key) return Wrap(key.error(), where + " (entry " + std::to_string(doc.record.seq) + ")");
     auto plaintext = DecodeBlob(blob, label, *key);
     if (!plaintext) return Wrap(plaintext.error(), where);
+    if (original && !HashEquals(HashBytes(*plaintext), doc.entry.original_hash)) {
+      // Defence in depth: the blob authenticated, and it must also be the
+      // very file that was sealed.
+      return Fail(Code::kTampered,
+                  "vault: " + doc.entry.doc_id + ": original does not match its recorded hash");
+    }
     return plaintext;
   }
 
+  // Decrypts an artefact, logs the access (`type` view or export) durably,
+  // and only then hands the plaintext back.
+  Result<Bytes> Access(const std::string& id, BlobKind kind, EntryType type,
+                       std::string_view purpose) {
+    CU_TRY(Require(type));
+    const DocState* doc = state.FindDoc(id);
+    if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+    CU_ASSIGN_OR_RETURN(Bytes plaintext, ReadBlob(*doc, kind));
+    AccessEntry e{id, static_cast<std::uint8_t>(kind), std::string(purpose)};
+    Status logged = Append(type, EncodeAccess(e));
+    if (!logged) {
+      Wipe(plaintext);
+      return Wrap(logged.error(),
+                  "vault: " + id + ": the read could not be logged, so it is refused");
+    }
+    return plaintext;
+  }
+
+  // Admins still active after taking `role_bits` from `name` (all of them
+  // when `role_bits` is 0xff).
+  int AdminsLeftWithout(const std::string& name, std::uint8_t role_bits) const {
+    int n = 0;
+    for (const auto& [user_name, user] : state.users()) {
+      std::uint8_t roles = user.roles;
+      if (user_name == name) roles &= static_cast<std::uint8_t>(~role_bits);
+      if (!user.revoked && (roles & static_cast<std::uint8_t>(Role::kAdmin)) != 0) ++n;
+    }
+    return n;
+  }
+
   // Members are destroyed in reverse order: the lock is released last,
-  // after the ledger is closed and the key wiped.
+  // after the ledger is closed and the keys wiped.
   const fs::path dir;
   Env* const env;
   std::unique_ptr<FileLock> lock;
-  SecretKey archive_key;
   LedgerHeader header;
   std::unique_ptr<AppendableFile> ledger;
-  std::uint64_t ledger_size = 0;  // bytes of header and complete entries
-  std::uint64_t next_seq = 1;
+  Bytes ledger_bytes;  // header and complete entries, as on disk
+  std::vector<std::pair<std::size_t, std::size_t>> entry_spans;  // offset, size
   Hash last_hash{};  // of the last entry, or the header's hash
-  std::vector<SealedDoc> docs;
-  std::unordered_map<std::string, std::size_t> by_id;
-  std::unordered_map<std::string, std::size_t> by_hash;
+  LedgerState state;
+  std::optional<Session> session;
   std::uint64_t torn_tail_bytes = 0;
   // Set when a failed append could not be rolled back: the ledger's tail is
   // unknown, so further appends are refused until the vault is reopened
@@ -231,8 +352,10 @@ Vault::Vault(Vault&&) noexcept = default;
 Vault& Vault::operator=(Vault&&) noexcept = default;
 Vault::~Vault() = default;
 
-Status Vault::Create(const fs::path& dir, const Options& options) {
+Status Vault::Create(const fs::path& dir, const std::string& first_user,
+                     std::string_view passphrase, const Options& options) {
   CU_TRY(InitCrypto());
+  CU_TRY(CheckNewUser(first_user, passphrase));
   Env* env = options.env;
   CU_CHECK(env != nullptr);
   if (env->Exists(dir)) CU_TRY(CheckFreshDir(env, dir));
@@ -247,14 +370,34 @@ Status Vault::Create(const fs::path& dir, const Options& options) {
   // without it was never a usable vault (Open says kNotFound and Create
   // refuses it as not empty; remove it by hand and retry).
   Status s = env->CreateDir(dir / kBlobDir);
-  CU_ASSIGN_OR_RETURN(const SecretKey key, SecretKey::Random());
-  // WARNING: this writes the archive key in clear beside the data it
-  // protects. Issue 3 replaces this file with passphrase-wrapped key epochs.
-  if (s) s = env->WriteFileAtomic(dir / kKeyFile, key.bytes());
+  if (!s) return Wrap(s.error(), "vault: create " + dir.string());
+  CU_ASSIGN_OR_RETURN(const Identity identity, WriteNewIdentity(env, dir, first_user, passphrase));
+  // The epoch 1 key exists only sealed to the first user, in the genesis
+  // entry; never in clear on disk.
+  CU_ASSIGN_OR_RETURN(const SecretKey epoch_key, SecretKey::Random());
   Hash archive_id;
   RandomBytes(archive_id);
-  const Bytes header = EncodeLedgerHeader(archive_id, KeyId(key), nullptr);
-  if (s) s = env->WriteFileAtomic(dir / kLedgerFile, header);
+  LedgerHeader header;
+  Bytes ledger = EncodeLedgerHeader(archive_id, KeyId(epoch_key), &header);
+  UserAddedEntry genesis;
+  genesis.name = first_user;
+  genesis.sign_public = identity.sign_public;
+  genesis.box_public = identity.box_public;
+  genesis.roles = static_cast<std::uint8_t>(Role::kAdmin) |
+                  static_cast<std::uint8_t>(Role::kArchivist) |
+                  static_cast<std::uint8_t>(Role::kStation);
+  genesis.epoch = 1;
+  genesis.sealed_key = SealKey(epoch_key, identity.box_public);
+  EntryFields f;
+  f.type = EntryType::kUserAdded;
+  f.seq = 1;
+  f.micros = env->NowMicros();
+  f.prev_hash = header.hash;
+  f.actor = first_user;
+  f.payload = EncodeUserAdded(genesis);
+  const EncodedEntry entry = EncodeEntry(f, archive_id, identity);
+  ledger.insert(ledger.end(), entry.bytes.begin(), entry.bytes.end());
+  s = env->WriteFileAtomic(dir / kLedgerFile, ledger);
   if (s) s = env->WriteFileAtomic(dir / kFormatFile, AsBytes(FormatLine()));
   // WriteFileAtomic synced `dir`; its own entry lives in the parent.
   const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
@@ -274,21 +417,23 @@ Result<Vault> Vault::Open(const fs::path& dir, const Options& options) {
   auto lock = env->LockFile(dir / kLockFile);
   if (!lock) return Wrap(lock.error(), "vault");
   CU_TRY(CheckFormat(env, dir));
-  CU_ASSIGN_OR_RETURN(SecretKey key, ReadArchiveKey(env, dir));
 
   const fs::path ledger_path = dir / kLedgerFile;
   auto bytes = env->ReadFile(ledger_path);
   if (!bytes) return Wrap(bytes.error(), "vault: ledger");
   CU_ASSIGN_OR_RETURN(LedgerScan scan, ScanLedger(*bytes, TailPolicy::kCutTorn));
-  if (!HashEquals(scan.header.key_id, KeyId(key))) {
-    return Fail(Code::kPermissionDenied, "vault: " + (dir / kKeyFile).string() +
-                                             ": not the key of this vault; restore the vault's "
-                                             "own key file");
+  auto impl = std::make_unique<Impl>(dir, env, std::move(lock).value(), scan.header);
+  impl->header = scan.header;
+  for (const Entry& entry : scan.entries) {
+    CU_TRY(impl->state.Apply(entry));
+    impl->entry_spans.emplace_back(entry.offset, entry.bytes.size());
   }
-  CU_ASSIGN_OR_RETURN(std::vector<IngestEntry> entries, DecodeEntries(scan));
+  if (scan.entries.empty()) {
+    return Fail(Code::kTampered, "vault: ledger holds no entries; the genesis entry is missing");
+  }
 
-  // A crash during an append leaves a partial last entry. Seal had not
-  // returned for it, so cutting it loses nothing that was acknowledged;
+  // A crash during an append leaves a partial last entry. The append had
+  // not returned for it, so cutting it loses nothing that was acknowledged;
   // anything wrong before it was rejected above and is never repaired.
   const std::uint64_t torn = bytes->size() - scan.end;
   if (torn > 0) {
@@ -298,43 +443,202 @@ Result<Vault> Vault::Open(const fs::path& dir, const Options& options) {
   auto file = env->NewAppendableFile(ledger_path);
   if (!file) return Wrap(file.error(), "vault: ledger");
 
-  auto impl = std::make_unique<Impl>(dir, env, std::move(lock).value(), std::move(key));
-  impl->header = scan.header;
   impl->ledger = std::move(file).value();
-  impl->ledger_size = scan.end;
   impl->torn_tail_bytes = torn;
-  impl->last_hash = scan.entries.empty() ? scan.header.hash : scan.entries.back().hash;
-  impl->next_seq = scan.entries.size() + 1;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    impl->Add(std::move(entries[i]), scan.entries[i].seq);
-  }
+  impl->last_hash = scan.entries.back().hash;
+  bytes->resize(scan.end);
+  impl->ledger_bytes = std::move(bytes).value();
   return Vault(std::move(impl));
+}
+
+Status Vault::Login(const std::string& name, std::string_view passphrase) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  im.session.reset();
+  const UserState* user = im.state.FindUser(name);
+  if (user == nullptr) return Fail(Code::kPermissionDenied, "vault: no user " + name);
+  if (user->revoked) {
+    return Fail(Code::kPermissionDenied,
+                "vault: " + name + " was revoked at entry " + std::to_string(user->revoked_seq));
+  }
+  const fs::path path = UserKeyPath(im.dir, name);
+  if (!im.env->Exists(path)) {
+    return Fail(Code::kNotFound, "vault: " + path.string() + ": key file of " + name + " missing");
+  }
+  auto file = im.env->ReadFile(path);
+  if (!file) return Wrap(file.error(), "vault: key file of " + name);
+  auto pub = DecodeUserKeyFilePublic(*file);
+  if (!pub) return Wrap(pub.error(), "vault: " + path.string());
+  if (pub->name != name || pub->sign_public != user->sign_public ||
+      pub->box_public != user->box_public) {
+    return Fail(Code::kTampered,
+                "vault: " + path.string() + ": does not hold the keys the ledger gave " + name);
+  }
+  auto identity = UnlockUserKeyFile(*file, passphrase);
+  if (!identity) return Wrap(identity.error(), "vault");
+  Session session{name, std::move(identity).value(), std::nullopt, 0};
+  if ((user->roles & kKeyRoles) != 0) {
+    const std::uint32_t epoch = im.state.epoch();
+    auto sealed = user->sealed.find(epoch);
+    if (sealed == user->sealed.end()) {
+      return Fail(Code::kFailedPrecondition, "vault: no key of epoch " + std::to_string(epoch) +
+                                                 " was sealed to " + name + "; ask an admin");
+    }
+    auto key = OpenSealedKey(sealed->second, session.identity);
+    if (!key) return Wrap(key.error(), "vault: " + name);
+    if (!HashEquals(KeyId(*key), im.state.key_id(epoch))) {
+      return Fail(Code::kTampered, "vault: the key sealed to " + name +
+                                       " is not the key of epoch " + std::to_string(epoch));
+    }
+    session.epoch_key.emplace(std::move(key).value());
+    session.epoch = epoch;
+  }
+  im.session.emplace(std::move(session));
+  return Ok();
+}
+
+void Vault::Logout() {
+  CU_CHECK(impl_ != nullptr);
+  impl_->session.reset();
+}
+
+std::string Vault::user() const {
+  CU_CHECK(impl_ != nullptr);
+  return impl_->session ? impl_->session->name : std::string();
+}
+
+Result<std::string> Vault::Enroll(const std::string& name, std::string_view passphrase) {
+  CU_CHECK(impl_ != nullptr);
+  CU_TRY(CheckNewUser(name, passphrase));
+  const fs::path path = UserKeyPath(impl_->dir, name);
+  if (impl_->env->Exists(path) || impl_->state.FindUser(name) != nullptr) {
+    return Fail(Code::kAlreadyExists, "vault: " + name + " is already enrolled");
+  }
+  CU_ASSIGN_OR_RETURN(const Identity identity,
+                      WriteNewIdentity(impl_->env, impl_->dir, name, passphrase));
+  return Hex(identity.sign_public);
+}
+
+Status Vault::AddUser(const std::string& name, const std::vector<Role>& roles) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kUserAdded));
+  if (!ValidUserName(name)) return Fail(Code::kInvalidArgument, "vault: bad user name " + name);
+  if (im.state.FindUser(name) != nullptr) {
+    return Fail(Code::kAlreadyExists, "vault: " + name + " is already a user");
+  }
+  const std::uint8_t bits = RoleBits(roles);
+  if (bits == 0) return Fail(Code::kInvalidArgument, "vault: a user needs at least one role");
+  const fs::path path = UserKeyPath(im.dir, name);
+  if (!im.env->Exists(path)) {
+    return Fail(Code::kNotFound, "vault: " + name + " has not enrolled (no " + path.string() + ")");
+  }
+  CU_ASSIGN_OR_RETURN(const Bytes file, im.env->ReadFile(path));
+  auto pub = DecodeUserKeyFilePublic(file);
+  if (!pub) return Wrap(pub.error(), "vault: " + path.string());
+  if (pub->name != name) {
+    return Fail(Code::kTampered, "vault: " + path.string() + ": names " + pub->name);
+  }
+  UserAddedEntry e;
+  e.name = name;
+  e.sign_public = pub->sign_public;
+  e.box_public = pub->box_public;
+  e.roles = bits;
+  if ((bits & kKeyRoles) != 0) {
+    e.epoch = im.session->epoch;
+    e.sealed_key = SealKey(im.EpochKey(), pub->box_public);
+  }
+  return im.Append(EntryType::kUserAdded, EncodeUserAdded(e));
+}
+
+Status Vault::GrantRole(const std::string& name, Role role) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kRoleGranted));
+  const UserState* user = im.state.FindUser(name);
+  if (user == nullptr) return Fail(Code::kNotFound, "vault: no user " + name);
+  if (user->revoked) return Fail(Code::kFailedPrecondition, "vault: " + name + " was revoked");
+  const auto bit = static_cast<std::uint8_t>(role);
+  if ((user->roles & bit) != 0) {
+    return Fail(Code::kFailedPrecondition,
+                "vault: " + name + " already holds the " + RoleName(role) + " role");
+  }
+  RoleEntry e;
+  e.name = name;
+  e.role = bit;
+  if ((bit & kKeyRoles) != 0) {
+    e.epoch = im.session->epoch;
+    e.sealed_key = SealKey(im.EpochKey(), user->box_public);
+  }
+  return im.Append(EntryType::kRoleGranted, EncodeRole(e));
+}
+
+Status Vault::RevokeRole(const std::string& name, Role role) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kRoleRevoked));
+  const UserState* user = im.state.FindUser(name);
+  if (user == nullptr) return Fail(Code::kNotFound, "vault: no user " + name);
+  const auto bit = static_cast<std::uint8_t>(role);
+  if (user->revoked || (user->roles & bit) == 0) {
+    return Fail(Code::kFailedPrecondition,
+                "vault: " + name + " does not hold the " + RoleName(role) + " role");
+  }
+  if (role == Role::kAdmin && im.AdminsLeftWithout(name, bit) == 0) {
+    return Fail(Code::kFailedPrecondition, "vault: " + name + " is the last admin");
+  }
+  RoleEntry e;
+  e.name = name;
+  e.role = bit;
+  return im.Append(EntryType::kRoleRevoked, EncodeRole(e));
+}
+
+Status Vault::RevokeUser(const std::string& name) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kUserRevoked));
+  const UserState* user = im.state.FindUser(name);
+  if (user == nullptr) return Fail(Code::kNotFound, "vault: no user " + name);
+  if (user->revoked)
+    return Fail(Code::kFailedPrecondition, "vault: " + name + " is already revoked");
+  if (im.AdminsLeftWithout(name, 0xff) == 0) {
+    return Fail(Code::kFailedPrecondition, "vault: " + name + " is the last admin");
+  }
+  return im.Append(EntryType::kUserRevoked, EncodeUserRevoked(UserRevokedEntry{name}));
+}
+
+std::vector<User> Vault::Users() const {
+  CU_CHECK(impl_ != nullptr);
+  std::vector<User> out;
+  for (const auto& [name, u] : impl_->state.users()) {
+    out.push_back(User{name, RolesOf(u.roles), u.revoked, u.added_seq, Hex(u.sign_public)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const User& a, const User& b) { return a.added_seq < b.added_seq; });
+  return out;
 }
 
 Result<Record> Vault::Seal(const SealRequest& request) {
   CU_CHECK(impl_ != nullptr);
   Impl& im = *impl_;
-  if (im.broken) {
-    return Fail(Code::kFailedPrecondition,
-                "vault: an earlier ledger write failed and could not be undone; reopen the vault");
-  }
+  CU_TRY(im.Writable());
+  CU_TRY(im.Require(EntryType::kIngest));
   if (request.pages < 0) return Fail(Code::kInvalidArgument, "vault: seal: negative page count");
 
   IngestEntry e;
-  e.doc_id = DocId(im.docs.size() + 1);
-  e.sealed_micros = im.env->NowMicros();
-  e.actor = request.actor;
+  e.doc_id = DocId(im.state.docs().size() + 1);
   e.source = request.source;
   e.pages = static_cast<std::uint32_t>(request.pages);
   e.type = request.type;
   e.status = request.status;
   e.fields_json = request.fields_json;
+  e.key_epoch = im.session->epoch;
   e.original_size = request.original.size();
   e.original_hash = HashBytes(request.original);
   e.text_size = request.text.size();
   // The payload's size does not depend on the blobs: refuse an oversized
   // record before writing anything.
-  if (EncodeIngest(e).size() > kMaxPayloadSize) {
+  if (!EntryFits(im.session->name, EncodeIngest(e).size())) {
     return Fail(Code::kInvalidArgument, "vault: seal: record of " + request.source +
                                             " is larger than the ledger's entry limit");
   }
@@ -348,28 +652,15 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   CU_ASSIGN_OR_RETURN(
       std::tie(e.text_blob, e.text_key),
       im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, AsBytes(request.text)));
-
-  const EncodedEntry encoded =
-      EncodeEntry(EntryType::kIngest, im.next_seq, im.last_hash, EncodeIngest(e));
-  Status appended = im.ledger->Append(encoded.bytes);
-  if (appended) appended = im.ledger->Sync();
-  if (!appended) {
-    // Undo a partial append so the next one does not land after garbage.
-    if (!im.env->Truncate(im.dir / kLedgerFile, im.ledger_size)) im.broken = true;
-    return Wrap(appended.error(), "vault: ledger append");
-  }
-  im.ledger_size += encoded.bytes.size();
-  im.last_hash = encoded.hash;
-  const std::uint64_t seq = im.next_seq++;
-  im.Add(std::move(e), seq);
-  return im.docs.back().record;
+  CU_TRY(im.Append(EntryType::kIngest, EncodeIngest(e)));
+  return im.state.docs().back().record;
 }
 
 std::string Vault::HashHex(std::span<const std::uint8_t> bytes) { return Hex(HashBytes(bytes)); }
 
 Result<Record> Vault::Find(const std::string& id) const {
   CU_CHECK(impl_ != nullptr);
-  const SealedDoc* doc = impl_->FindDoc(id);
+  const DocState* doc = impl_->state.FindDoc(id);
   if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
   return doc->record;
 }
@@ -378,38 +669,138 @@ std::optional<Record> Vault::FindByHash(const std::string& original_hash) const 
   CU_CHECK(impl_ != nullptr);
   std::string key = original_hash;
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto it = impl_->by_hash.find(key);
-  if (it == impl_->by_hash.end()) return std::nullopt;
-  return impl_->docs[it->second].record;
+  const DocState* doc = impl_->state.FindByHash(key);
+  if (doc == nullptr) return std::nullopt;
+  return doc->record;
 }
 
 std::vector<Record> Vault::List() const {
   CU_CHECK(impl_ != nullptr);
   std::vector<Record> out;
-  out.reserve(impl_->docs.size());
-  for (const SealedDoc& doc : impl_->docs) out.push_back(doc.record);
+  out.reserve(impl_->state.docs().size());
+  for (const DocState& doc : impl_->state.docs()) out.push_back(doc.record);
   return out;
 }
 
-Result<std::vector<std::uint8_t>> Vault::ReadOriginal(const std::string& id) const {
+Result<std::vector<std::uint8_t>> Vault::ReadOriginal(const std::string& id,
+                                                      std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);
-  const SealedDoc* doc = impl_->FindDoc(id);
-  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
-  CU_ASSIGN_OR_RETURN(Bytes plaintext, impl_->ReadBlob(*doc, BlobKind::kOriginal));
-  // Defence in depth: the blob authenticated, and it must also be the very
-  // file that was sealed.
-  if (!HashEquals(HashBytes(plaintext), doc->entry.original_hash)) {
-    return Fail(Code::kTampered, "vault: " + id + ": original does not match its recorded hash");
-  }
-  return plaintext;
+  return impl_->Access(id, BlobKind::kOriginal, EntryType::kView, purpose);
 }
 
-Result<std::string> Vault::ReadText(const std::string& id) const {
+Result<std::string> Vault::ReadText(const std::string& id, std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);
-  const SealedDoc* doc = impl_->FindDoc(id);
-  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
-  CU_ASSIGN_OR_RETURN(Bytes plaintext, impl_->ReadBlob(*doc, BlobKind::kText));
-  return std::string(plaintext.begin(), plaintext.end());
+  CU_ASSIGN_OR_RETURN(Bytes plaintext,
+                      impl_->Access(id, BlobKind::kText, EntryType::kView, purpose));
+  std::string text(plaintext.begin(), plaintext.end());
+  Wipe(plaintext);
+  return text;
+}
+
+Result<std::vector<std::uint8_t>> Vault::Export(const std::string& id, Artefact artefact,
+                                                std::string_view purpose) {
+  CU_CHECK(impl_ != nullptr);
+  return impl_->Access(id, static_cast<BlobKind>(artefact), EntryType::kExport, purpose);
+}
+
+Status Vault::CorrectField(const std::string& id, const std::string& field,
+                           const std::string& old_value, const std::string& new_value) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kCorrection));
+  if (im.state.FindDoc(id) == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  if (field.empty()) return Fail(Code::kInvalidArgument, "vault: correct: no field named");
+  return im.Append(EntryType::kCorrection,
+                   EncodeCorrection(CorrectionEntry{id, field, old_value, new_value}));
+}
+
+Status Vault::Checkout(const std::string& id, const std::string& to, const std::string& due,
+                       const std::string& reason) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kCheckout));
+  if (im.state.FindDoc(id) == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  if (to.empty()) return Fail(Code::kInvalidArgument, "vault: checkout: say to whom");
+  if (!ValidDate(due)) {
+    return Fail(Code::kInvalidArgument,
+                "vault: checkout: due date \"" + due + "\" is not a date written YYYY-MM-DD");
+  }
+  if (auto it = im.state.loans().find(id); it != im.state.loans().end()) {
+    return Fail(Code::kFailedPrecondition, "vault: " + id + " is already on loan to " +
+                                               it->second.to + ", due " + it->second.due +
+                                               "; return it first");
+  }
+  return im.Append(EntryType::kCheckout, EncodeCheckout(CheckoutEntry{id, to, due, reason}));
+}
+
+Status Vault::Return(const std::string& id, const std::string& note) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kReturn));
+  if (im.state.FindDoc(id) == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  if (im.state.loans().find(id) == im.state.loans().end()) {
+    return Fail(Code::kFailedPrecondition, "vault: " + id + " is not on loan");
+  }
+  return im.Append(EntryType::kReturn, EncodeReturn(ReturnEntry{id, note}));
+}
+
+std::vector<Loan> Vault::Loans() const {
+  CU_CHECK(impl_ != nullptr);
+  std::vector<Loan> out;
+  for (const auto& [id, loan] : impl_->state.loans()) out.push_back(loan);
+  std::sort(out.begin(), out.end(), [](const Loan& a, const Loan& b) { return a.seq < b.seq; });
+  return out;
+}
+
+Result<std::vector<Loan>> Vault::Overdue(const std::string& today) const {
+  if (!ValidDate(today)) {
+    return Fail(Code::kInvalidArgument,
+                "vault: overdue: \"" + today + "\" is not a date written YYYY-MM-DD");
+  }
+  std::vector<Loan> out;
+  for (Loan& loan : Loans()) {
+    if (loan.due < today) out.push_back(std::move(loan));  // YYYY-MM-DD sorts as dates do
+  }
+  return out;
+}
+
+Status Vault::RecordCheckpoint(std::uint64_t tree_size, std::span<const std::uint8_t> root) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kCheckpoint));
+  if (tree_size > im.state.entries()) {
+    return Fail(Code::kInvalidArgument, "vault: checkpoint of " + std::to_string(tree_size) +
+                                            " entries, but the ledger has " +
+                                            std::to_string(im.state.entries()));
+  }
+  if (root.size() != kHashSize) {
+    return Fail(Code::kInvalidArgument, "vault: checkpoint root must be 32 bytes");
+  }
+  CheckpointEntry e;
+  e.tree_size = tree_size;
+  std::copy(root.begin(), root.end(), e.root.begin());
+  return im.Append(EntryType::kCheckpoint, EncodeCheckpoint(e));
+}
+
+std::vector<Event> Vault::Log() const {
+  CU_CHECK(impl_ != nullptr);
+  return impl_->state.events();
+}
+
+std::size_t Vault::entry_count() const {
+  CU_CHECK(impl_ != nullptr);
+  return impl_->entry_spans.size();
+}
+
+std::span<const std::uint8_t> Vault::entry_bytes(std::size_t index) const {
+  CU_CHECK(impl_ != nullptr && index < impl_->entry_spans.size());
+  const auto [offset, size] = impl_->entry_spans[index];
+  return std::span<const std::uint8_t>(impl_->ledger_bytes).subspan(offset, size);
+}
+
+std::string Vault::archive_id() const {
+  CU_CHECK(impl_ != nullptr);
+  return Hex(impl_->header.archive_id);
 }
 
 Result<VerifyReport> Vault::Verify() const {
@@ -423,7 +814,7 @@ Result<VerifyReport> Vault::Verify() const {
   if (!HashEquals(scan.header.hash, im.header.hash)) {
     return Fail(Code::kTampered, "vault: ledger header: replaced since the vault was opened");
   }
-  const std::uint64_t known = im.next_seq - 1;
+  const std::uint64_t known = im.state.entries();
   if (scan.entries.size() != known) {
     return Fail(Code::kTampered, "vault: ledger holds " + std::to_string(scan.entries.size()) +
                                      " entries, but " + std::to_string(known) +
@@ -433,18 +824,42 @@ Result<VerifyReport> Vault::Verify() const {
     return Fail(Code::kTampered, "vault: ledger rewritten since the vault was opened (entry " +
                                      std::to_string(known) + " differs)");
   }
-  CU_ASSIGN_OR_RETURN(const std::vector<IngestEntry> entries, DecodeEntries(scan));
+  // Replayed from scratch: signatures, roles, loans.
+  LedgerState state(scan.header);
+  for (const Entry& entry : scan.entries) CU_TRY(state.Apply(entry));
 
   VerifyReport report;
   report.entries = scan.entries.size();
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const IngestEntry& e = entries[i];
-    const std::uint64_t seq = scan.entries[i].seq;
+  std::set<std::string> referenced;
+  for (const DocState& doc : state.docs()) {
+    const IngestEntry& e = doc.entry;
+    const std::uint64_t seq = doc.record.seq;
     CU_TRY(im.ReadCheckedBlob(e.original_blob,
                               BlobLabel{e.doc_id, BlobKind::kOriginal, e.original_size}, seq));
     CU_TRY(im.ReadCheckedBlob(e.text_blob, BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, seq));
+    referenced.insert(Hex(e.original_blob));
+    referenced.insert(Hex(e.text_blob));
     report.blobs += 2;
   }
+  // Every file under blobs/ that no entry names (a crash between a blob
+  // write and its entry leaves one; so does a planted file).
+  auto fans = im.env->ListDir(im.dir / kBlobDir);
+  if (!fans) return Wrap(fans.error(), "vault: blobs");
+  for (const std::string& fan : *fans) {
+    auto names = im.env->ListDir(im.dir / kBlobDir / fan);
+    if (!names) {
+      report.unreferenced_blobs.push_back(fan);
+      continue;
+    }
+    for (const std::string& name : *names) {
+      if (name.ends_with(".tmp")) continue;  // an interrupted atomic write
+      if (!name.starts_with(fan) || referenced.count(name) == 0) {
+        report.unreferenced_blobs.push_back(fan + "/" + name);
+      }
+    }
+  }
+  report.users = state.users().size();
+  report.loans = state.loans().size();
   return report;
 }
 

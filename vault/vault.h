@@ -1,6 +1,8 @@
 // vault/vault.h: the encrypted, hash-chained custody store, the archive's
 // only source of truth. Originals and extracted text are sealed as encrypted
-// blobs; every seal is an entry of an append-only, hash-chained ledger.
+// blobs; every seal, read, export, correction, loan and change of people or
+// keys is an entry of an append-only, hash-chained ledger, signed by the
+// person who caused it.
 // A Vault is not thread-safe; one process holds it at a time (the directory
 // is locked while it is open).
 #ifndef CUSTODIA_VAULT_VAULT_H_
@@ -12,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/env.h"
@@ -23,55 +26,109 @@ struct Options {
   Env* env = Env::Default();
 };
 
-// What the caller hands over to be sealed.
+// What a person may do (docs/vault_format.md, "People and roles"):
+// a station seals; an archivist reads, exports, corrects, checks out and
+// returns; an auditor verifies and reads the ledger, and holds no key that
+// decrypts anything; an admin manages people and keys.
+enum class Role : std::uint8_t { kStation = 1, kArchivist = 2, kAuditor = 4, kAdmin = 8 };
+
+// "station", "archivist", "auditor", "admin".
+const char* RoleName(Role role);
+// The role named `name`; kInvalidArgument for anything else.
+Result<Role> ParseRole(const std::string& name);
+
+// Which artefact of a document is read.
+enum class Artefact : std::uint8_t { kOriginal = 1, kText = 2 };
+
+// What the caller hands over to be sealed. The sealer is the logged-in user.
 struct SealRequest {
   std::span<const std::uint8_t> original;  // the file's bytes, exactly
   std::string text;                        // extracted text, pages separated by '\f'
   std::string source;                      // the path as the user gave it
   int pages = 0;
-  std::string type;                        // document type ("unclassified" for now)
-  std::string status;                      // routing status
-  std::string fields_json;                 // extracted fields, a JSON object
-  std::string actor;                       // who sealed it ("admin")
+  std::string type;         // document type ("unclassified" for now)
+  std::string status;       // routing status
+  std::string fields_json;  // extracted fields, a JSON object
 };
 
 // One sealed document, as the ledger records it.
 struct Record {
-  std::string id;              // "D000001"
-  std::uint64_t seq = 0;       // ledger sequence number of its ingest entry
+  std::string id;         // "D000001"
+  std::uint64_t seq = 0;  // ledger sequence number of its ingest entry
   std::int64_t sealed_micros = 0;
   std::string source;
   int pages = 0;
   std::string type;
   std::string status;
   std::string fields_json;
-  std::string actor;
-  std::string original_hash;   // hex BLAKE2b-256 of the original plaintext
+  std::string actor;          // who sealed it
+  std::string original_hash;  // hex BLAKE2b-256 of the original plaintext
   std::uint64_t original_size = 0;
-  std::string original_blob;   // hex name of the original's blob
-  std::string text_blob;       // hex name of the text's blob
+  std::string original_blob;  // hex name of the original's blob
+  std::string text_blob;      // hex name of the text's blob
+};
+
+// A person or station, as the ledger's user entries make them.
+struct User {
+  std::string name;
+  std::vector<Role> roles;  // held now (none once revoked)
+  bool revoked = false;
+  std::uint64_t added_seq = 0;  // entry that added them
+  std::string sign_public_key;  // hex Ed25519 public key
+};
+
+// A document out on loan, replayed from check-out and return entries.
+struct Loan {
+  std::string id;   // the document
+  std::string to;   // who has it
+  std::string due;  // YYYY-MM-DD
+  std::string reason;
+  std::string by;         // who checked it out
+  std::uint64_t seq = 0;  // the check-out entry
+  std::int64_t micros = 0;
+};
+
+// One ledger entry, for people reading the log.
+struct Event {
+  std::uint64_t seq = 0;
+  std::int64_t micros = 0;  // UTC
+  std::string actor;
+  std::string type;    // "ingest", "view", "export", "correction", "checkout", "return",
+                       // "user-added", "role-granted", "role-revoked", "user-revoked",
+                       // "key-rotation", "checkpoint"
+  std::string detail;  // one line: "D000003 text: show"
 };
 
 struct VerifyReport {
   std::uint64_t entries = 0;
   std::uint64_t blobs = 0;
+  std::uint64_t users = 0;
+  std::uint64_t loans = 0;  // open at the end of the ledger
+  // Files in blobs/ that no entry references (left by a crash between a
+  // blob write and its entry, or planted). Reported, not an error.
+  std::vector<std::string> unreferenced_blobs;
 };
 
 class Vault {
  public:
-  // Creates a new vault in `dir` (which must not exist, or be empty) with a
-  // fresh archive key. kAlreadyExists if `dir` already holds a vault or
-  // anything else; kIo (and friends) if the file system refuses. The layout
-  // is in docs/vault_format.md.
-  static Status Create(const std::filesystem::path& dir, const Options& options = {});
+  // Creates a new vault in `dir` (which must not exist, or be empty): a fresh
+  // archive id and epoch 1 key, and the first identity `first_user`, whose
+  // secret keys are stored under `passphrase` (Argon2id), holding the admin,
+  // archivist and station roles. The ledger's first entry adds that user and
+  // is signed by them. kAlreadyExists if `dir` holds a vault or anything
+  // else; kInvalidArgument for a bad user name or an empty passphrase; kIo
+  // (and friends) if the file system refuses. Layout: docs/vault_format.md.
+  static Status Create(const std::filesystem::path& dir, const std::string& first_user,
+                       std::string_view passphrase, const Options& options = {});
 
-  // Opens the vault in `dir`, locking it and reading the ledger. kNotFound if
-  // there is none; kFailedPrecondition if another process (or another Vault
-  // in this one) holds it; kCorruption or kTampered if the ledger does not
-  // verify; kPermissionDenied if the key file is not this vault's;
-  // kUnsupported for another format version. An incomplete last entry (a
-  // crash mid-append) is cut off, see torn_tail_bytes(); nothing else is
-  // ever repaired.
+  // Opens the vault in `dir`, locking it and replaying the ledger (framing,
+  // chain, signatures, roles, loans). Nobody is logged in: the public view
+  // (catalog, users, loans, log, Verify) needs no key. kNotFound if there is
+  // no vault; kFailedPrecondition if another process (or another Vault in
+  // this one) holds it; kCorruption or kTampered if the ledger does not
+  // verify; kUnsupported for another format version. An incomplete last
+  // entry (a crash mid-append) is cut off, see torn_tail_bytes(); nothing
+  // else is ever repaired.
   static Result<Vault> Open(const std::filesystem::path& dir, const Options& options = {});
 
   // A moved-from Vault may only be destroyed or assigned to.
@@ -79,9 +136,45 @@ class Vault {
   Vault& operator=(Vault&&) noexcept;
   ~Vault();
 
-  // Encrypts and writes the original and the text, fsyncs them, appends an
-  // ingest entry and fsyncs the ledger. When this returns, the document is
-  // durable. Does not deduplicate: callers ask FindByHash first.
+  // Acts as `name` from now on: unlocks their signing key with `passphrase`
+  // and, when one of their roles needs it (station, archivist, admin), the
+  // current epoch key sealed to them. Replaces any earlier login.
+  // kPermissionDenied for an unknown or revoked user or a wrong passphrase;
+  // kNotFound if their key file is missing; kTampered if the key file or
+  // sealed key does not match the ledger.
+  Status Login(const std::string& name, std::string_view passphrase);
+  // Forgets the logged-in user's keys (wiped).
+  void Logout();
+  // The logged-in user, or "" when nobody is.
+  std::string user() const;
+
+  // Writes users/<name>.key: fresh key pairs for `name`, the secret halves
+  // encrypted under `passphrase`. Needs no login: the person does this (so
+  // the admin never learns the passphrase), then an admin adds them with
+  // AddUser. Returns the hex Ed25519 public key (to compare out of band).
+  // kAlreadyExists if the file exists; kInvalidArgument for a bad name
+  // (1-32 of a-z 0-9 . _ -, starting with a letter or digit) or an empty
+  // passphrase.
+  Result<std::string> Enroll(const std::string& name, std::string_view passphrase);
+
+  // Admin: adds the enrolled `name` with `roles` (a user-added entry), and
+  // seals the epoch key to them if a role needs it. kNotFound if they did
+  // not enroll; kAlreadyExists if they are (or were) a user.
+  Status AddUser(const std::string& name, const std::vector<Role>& roles);
+  // Admin: grants or revokes one role. kFailedPrecondition if they already
+  // hold (do not hold) it, or it would leave no admin.
+  Status GrantRole(const std::string& name, Role role);
+  Status RevokeRole(const std::string& name, Role role);
+  // Admin: revokes `name` for good: their later signatures are refused, and
+  // the next key rotation leaves them out. kFailedPrecondition for the last
+  // admin.
+  Status RevokeUser(const std::string& name);
+  std::vector<User> Users() const;
+
+  // Station: encrypts and writes the original and the text, fsyncs them,
+  // appends a signed ingest entry and fsyncs the ledger. When this returns,
+  // the document is durable. Does not deduplicate: callers ask FindByHash
+  // first. kPermissionDenied unless the logged-in user is a station;
   // kInvalidArgument for a negative page count or a record over the
   // ledger's entry limit; kIo if a write fails (nothing is sealed then);
   // kFailedPrecondition after a failed append that could not be undone.
@@ -97,21 +190,66 @@ class Vault {
   // All documents in ledger order.
   std::vector<Record> List() const;
 
-  // Decrypts a document's original or text. kNotFound if the id is
-  // unknown; kTampered if its blob is missing, altered or relabelled, or
-  // (original) its plaintext does not match original_hash; kCorruption if
-  // the blob is malformed.
-  Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id) const;
-  Result<std::string> ReadText(const std::string& id) const;
+  // Archivist: decrypts a document's original or text, appends a view entry
+  // (signed by the reader, naming the artefact and `purpose`) and fsyncs
+  // it, and only then returns the plaintext. kPermissionDenied unless the
+  // logged-in user is an archivist; kNotFound if the id is unknown;
+  // kTampered if its blob is missing, altered or relabelled, or (original)
+  // its plaintext does not match original_hash; kCorruption if the blob is
+  // malformed; kIo if the view entry cannot be made durable (no plaintext
+  // is returned then).
+  Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id, std::string_view purpose);
+  Result<std::string> ReadText(const std::string& id, std::string_view purpose);
+  // Archivist: as ReadOriginal/ReadText, logged as an export (the bytes
+  // leave the archive).
+  Result<std::vector<std::uint8_t>> Export(const std::string& id, Artefact artefact,
+                                           std::string_view purpose);
 
-  // Re-reads the whole ledger and checks framing, sequence and hash chain,
-  // that every referenced blob exists and hashes to its name. The first
-  // defect is the error (naming the entry or blob).
+  // Archivist: records that `field` of document `id` was corrected from
+  // `old_value` to `new_value`. kNotFound if the id is unknown;
+  // kInvalidArgument for an empty field name.
+  Status CorrectField(const std::string& id, const std::string& field, const std::string& old_value,
+                      const std::string& new_value);
+
+  // Archivist: checks document `id` out to `to` until `due` (YYYY-MM-DD).
+  // kFailedPrecondition if it is already on loan (naming the holder and due
+  // date); kInvalidArgument for a bad date or an empty `to`.
+  Status Checkout(const std::string& id, const std::string& to, const std::string& due,
+                  const std::string& reason);
+  // Archivist: records the return of `id`. kFailedPrecondition if it is not
+  // on loan.
+  Status Return(const std::string& id, const std::string& note);
+  // The loan book: documents out on loan, in check-out order.
+  std::vector<Loan> Loans() const;
+  // Loans due before `today` (YYYY-MM-DD). kInvalidArgument for a bad date.
+  Result<std::vector<Loan>> Overdue(const std::string& today) const;
+
+  // Admin or auditor: records that a checkpoint of the first `tree_size`
+  // entries with Merkle root `root` (32 bytes) was issued.
+  // kInvalidArgument for a size beyond the ledger or a root of another size.
+  Status RecordCheckpoint(std::uint64_t tree_size, std::span<const std::uint8_t> root);
+
+  // The ledger, one line per entry, for people.
+  std::vector<Event> Log() const;
+  // The number of entries, and the complete bytes of entry `index` (0-based;
+  // entry seq index + 1), as the Merkle tree's leaves hash them. The span is
+  // valid until the next append. REQUIRES: index < entry_count().
+  std::size_t entry_count() const;
+  std::span<const std::uint8_t> entry_bytes(std::size_t index) const;
+  // Hex of the archive's random id (the checkpoint origin's anchor).
+  std::string archive_id() const;
+
+  // Re-reads the whole ledger and replays it: framing, sequence, hash
+  // chain, every signature against the signer's key, that each signer held
+  // the role at that point, loans; then that every referenced blob exists,
+  // hashes to its name and is well formed. Needs no key and no login. The
+  // first defect is the error (naming the entry or blob); unreferenced
+  // blobs are listed in the report.
   Result<VerifyReport> Verify() const;
 
   // Bytes of an incomplete last ledger entry (an append interrupted by a
   // crash) that Open cut off; 0 normally. Nothing acknowledged is lost by
-  // the cut, since Seal returns only after the whole entry is synced, but
+  // the cut, since appends return only after the whole entry is synced, but
   // callers should log it.
   std::uint64_t torn_tail_bytes() const;
 

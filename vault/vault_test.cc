@@ -18,7 +18,9 @@
 #include "vault/blob.h"
 #include "vault/coding.h"
 #include "vault/crypto.h"
+#include "vault/identity.h"
 #include "vault/ledger.h"
+#include "vault/record.h"
 
 namespace custodia::vault {
 namespace {
@@ -48,6 +50,12 @@ void WriteAll(const fs::path& path, std::span<const std::uint8_t> bytes) {
   ASSERT_TRUE(out.good()) << path;
 }
 
+constexpr char kPass[] = "correct horse battery staple";
+
+std::span<const std::uint8_t> AsBytesForTest(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
 bool IsDamage(Code code) { return code == Code::kCorruption || code == Code::kTampered; }
 
 class VaultTest : public ::testing::Test {
@@ -64,18 +72,59 @@ class VaultTest : public ::testing::Test {
   }
 
   Vault CreateAndOpen() {
-    Status created = Vault::Create(dir_);
+    Status created = Vault::Create(dir_, "admin", kPass);
     EXPECT_TRUE(created) << created.error().message;
     return OpenOrDie();
   }
 
+  // Opens the vault and logs in as admin.
   Vault OpenOrDie() {
     auto vault = Vault::Open(dir_);
     if (!vault) {
       ADD_FAILURE() << vault.error().message;
       std::abort();
     }
+    Status in = vault->Login("admin", kPass);
+    EXPECT_TRUE(in) << in.error().message;
     return std::move(vault).value();
+  }
+
+  // Enrolls `name` (passphrase `name` + "-pass") and adds them with `roles`,
+  // as the logged-in admin of `vault`.
+  static void AddUserOrDie(Vault& vault, const std::string& name, std::vector<Role> roles) {
+    auto enrolled = vault.Enroll(name, name + "-pass");
+    ASSERT_TRUE(enrolled) << enrolled.error().message;
+    Status added = vault.AddUser(name, roles);
+    ASSERT_TRUE(added) << added.error().message;
+  }
+
+  // Appends to the (closed) vault's ledger an entry signed by `signer`
+  // under the name `actor`, chained and hashed correctly: what someone who
+  // holds that key, and write access to the files, could forge.
+  void AppendForged(EntryType type, Bytes payload, const std::string& actor,
+                    const Identity& signer) {
+    Bytes ledger = ReadAll(Ledger());
+    auto scan = ScanLedger(ledger, TailPolicy::kStrict);
+    ASSERT_TRUE(scan) << scan.error().message;
+    EntryFields f;
+    f.type = type;
+    f.seq = scan->entries.size() + 1;
+    f.micros = 1;
+    f.prev_hash = scan->entries.back().hash;
+    f.actor = actor;
+    f.payload = std::move(payload);
+    const EncodedEntry e = EncodeEntry(f, scan->header.archive_id, signer);
+    PutBytes(ledger, e.bytes);
+    WriteAll(Ledger(), ledger);
+  }
+
+  Identity UnlockOrDie(const std::string& name, const std::string& pass) {
+    auto id = UnlockUserKeyFile(ReadAll(dir_ / "users" / (name + ".key")), pass);
+    if (!id) {
+      ADD_FAILURE() << id.error().message;
+      std::abort();
+    }
+    return std::move(id).value();
   }
 
   static SealRequest Request(std::span<const std::uint8_t> original, std::string text,
@@ -88,7 +137,6 @@ class VaultTest : public ::testing::Test {
     r.type = "unclassified";
     r.status = "accepted";
     r.fields_json = "{}";
-    r.actor = "admin";
     return r;
   }
 
@@ -129,7 +177,7 @@ TEST_F(VaultTest, SealThenReadRoundTripsOriginalsAndTextsOfEverySize) {
     char id[16];
     std::snprintf(id, sizeof id, "D%06llu", static_cast<unsigned long long>(n));
     EXPECT_EQ(sealed->id, id);
-    EXPECT_EQ(sealed->seq, n);
+    EXPECT_EQ(sealed->seq, 3 * n - 1);  // after genesis, and a seal and two reads per round
     EXPECT_EQ(sealed->original_size, size);
     EXPECT_EQ(sealed->original_hash, Vault::HashHex(original));
     EXPECT_EQ(sealed->source, "in/" + std::to_string(size) + ".pdf");
@@ -141,17 +189,18 @@ TEST_F(VaultTest, SealThenReadRoundTripsOriginalsAndTextsOfEverySize) {
     EXPECT_GT(sealed->sealed_micros, 0);
     EXPECT_NE(sealed->original_blob, sealed->text_blob);
 
-    auto read = vault.ReadOriginal(sealed->id);
+    auto read = vault.ReadOriginal(sealed->id, "test");
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_TRUE(*read == original) << "size " << size;
-    auto read_text = vault.ReadText(sealed->id);
+    auto read_text = vault.ReadText(sealed->id, "test");
     ASSERT_TRUE(read_text) << read_text.error().message;
     EXPECT_EQ(*read_text, text);
   }
   auto report = vault.Verify();
   ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ(report->entries, n);
+  EXPECT_EQ(report->entries, 1 + 3 * n);  // genesis; each seal and its two reads
   EXPECT_EQ(report->blobs, 2 * n);
+  EXPECT_TRUE(report->unreferenced_blobs.empty());
 }
 
 TEST_F(VaultTest, BlobNameIsHashOfItsFileAndBlobIsNotPlaintext) {
@@ -185,13 +234,14 @@ TEST_F(VaultTest, ReopenSeesRecordsAndContinuesNumbering) {
     EXPECT_EQ(listed[i].original_hash, sealed[i].original_hash);
     EXPECT_EQ(listed[i].original_blob, sealed[i].original_blob);
     EXPECT_EQ(listed[i].text_blob, sealed[i].text_blob);
-    auto read = vault.ReadOriginal(sealed[i].id);
+    auto read = vault.ReadOriginal(sealed[i].id, "check");
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_TRUE(*read == Pattern(100 + i, i));
   }
   const Record fourth = SealOrDie(vault, Pattern(5, 5));
   EXPECT_EQ(fourth.id, "D000004");
-  EXPECT_EQ(fourth.seq, 4u);
+  EXPECT_EQ(fourth.seq, 8u);  // genesis, three seals, three reads
+  EXPECT_EQ(vault.entry_count(), 8u);
   EXPECT_TRUE(vault.Verify());
 }
 
@@ -216,9 +266,9 @@ TEST_F(VaultTest, FindByHashReturnsFirstSealOfThatOriginal) {
 TEST_F(VaultTest, UnknownDocumentIsNotFound) {
   Vault vault = CreateAndOpen();
   EXPECT_EQ(vault.Find("D000001").error().code, Code::kNotFound);
-  EXPECT_EQ(vault.ReadOriginal("D000001").error().code, Code::kNotFound);
-  EXPECT_EQ(vault.ReadText("D000001").error().code, Code::kNotFound);
-  EXPECT_EQ(vault.ReadOriginal("D000001").error().message, "vault: no document D000001");
+  EXPECT_EQ(vault.ReadOriginal("D000001", "x").error().code, Code::kNotFound);
+  EXPECT_EQ(vault.ReadText("D000001", "x").error().code, Code::kNotFound);
+  EXPECT_EQ(vault.ReadOriginal("D000001", "x").error().message, "vault: no document D000001");
 }
 
 TEST_F(VaultTest, SealRejectsNegativePageCount) {
@@ -233,13 +283,14 @@ TEST_F(VaultTest, VerifyPassesOnEmptyAndOnGoodVault) {
   Vault vault = CreateAndOpen();
   auto empty = vault.Verify();
   ASSERT_TRUE(empty) << empty.error().message;
-  EXPECT_EQ(empty->entries, 0u);
+  EXPECT_EQ(empty->entries, 1u);  // the genesis entry
   EXPECT_EQ(empty->blobs, 0u);
+  EXPECT_EQ(empty->users, 1u);
   SealOrDie(vault, Pattern(1000, 1));
   SealOrDie(vault, Pattern(70000, 2));
   auto report = vault.Verify();
   ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ(report->entries, 2u);
+  EXPECT_EQ(report->entries, 3u);
   EXPECT_EQ(report->blobs, 4u);
 }
 
@@ -247,8 +298,8 @@ TEST_F(VaultTest, VerifyPassesOnEmptyAndOnGoodVault) {
 // Create, Open and the lock.
 
 TEST_F(VaultTest, CreateRefusesExistingVault) {
-  ASSERT_TRUE(Vault::Create(dir_));
-  Status again = Vault::Create(dir_);
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  Status again = Vault::Create(dir_, "admin", kPass);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Code::kAlreadyExists);
   EXPECT_NE(again.error().message.find("already holds a vault"), std::string::npos);
@@ -257,14 +308,14 @@ TEST_F(VaultTest, CreateRefusesExistingVault) {
 TEST_F(VaultTest, CreateRefusesNonEmptyDirectoryButAcceptsEmptyOne) {
   fs::create_directories(dir_);
   WriteAll(dir_ / "notes.txt", Pattern(3, 3));
-  Status refused = Vault::Create(dir_);
+  Status refused = Vault::Create(dir_, "admin", kPass);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Code::kAlreadyExists);
   EXPECT_EQ(ReadAll(dir_ / "notes.txt"), Pattern(3, 3));
 
   const fs::path empty = root_ / "empty";
   fs::create_directories(empty);
-  EXPECT_TRUE(Vault::Create(empty));
+  EXPECT_TRUE(Vault::Create(empty, "admin", kPass));
   EXPECT_TRUE(Vault::Open(empty));
 }
 
@@ -279,11 +330,11 @@ TEST_F(VaultTest, CreateMakesPrivateDirectoriesAndFiles) {
   EXPECT_EQ(mode(dir_), 0700u);
   EXPECT_EQ(mode(dir_ / "blobs"), 0700u);
   EXPECT_EQ(mode(BlobFile(r.original_blob).parent_path()), 0700u);
-  for (const char* f : {"FORMAT", "archive.key", "ledger", "LOCK"}) {
+  for (const char* f : {"FORMAT", "users/admin.key", "ledger", "LOCK"}) {
     EXPECT_EQ(mode(dir_ / f) & 0077, 0u) << f;
   }
   EXPECT_EQ(mode(BlobFile(r.original_blob)) & 0077, 0u);
-  EXPECT_EQ(fs::file_size(dir_ / "archive.key"), kKeySize);
+  EXPECT_FALSE(fs::exists(dir_ / "archive.key"));  // no key in clear, anywhere
 }
 
 TEST_F(VaultTest, OpenWithoutVaultIsNotFound) {
@@ -313,33 +364,43 @@ TEST_F(VaultTest, MovedVaultKeepsTheLockAndWorks) {
 }
 
 TEST_F(VaultTest, OtherFormatVersionIsUnsupported) {
-  ASSERT_TRUE(Vault::Create(dir_));
-  const std::string v2 = "custodia-vault-format 2\n";
-  WriteAll(dir_ / "FORMAT", Bytes(v2.begin(), v2.end()));
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  const std::string v3 = "custodia-vault-format 3\n";
+  WriteAll(dir_ / "FORMAT", Bytes(v3.begin(), v3.end()));
   EXPECT_EQ(Vault::Open(dir_).error().code, Code::kUnsupported);
 }
 
-TEST_F(VaultTest, WrongArchiveKeyIsPermissionDenied) {
-  {
-    Vault vault = CreateAndOpen();
-    SealOrDie(vault, Pattern(10, 1));
-  }
-  WriteAll(dir_ / "archive.key", Pattern(kKeySize, 99));
-  auto opened = Vault::Open(dir_);
-  ASSERT_FALSE(opened);
-  EXPECT_EQ(opened.error().code, Code::kPermissionDenied);
-  EXPECT_NE(opened.error().message.find("archive.key: not the key of this vault"),
-            std::string::npos)
-      << opened.error().message;
+TEST_F(VaultTest, WrongPassphraseIsPermissionDenied) {
+  { CreateAndOpen(); }
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault) << vault.error().message;
+  Status in = vault->Login("admin", "not the passphrase");
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().code, Code::kPermissionDenied);
+  EXPECT_EQ(in.error().message, "vault: wrong passphrase for admin");
+  EXPECT_EQ(vault->user(), "");
+  EXPECT_EQ(vault->Login("nobody", kPass).error().code, Code::kPermissionDenied);
+  EXPECT_EQ(vault->Seal(Request(Pattern(3, 3), "t", "x")).error().code, Code::kPermissionDenied);
+  ASSERT_TRUE(vault->Login("admin", kPass));
+  EXPECT_EQ(vault->user(), "admin");
 }
 
-TEST_F(VaultTest, ShortOrMissingArchiveKeyIsRefused) {
-  ASSERT_TRUE(Vault::Create(dir_));
-  const Bytes key = ReadAll(dir_ / "archive.key");
-  WriteAll(dir_ / "archive.key", std::span(key).first(kKeySize - 1));
-  EXPECT_EQ(Vault::Open(dir_).error().code, Code::kCorruption);
-  fs::remove(dir_ / "archive.key");
-  EXPECT_EQ(Vault::Open(dir_).error().code, Code::kNotFound);
+TEST_F(VaultTest, MissingOrSwappedUserKeyFileIsRefused) {
+  {
+    Vault vault = CreateAndOpen();
+    AddUserOrDie(vault, "ana", {Role::kArchivist});
+  }
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault);
+  // ana's file under admin's name: the ledger's keys for admin do not match.
+  fs::copy_file(dir_ / "users" / "admin.key", root_ / "admin.key");
+  fs::copy_file(dir_ / "users" / "ana.key", dir_ / "users" / "admin.key",
+                fs::copy_options::overwrite_existing);
+  EXPECT_EQ(vault->Login("admin", "ana-pass").error().code, Code::kTampered);
+  fs::remove(dir_ / "users" / "admin.key");
+  EXPECT_EQ(vault->Login("admin", kPass).error().code, Code::kNotFound);
+  fs::copy_file(root_ / "admin.key", dir_ / "users" / "admin.key");
+  EXPECT_TRUE(vault->Login("admin", kPass));
 }
 
 // ---------------------------------------------------------------------------
@@ -361,12 +422,12 @@ class LedgerDamageTest : public VaultTest {
   }
 
   Bytes ledger_;
-  std::vector<std::uint64_t> ends_;  // header, entry 1, entry 2
+  std::vector<std::uint64_t> ends_;  // header and genesis entry, entry 2, entry 3
   std::vector<Record> records_;
 };
 
 TEST_F(LedgerDamageTest, FlippedBitAtAnyOffsetIsCaughtByOpen) {
-  ASSERT_EQ(ends_[0], kLedgerHeaderSize);
+  ASSERT_GT(ends_[0], kLedgerHeaderSize);
   for (std::size_t offset = 0; offset < ledger_.size(); ++offset) {
     for (int bit = 0; bit < 8; ++bit) {
       Bytes damaged = ledger_;
@@ -404,7 +465,7 @@ TEST_F(LedgerDamageTest, DamageNamesTheEntryAndOffset) {
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, Code::kTampered);
   EXPECT_EQ(opened.error().message,
-            "vault: entry 2 at offset " + std::to_string(ends_[1]) + ": hash mismatch");
+            "vault: entry 3 at offset " + std::to_string(ends_[1]) + ": hash mismatch");
 
   // Entry 2's length field.
   damaged = ledger_;
@@ -414,7 +475,7 @@ TEST_F(LedgerDamageTest, DamageNamesTheEntryAndOffset) {
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, Code::kCorruption);
   EXPECT_EQ(opened.error().message,
-            "vault: entry 2 at offset " + std::to_string(ends_[1]) + ": damaged length field");
+            "vault: entry 3 at offset " + std::to_string(ends_[1]) + ": damaged length field");
 }
 
 TEST_F(LedgerDamageTest, SwappedOrDroppedEntriesBreakTheChain) {
@@ -452,6 +513,11 @@ TEST_F(LedgerDamageTest, TruncationAtEveryLengthCutsOnlyTheTornTail) {
       EXPECT_EQ(opened.error().code, Code::kCorruption);
       continue;
     }
+    if (length < ends_[0]) {  // the genesis entry cut: no users, nothing to trust
+      ASSERT_FALSE(opened) << length;
+      EXPECT_TRUE(IsDamage(opened.error().code)) << opened.error().message;
+      continue;
+    }
     ASSERT_TRUE(opened) << "length " << length << ": " << opened.error().message;
     // Whole entries cut away go unnoticed until checkpoints (issue 3); a
     // partial one is cut back to the last complete entry.
@@ -462,7 +528,7 @@ TEST_F(LedgerDamageTest, TruncationAtEveryLengthCutsOnlyTheTornTail) {
     EXPECT_EQ(fs::file_size(Ledger()), ends_[complete]) << length;
     auto report = opened->Verify();
     ASSERT_TRUE(report) << "length " << length << ": " << report.error().message;
-    EXPECT_EQ(report->entries, complete);
+    EXPECT_EQ(report->entries, complete + 1);  // and the genesis entry
   }
 }
 
@@ -472,7 +538,7 @@ TEST_F(LedgerDamageTest, TornTailIsCutAndSealingContinues) {
   EXPECT_EQ(vault.torn_tail_bytes(), ends_[2] - 10 - ends_[1]);
   const Record r = SealOrDie(vault, Pattern(7, 7));
   EXPECT_EQ(r.id, "D000002");
-  EXPECT_EQ(r.seq, 2u);
+  EXPECT_EQ(r.seq, 3u);
   EXPECT_TRUE(vault.Verify());
 }
 
@@ -504,7 +570,7 @@ TEST_F(LedgerDamageTest, VerifyCatchesLedgerCutOrExtendedWhileOpen) {
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().code, Code::kTampered);
   EXPECT_EQ(report.error().message,
-            "vault: ledger holds 1 entries, but 2 were read or written since the vault was opened");
+            "vault: ledger holds 2 entries, but 3 were read or written since the vault was opened");
 
   Bytes longer = ledger_;
   longer.push_back(0);
@@ -579,13 +645,14 @@ class FaultTest : public VaultTest {
       ADD_FAILURE() << vault.error().message;
       std::abort();
     }
+    EXPECT_TRUE(vault->Login("admin", kPass));
     return std::move(vault).value();
   }
   FaultEnv env_;
 };
 
 TEST_F(FaultTest, FailedBlobWriteSealsNothing) {
-  ASSERT_TRUE(Vault::Create(dir_));
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
   Vault vault = OpenFaulty();
   const auto before = fs::file_size(Ledger());
   env_.fail_atomic_writes = true;
@@ -600,7 +667,7 @@ TEST_F(FaultTest, FailedBlobWriteSealsNothing) {
 }
 
 TEST_F(FaultTest, TornAppendIsUndoneAndTheNextSealSucceeds) {
-  ASSERT_TRUE(Vault::Create(dir_));
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
   Vault vault = OpenFaulty();
   SealOrDie(vault, Pattern(10, 1));
   const auto before = fs::file_size(Ledger());
@@ -613,12 +680,12 @@ TEST_F(FaultTest, TornAppendIsUndoneAndTheNextSealSucceeds) {
   env_.tear_appends = false;
   const Record r = SealOrDie(vault, Pattern(10, 2));
   EXPECT_EQ(r.id, "D000002");
-  EXPECT_EQ(r.seq, 2u);
+  EXPECT_EQ(r.seq, 3u);
   EXPECT_TRUE(vault.Verify());
 }
 
 TEST_F(FaultTest, TornAppendThatCannotBeUndoneBlocksSealsUntilReopen) {
-  ASSERT_TRUE(Vault::Create(dir_));
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
   {
     Vault vault = OpenFaulty();
     SealOrDie(vault, Pattern(10, 1));
@@ -658,12 +725,12 @@ class BlobDamageTest : public VaultTest {
     EXPECT_FALSE(report);
     if (report) return "";
     EXPECT_EQ(report.error().code, Code::kTampered) << report.error().message;
-    auto read = vault.ReadOriginal(first_.id);
+    auto read = vault.ReadOriginal(first_.id, "check");
     EXPECT_FALSE(read);
     if (!read) {
       EXPECT_EQ(read.error().code, Code::kTampered) << read.error().message;
     }
-    EXPECT_TRUE(vault.ReadOriginal(second_.id));  // the other document is fine
+    EXPECT_TRUE(vault.ReadOriginal(second_.id, "check"));  // the other document is fine
     return report.error().message;
   }
 
@@ -682,8 +749,8 @@ TEST_F(BlobDamageTest, FlippedByteAtAnyOffsetOfABlobIsCaught) {
     auto report = vault.Verify();
     ASSERT_FALSE(report) << offset;
     EXPECT_EQ(report.error().message,
-              "vault: blob " + first_.text_blob + ": hash mismatch, referenced by entry 1");
-    auto read = vault.ReadText(first_.id);
+              "vault: blob " + first_.text_blob + ": hash mismatch, referenced by entry 2");
+    auto read = vault.ReadText(first_.id, "check");
     ASSERT_FALSE(read) << offset;
     EXPECT_EQ(read.error().code, Code::kTampered);
   }
@@ -694,14 +761,14 @@ TEST_F(BlobDamageTest, FlippedByteAtAnyOffsetOfABlobIsCaught) {
 TEST_F(BlobDamageTest, DeletedBlobIsCaught) {
   fs::remove(BlobFile(first_.original_blob));
   EXPECT_EQ(ExpectTamperedOriginal(),
-            "vault: blob " + first_.original_blob + ": missing, referenced by entry 1");
+            "vault: blob " + first_.original_blob + ": missing, referenced by entry 2");
 }
 
 TEST_F(BlobDamageTest, BlobSwappedWithAnotherIsCaught) {
   fs::copy_file(BlobFile(second_.original_blob), BlobFile(first_.original_blob),
                 fs::copy_options::overwrite_existing);
   EXPECT_EQ(ExpectTamperedOriginal(),
-            "vault: blob " + first_.original_blob + ": hash mismatch, referenced by entry 1");
+            "vault: blob " + first_.original_blob + ": hash mismatch, referenced by entry 2");
 }
 
 TEST_F(BlobDamageTest, BlobRelabelledToAnotherDocumentIsCaught) {
@@ -895,6 +962,358 @@ TEST_F(BlobFormatTest, EveryTruncationAndFlipIsAnErrorNeverACrash) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Signatures, people and roles.
+
+TEST_F(VaultTest, SignaturesVerifyAgainstEachSignersKey) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1));
+  AddUserOrDie(vault, "ana", {Role::kArchivist});
+  ASSERT_TRUE(vault.Login("ana", "ana-pass"));
+  ASSERT_TRUE(vault.ReadText("D000001", "reading"));
+  ASSERT_EQ(vault.entry_count(), 4u);
+  auto scan = ScanLedger(ReadAll(Ledger()), TailPolicy::kStrict);
+  ASSERT_TRUE(scan);
+  const std::vector<User> users = vault.Users();
+  ASSERT_EQ(users.size(), 2u);
+  for (const Entry& e : scan->entries) {
+    const User& signer = e.actor == "admin" ? users[0] : users[1];
+    SignPublicKey pk;
+    auto parsed = ParseHashHex(signer.sign_public_key);
+    ASSERT_TRUE(parsed);
+    std::copy(parsed->begin(), parsed->end(), pk.begin());
+    EXPECT_TRUE(
+        VerifySignature(pk, SignedMessage(scan->header.archive_id, e.signed_part), e.signature))
+        << e.seq;
+    EXPECT_TRUE(std::equal(e.bytes.begin(), e.bytes.end(), vault.entry_bytes(e.seq - 1).begin(),
+                           vault.entry_bytes(e.seq - 1).end()));
+  }
+  EXPECT_EQ(scan->entries[3].actor, "ana");
+  EXPECT_EQ(vault.Log()[3].type, "view");
+  EXPECT_EQ(vault.Log()[3].detail, "D000001 text: reading");
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(VaultTest, EntryResignedByAnUnknownKeyIsCaught) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+  }
+  // Entry 2, re-signed by a stranger's key and re-hashed.
+  Bytes ledger = ReadAll(Ledger());
+  auto scan = ScanLedger(ledger, TailPolicy::kStrict);
+  ASSERT_TRUE(scan);
+  const Entry& last = scan->entries.back();
+  EntryFields f{last.type,      last.seq,   last.micros,
+                last.prev_hash, last.actor, Bytes(last.payload.begin(), last.payload.end())};
+  auto stranger = NewIdentity();
+  ASSERT_TRUE(stranger);
+  const EncodedEntry forged = EncodeEntry(f, scan->header.archive_id, *stranger);
+  Bytes tampered(ledger.begin(), ledger.begin() + static_cast<std::ptrdiff_t>(last.offset));
+  PutBytes(tampered, forged.bytes);
+  WriteAll(Ledger(), tampered);
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_EQ(opened.error().message, "vault: entry 2 at offset " + std::to_string(last.offset) +
+                                        ": signature does not verify against admin's key");
+  // Under a name nobody was given.
+  WriteAll(Ledger(), std::span(ledger).first(last.offset));
+  AppendForged(EntryType::kIngest, Bytes(last.payload.begin(), last.payload.end()), "mallory",
+               *stranger);
+  opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().message.find("signed by unknown user mallory"), std::string::npos)
+      << opened.error().message;
+}
+
+TEST_F(VaultTest, EntrySignedBySomeoneWithoutTheRoleAtThatTimeIsCaught) {
+  Bytes view;
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    AddUserOrDie(vault, "ana", {Role::kAuditor});
+    AddUserOrDie(vault, "bo", {Role::kArchivist});
+    ASSERT_TRUE(vault.RevokeRole("bo", Role::kArchivist));
+    ASSERT_TRUE(vault.GrantRole("bo", Role::kAuditor));
+  }
+  view = EncodeAccess(AccessEntry{"D000001", 2, "peek"});
+  const Bytes good = ReadAll(Ledger());
+  // ana never held the role.
+  AppendForged(EntryType::kView, view, "ana", UnlockOrDie("ana", "ana-pass"));
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_NE(opened.error().message.find(
+                ": ana is an auditor; reading documents needs the archivist role"),
+            std::string::npos)
+      << opened.error().message;
+  // bo held it once, but not at this point.
+  WriteAll(Ledger(), good);
+  AppendForged(EntryType::kView, view, "bo", UnlockOrDie("bo", "bo-pass"));
+  opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(
+      opened.error().message.find(": bo is an auditor; reading documents needs the archivist"),
+      std::string::npos)
+      << opened.error().message;
+  WriteAll(Ledger(), good);
+  EXPECT_TRUE(Vault::Open(dir_));
+}
+
+TEST_F(VaultTest, RevokedUserCannotAct) {
+  Bytes checkout;
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    AddUserOrDie(vault, "bo", {Role::kArchivist});
+    ASSERT_TRUE(vault.Login("bo", "bo-pass"));
+    ASSERT_TRUE(vault.Checkout("D000001", "legal", "2030-01-31", "audit"));
+    ASSERT_TRUE(vault.Login("admin", kPass));
+    ASSERT_TRUE(vault.RevokeUser("bo"));
+    Status in = vault.Login("bo", "bo-pass");
+    ASSERT_FALSE(in);
+    EXPECT_EQ(in.error().code, Code::kPermissionDenied);
+    EXPECT_EQ(in.error().message, "vault: bo was revoked at entry 5");
+    const std::vector<User> users = vault.Users();
+    ASSERT_EQ(users.size(), 2u);
+    EXPECT_TRUE(users[1].revoked);
+    EXPECT_TRUE(users[1].roles.empty());
+    // The last admin cannot be revoked.
+    ASSERT_TRUE(vault.Login("admin", kPass));
+    EXPECT_EQ(vault.RevokeUser("admin").error().code, Code::kFailedPrecondition);
+    EXPECT_EQ(vault.RevokeRole("admin", Role::kAdmin).error().code, Code::kFailedPrecondition);
+  }
+  // A forged entry by bo after the revocation.
+  AppendForged(EntryType::kReturn, EncodeReturn(ReturnEntry{"D000001", ""}), "bo",
+               UnlockOrDie("bo", "bo-pass"));
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_NE(opened.error().message.find("signed by bo, revoked at entry 5"), std::string::npos)
+      << opened.error().message;
+}
+
+TEST_F(VaultTest, AuditorCannotReadOrExportButCanVerifyAndReadTheLog) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    AddUserOrDie(vault, "ana", {Role::kAuditor});
+  }
+  // ana's key file holds no epoch key, and none was sealed to her.
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault);
+  ASSERT_TRUE(vault->Login("ana", "ana-pass"));
+  auto read = vault->ReadText("D000001", "curious");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, Code::kPermissionDenied);
+  EXPECT_EQ(read.error().message,
+            "vault: ana is an auditor; reading documents needs the archivist role");
+  auto exported = vault->Export("D000001", Artefact::kOriginal, "take home");
+  ASSERT_FALSE(exported);
+  EXPECT_EQ(exported.error().message,
+            "vault: ana is an auditor; exporting needs the archivist role");
+  EXPECT_EQ(vault->Seal(Request(Pattern(3, 3), "t", "x")).error().code, Code::kPermissionDenied);
+  EXPECT_EQ(vault->Checkout("D000001", "x", "2030-01-01", "").error().code,
+            Code::kPermissionDenied);
+  EXPECT_EQ(vault->AddUser("x", {Role::kAdmin}).error().code, Code::kPermissionDenied);
+  auto report = vault->Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->entries, 3u);
+  EXPECT_EQ(vault->Log().size(), 3u);
+  EXPECT_EQ(vault->entry_count(), 3u);  // no refused attempt was written
+  const std::string root(32, 'r');
+  EXPECT_TRUE(vault->RecordCheckpoint(3, AsBytesForTest(root)));
+  EXPECT_EQ(vault->Log().back().type, "checkpoint");
+  // Nobody logged in: the public view still works.
+  vault->Logout();
+  EXPECT_EQ(vault->ReadText("D000001", "x").error().code, Code::kPermissionDenied);
+  EXPECT_TRUE(vault->Verify());
+}
+
+TEST_F(VaultTest, ArchivistAddedByAdminReadsWithTheirOwnPassphrase) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1), "the text");
+  // ana enrolls herself; the admin only adds her public keys.
+  auto fingerprint = vault.Enroll("ana", "ana's own secret");
+  ASSERT_TRUE(fingerprint);
+  EXPECT_EQ(fingerprint->size(), 64u);
+  EXPECT_EQ(vault.Enroll("ana", "again").error().code, Code::kAlreadyExists);
+  EXPECT_EQ(vault.Enroll("Bad Name", "x").error().code, Code::kInvalidArgument);
+  EXPECT_EQ(vault.AddUser("nobody", {Role::kArchivist}).error().code, Code::kNotFound);
+  ASSERT_TRUE(vault.AddUser("ana", {Role::kArchivist}));
+  EXPECT_EQ(vault.AddUser("ana", {Role::kArchivist}).error().code, Code::kAlreadyExists);
+  ASSERT_TRUE(vault.Login("ana", "ana's own secret"));
+  auto text = vault.ReadText("D000001", "review");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "the text");
+  EXPECT_EQ(vault.AddUser("x", {Role::kAdmin}).error().message,
+            "vault: ana is an archivist; adding users needs the admin role");
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(VaultTest, FieldCorrectionIsLogged) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1));
+  ASSERT_TRUE(vault.CorrectField("D000001", "nif", "1234567Z", "12345678Z"));
+  EXPECT_EQ(vault.CorrectField("D000009", "nif", "", "x").error().code, Code::kNotFound);
+  EXPECT_EQ(vault.CorrectField("D000001", "", "", "x").error().code, Code::kInvalidArgument);
+  EXPECT_EQ(vault.Log().back().type, "correction");
+  EXPECT_EQ(vault.Log().back().detail, "D000001 nif: \"1234567Z\" -> \"12345678Z\"");
+}
+
+// ---------------------------------------------------------------------------
+// Reads are logged before plaintext leaves.
+
+TEST_F(VaultTest, ExportIsLoggedAsAnExport) {
+  Vault vault = CreateAndOpen();
+  const Bytes original = Pattern(100, 1);
+  SealOrDie(vault, original);
+  auto out = vault.Export("D000001", Artefact::kOriginal, "court order 12");
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(*out == original);
+  EXPECT_EQ(vault.Log().back().type, "export");
+  EXPECT_EQ(vault.Log().back().detail, "D000001 original: court order 12");
+}
+
+// ---------------------------------------------------------------------------
+// Loans.
+
+class LoanTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    vault_.emplace(CreateAndOpen());
+    for (int i = 0; i < 3; ++i) SealOrDie(*vault_, Pattern(10, i));
+  }
+  std::optional<Vault> vault_;
+};
+
+TEST_F(LoanTest, DoubleCheckoutIsRefusedNamingHolderAndDueDate) {
+  ASSERT_TRUE(vault_->Checkout("D000001", "legal", "2030-02-01", "audit"));
+  Status again = vault_->Checkout("D000001", "finance", "2030-03-01", "");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(again.error().message,
+            "vault: D000001 is already on loan to legal, due 2030-02-01; return it first");
+}
+
+TEST_F(LoanTest, ReturnWithoutCheckoutIsRefused) {
+  Status r = vault_->Return("D000002", "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(r.error().message, "vault: D000002 is not on loan");
+  EXPECT_EQ(vault_->Return("D000009", "").error().code, Code::kNotFound);
+}
+
+TEST_F(LoanTest, BadDatesAndEmptyBorrowerAreRefused) {
+  for (const char* bad : {"2030-02-30", "2030-2-01", "tomorrow", "2030-13-01", ""}) {
+    EXPECT_EQ(vault_->Checkout("D000001", "legal", bad, "").error().code, Code::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(vault_->Checkout("D000001", "", "2030-01-01", "").error().code, Code::kInvalidArgument);
+  EXPECT_EQ(vault_->Overdue("soon").error().code, Code::kInvalidArgument);
+}
+
+TEST_F(LoanTest, LoanBookIsReplayedFromTheLedger) {
+  ASSERT_TRUE(vault_->Checkout("D000001", "legal", "2030-02-01", "audit"));
+  ASSERT_TRUE(vault_->Checkout("D000002", "finance", "2030-03-01", ""));
+  ASSERT_TRUE(vault_->Return("D000001", "intact"));
+  ASSERT_TRUE(vault_->Checkout("D000001", "hr", "2030-04-01", "file review"));
+  vault_.reset();
+  Vault vault = OpenOrDie();
+  const std::vector<Loan> loans = vault.Loans();
+  ASSERT_EQ(loans.size(), 2u);
+  EXPECT_EQ(loans[0].id, "D000002");
+  EXPECT_EQ(loans[0].to, "finance");
+  EXPECT_EQ(loans[1].id, "D000001");
+  EXPECT_EQ(loans[1].to, "hr");
+  EXPECT_EQ(loans[1].due, "2030-04-01");
+  EXPECT_EQ(loans[1].reason, "file review");
+  EXPECT_EQ(loans[1].by, "admin");
+  auto report = vault.Verify();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->loans, 2u);
+}
+
+TEST_F(LoanTest, OverdueListsLoansDueBeforeToday) {
+  ASSERT_TRUE(vault_->Checkout("D000001", "legal", "2030-02-01", ""));
+  ASSERT_TRUE(vault_->Checkout("D000002", "finance", "2030-03-01", ""));
+  auto none = vault_->Overdue("2030-02-01");  // due today is not overdue
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto one = vault_->Overdue("2030-02-02");
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, "D000001");
+  auto both = vault_->Overdue("2031-01-01");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->size(), 2u);
+}
+
+TEST_F(LoanTest, VerifyFlagsImpossibleLoanSequences) {
+  ASSERT_TRUE(vault_->Checkout("D000001", "legal", "2030-02-01", ""));
+  vault_.reset();
+  const Bytes good = ReadAll(Ledger());
+  const Identity admin = UnlockOrDie("admin", kPass);
+  // A second check-out of a document on loan, validly signed.
+  AppendForged(EntryType::kCheckout,
+               EncodeCheckout(CheckoutEntry{"D000001", "x", "2030-05-05", ""}), "admin", admin);
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_NE(opened.error().message.find("impossible loan: D000001 checked out while on loan to "
+                                        "legal (due 2030-02-01"),
+            std::string::npos)
+      << opened.error().message;
+  // A return of a document that is not out.
+  WriteAll(Ledger(), good);
+  AppendForged(EntryType::kReturn, EncodeReturn(ReturnEntry{"D000002", ""}), "admin", admin);
+  opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().message.find("impossible loan: return of D000002, which is not on loan"),
+            std::string::npos)
+      << opened.error().message;
+}
+
+// ---------------------------------------------------------------------------
+// Verify and blobs nobody references.
+
+TEST_F(VaultTest, VerifyReportsUnreferencedBlobs) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1));
+  fs::create_directories(dir_ / "blobs" / "ab");
+  WriteAll(dir_ / "blobs" / "ab" / "abcdef", Pattern(10, 2));
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->unreferenced_blobs.size(), 1u);
+  EXPECT_EQ(report->unreferenced_blobs[0], "ab/abcdef");
+}
+
+TEST_F(FaultTest, ReadWhoseViewEntryCannotBeWrittenReturnsNoPlaintext) {
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  Vault vault = OpenFaulty();
+  SealOrDie(vault, Pattern(10, 1), "secret text");
+  const auto before = fs::file_size(Ledger());
+  env_.tear_appends = true;
+  auto text = vault.ReadText("D000001", "peek");
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, Code::kIo);
+  EXPECT_NE(text.error().message.find("the read could not be logged"), std::string::npos);
+  auto original = vault.ReadOriginal("D000001", "peek");
+  ASSERT_FALSE(original);
+  auto exported = vault.Export("D000001", Artefact::kText, "peek");
+  ASSERT_FALSE(exported);
+  EXPECT_EQ(fs::file_size(Ledger()), before);
+  env_.tear_appends = false;
+  auto read = vault.ReadText("D000001", "now logged");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, "secret text");
+  EXPECT_GT(fs::file_size(Ledger()), before);
+  EXPECT_EQ(vault.Log().back().detail, "D000001 text: now logged");
+  EXPECT_TRUE(vault.Verify());
+}
+
 TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
   ASSERT_TRUE(InitCrypto());
   auto archive = SecretKey::Random();
@@ -903,13 +1322,14 @@ TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
   ASSERT_TRUE(archive && other_archive && blob_key);
   const Hash name = HashBytes(Pattern(10, 1));
   const Hash other_name = HashBytes(Pattern(10, 2));
-  const WrappedKey wrapped = WrapKey(*blob_key, *archive, name);
-  auto unwrapped = UnwrapKey(wrapped, *archive, name);
+  const WrappedKey wrapped = WrapKey(*blob_key, *archive, 1, name);
+  auto unwrapped = UnwrapKey(wrapped, *archive, 1, name);
   ASSERT_TRUE(unwrapped);
   EXPECT_TRUE(
       std::equal(unwrapped->bytes().begin(), unwrapped->bytes().end(), blob_key->bytes().begin()));
-  EXPECT_EQ(UnwrapKey(wrapped, *archive, other_name).error().code, Code::kTampered);
-  EXPECT_EQ(UnwrapKey(wrapped, *other_archive, name).error().code, Code::kTampered);
+  EXPECT_EQ(UnwrapKey(wrapped, *archive, 1, other_name).error().code, Code::kTampered);
+  EXPECT_EQ(UnwrapKey(wrapped, *other_archive, 1, name).error().code, Code::kTampered);
+  EXPECT_EQ(UnwrapKey(wrapped, *archive, 2, name).error().code, Code::kTampered);
 }
 
 }  // namespace

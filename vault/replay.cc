@@ -1,0 +1,419 @@
+// vault/replay.cc: replay ledger entries into the state they describe,
+// checking each against the state before it.
+#include "vault/replay.h"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "vault/blob.h"
+#include "vault/identity.h"
+
+namespace custodia::vault {
+namespace {
+
+std::string Where(const Entry& entry) {
+  return "vault: entry " + std::to_string(entry.seq) + " at offset " + std::to_string(entry.offset);
+}
+
+// What an entry type is, as refusals say it, and which roles may sign it.
+struct Authority {
+  const char* doing;
+  std::uint8_t roles;
+  const char* needs;
+};
+
+Authority AuthorityFor(EntryType type) {
+  constexpr auto kStation = static_cast<std::uint8_t>(Role::kStation);
+  constexpr auto kArchivist = static_cast<std::uint8_t>(Role::kArchivist);
+  constexpr auto kAuditor = static_cast<std::uint8_t>(Role::kAuditor);
+  constexpr auto kAdmin = static_cast<std::uint8_t>(Role::kAdmin);
+  switch (type) {
+    case EntryType::kIngest:
+      return {"ingesting", kStation, "the station role"};
+    case EntryType::kView:
+      return {"reading documents", kArchivist, "the archivist role"};
+    case EntryType::kExport:
+      return {"exporting", kArchivist, "the archivist role"};
+    case EntryType::kCorrection:
+      return {"correcting fields", kArchivist, "the archivist role"};
+    case EntryType::kCheckout:
+      return {"checking out", kArchivist, "the archivist role"};
+    case EntryType::kReturn:
+      return {"returning", kArchivist, "the archivist role"};
+    case EntryType::kUserAdded:
+      return {"adding users", kAdmin, "the admin role"};
+    case EntryType::kRoleGranted:
+      return {"granting roles", kAdmin, "the admin role"};
+    case EntryType::kRoleRevoked:
+      return {"revoking roles", kAdmin, "the admin role"};
+    case EntryType::kUserRevoked:
+      return {"revoking users", kAdmin, "the admin role"};
+    case EntryType::kKeyRotation:
+      return {"rotating keys", kAdmin, "the admin role"};
+    case EntryType::kCheckpoint:
+      return {"recording checkpoints", static_cast<std::uint8_t>(kAdmin | kAuditor),
+              "the admin or auditor role"};
+  }
+  return {"acting", 0, "a role"};
+}
+
+bool IsSingleRole(std::uint8_t role) { return role == 1 || role == 2 || role == 4 || role == 8; }
+
+const char* ArtefactName(std::uint8_t artefact) {
+  return artefact == static_cast<std::uint8_t>(BlobKind::kOriginal) ? "original" : "text";
+}
+
+Unexpected Impossible(const Entry& entry, const std::string& what) {
+  return Fail(Code::kTampered, Where(entry) + ": " + what);
+}
+
+}  // namespace
+
+std::string DocId(std::uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "D%06llu", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+bool ValidDate(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return false;
+  }
+  const int y = std::stoi(std::string(date.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
+  return std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m),
+                                     std::chrono::day(d))
+      .ok();
+}
+
+std::string DescribeRoles(const UserState& user) {
+  static const char* const kArticled[] = {"a station", "an archivist", "an auditor", "an admin"};
+  std::string out;
+  int n = 0;
+  for (int bit = 0; bit < 4; ++bit) {
+    if ((user.roles & (1u << bit)) == 0) continue;
+    out += (n++ == 0 ? "" : " and ");
+    out += kArticled[bit];
+  }
+  return n == 0 ? user.name + " holds no role" : user.name + " is " + out;
+}
+
+LedgerState::LedgerState(const LedgerHeader& header) : header_(header) {
+  key_ids_[1] = header.key_id;
+}
+
+const UserState* LedgerState::FindUser(const std::string& name) const {
+  auto it = users_.find(name);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+const DocState* LedgerState::FindDoc(const std::string& id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &docs_[it->second];
+}
+
+const DocState* LedgerState::FindByHash(const std::string& hex) const {
+  auto it = by_hash_.find(hex);
+  return it == by_hash_.end() ? nullptr : &docs_[it->second];
+}
+
+Status LedgerState::MayAct(const std::string& actor, EntryType type) const {
+  const Authority a = AuthorityFor(type);
+  const UserState* user = FindUser(actor);
+  if (user == nullptr) return Fail(Code::kPermissionDenied, "no user " + actor);
+  if (user->revoked) {
+    return Fail(Code::kPermissionDenied,
+                actor + " was revoked at entry " + std::to_string(user->revoked_seq));
+  }
+  if ((user->roles & a.roles) == 0) {
+    return Fail(Code::kPermissionDenied,
+                DescribeRoles(*user) + "; " + a.doing + " needs " + a.needs);
+  }
+  return Ok();
+}
+
+Status LedgerState::Check(const Entry& entry) const {
+  if (entry.seq != entries_ + 1) {
+    return Impossible(entry, "sequence number " + std::to_string(entry.seq) + ", expected " +
+                                 std::to_string(entries_ + 1));
+  }
+  SignPublicKey signer{};
+  if (users_.empty()) {
+    // Genesis: the first entry adds the first user, who signs it with the
+    // key it introduces and must hold the admin role.
+    if (entry.type != EntryType::kUserAdded) {
+      return Impossible(entry, "the first entry must add the first user");
+    }
+    auto added = DecodeUserAdded(entry.payload);
+    if (!added) return Wrap(added.error(), Where(entry));
+    if (added->name != entry.actor) {
+      return Impossible(entry, "the first user must sign their own entry");
+    }
+    if ((added->roles & static_cast<std::uint8_t>(Role::kAdmin)) == 0) {
+      return Impossible(entry, "the first user must hold the admin role");
+    }
+    signer = added->sign_public;
+  } else {
+    const UserState* user = FindUser(entry.actor);
+    if (user == nullptr) return Impossible(entry, "signed by unknown user " + entry.actor);
+    if (user->revoked) {
+      return Impossible(entry, "signed by " + entry.actor + ", revoked at entry " +
+                                   std::to_string(user->revoked_seq));
+    }
+    signer = user->sign_public;
+  }
+  if (!VerifySignature(signer, SignedMessage(header_.archive_id, entry.signed_part),
+                       entry.signature)) {
+    return Impossible(entry, "signature does not verify against " + entry.actor + "'s key");
+  }
+  if (!users_.empty()) {
+    Status may = MayAct(entry.actor, entry.type);
+    if (!may) return Impossible(entry, may.error().message);
+  }
+  return CheckPayload(entry);
+}
+
+Status LedgerState::CheckPayload(const Entry& entry) const {
+  const std::string where = Where(entry);
+  auto doc_known = [&](const std::string& id) -> Status {
+    if (FindDoc(id) == nullptr) return Impossible(entry, "names unknown document " + id);
+    return Ok();
+  };
+  auto sealed_ok = [&](std::uint8_t roles, std::uint32_t epoch,
+                       const std::optional<SealedKey>& sealed) -> Status {
+    if ((roles & kKeyRoles) != 0) {
+      if (!sealed || epoch != epoch_) {
+        return Impossible(entry, "a role that needs the key without the key of epoch " +
+                                     std::to_string(epoch_) + " sealed to its holder");
+      }
+    } else if (sealed || epoch != 0) {
+      return Impossible(entry, "seals the key to a user whose roles do not need it");
+    }
+    return Ok();
+  };
+  switch (entry.type) {
+    case EntryType::kIngest: {
+      auto e = DecodeIngest(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      const std::string want = DocId(docs_.size() + 1);
+      if (e->doc_id != want) {
+        return Fail(Code::kCorruption, where + ": document id " + e->doc_id + ", expected " + want);
+      }
+      if (e->key_epoch != epoch_) {
+        return Impossible(entry, "blob keys wrapped for epoch " + std::to_string(e->key_epoch) +
+                                     ", current is " + std::to_string(epoch_));
+      }
+      return Ok();
+    }
+    case EntryType::kView:
+    case EntryType::kExport: {
+      auto e = DecodeAccess(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (e->artefact != 1 && e->artefact != 2) {
+        return Fail(Code::kCorruption, where + ": unknown artefact " + std::to_string(e->artefact));
+      }
+      return doc_known(e->doc_id);
+    }
+    case EntryType::kCorrection: {
+      auto e = DecodeCorrection(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (e->field.empty()) return Impossible(entry, "correction of an unnamed field");
+      return doc_known(e->doc_id);
+    }
+    case EntryType::kCheckout: {
+      auto e = DecodeCheckout(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      CU_TRY(doc_known(e->doc_id));
+      if (!ValidDate(e->due)) return Impossible(entry, "due date " + e->due + " is not a date");
+      if (e->to.empty()) return Impossible(entry, "check-out to nobody");
+      if (auto it = loans_.find(e->doc_id); it != loans_.end()) {
+        return Impossible(entry, "impossible loan: " + e->doc_id +
+                                     " checked out while on loan to " + it->second.to + " (due " +
+                                     it->second.due + ", entry " + std::to_string(it->second.seq) +
+                                     ")");
+      }
+      return Ok();
+    }
+    case EntryType::kReturn: {
+      auto e = DecodeReturn(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      CU_TRY(doc_known(e->doc_id));
+      if (loans_.find(e->doc_id) == loans_.end()) {
+        return Impossible(entry,
+                          "impossible loan: return of " + e->doc_id + ", which is not on loan");
+      }
+      return Ok();
+    }
+    case EntryType::kUserAdded: {
+      auto e = DecodeUserAdded(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (!ValidUserName(e->name)) return Impossible(entry, "bad user name");
+      if (FindUser(e->name) != nullptr) return Impossible(entry, e->name + " is already a user");
+      if (e->roles == 0 || (e->roles & ~kAllRoles) != 0) return Impossible(entry, "bad roles");
+      return sealed_ok(e->roles, e->epoch, e->sealed_key);
+    }
+    case EntryType::kRoleGranted:
+    case EntryType::kRoleRevoked: {
+      auto e = DecodeRole(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (!IsSingleRole(e->role)) return Impossible(entry, "bad role");
+      const UserState* user = FindUser(e->name);
+      if (user == nullptr || user->revoked) {
+        return Impossible(entry, "names unknown or revoked user " + e->name);
+      }
+      const bool holds = (user->roles & e->role) != 0;
+      if (entry.type == EntryType::kRoleGranted) {
+        if (holds) return Impossible(entry, e->name + " already holds that role");
+        return sealed_ok(e->role, e->epoch, e->sealed_key);
+      }
+      if (!holds) return Impossible(entry, e->name + " does not hold that role");
+      if (e->sealed_key || e->epoch != 0) return Impossible(entry, "a revocation carries a key");
+      return Ok();
+    }
+    case EntryType::kUserRevoked: {
+      auto e = DecodeUserRevoked(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      const UserState* user = FindUser(e->name);
+      if (user == nullptr || user->revoked) {
+        return Impossible(entry, "names unknown or revoked user " + e->name);
+      }
+      return Ok();
+    }
+    case EntryType::kKeyRotation: {
+      auto e = DecodeRotation(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (e->epoch != epoch_ + 1) {
+        return Impossible(
+            entry, "epoch " + std::to_string(e->epoch) + " after epoch " + std::to_string(epoch_));
+      }
+      // The new key goes to exactly the users whose roles need it now.
+      std::set<std::string> want;
+      for (const auto& [name, user] : users_) {
+        if (!user.revoked && (user.roles & kKeyRoles) != 0) want.insert(name);
+      }
+      std::set<std::string> got;
+      for (const KeyGrant& g : e->grants) {
+        if (!got.insert(g.name).second) return Impossible(entry, "key sealed twice to " + g.name);
+      }
+      if (got != want) {
+        return Impossible(entry, "new key not sealed to exactly the users entitled to it");
+      }
+      return Ok();
+    }
+    case EntryType::kCheckpoint: {
+      auto e = DecodeCheckpoint(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      if (e->tree_size >= entry.seq) {
+        return Impossible(entry, "checkpoint of " + std::to_string(e->tree_size) +
+                                     " entries, beyond the entries before it");
+      }
+      return Ok();
+    }
+  }
+  return Fail(Code::kCorruption, where + ": unknown entry type");
+}
+
+Status LedgerState::Apply(const Entry& entry) {
+  CU_TRY(Check(entry));
+  Mutate(entry);
+  return Ok();
+}
+
+// REQUIRES: Check(entry) passed, so every decode below succeeds.
+void LedgerState::Mutate(const Entry& entry) {
+  Event ev{entry.seq, entry.micros, entry.actor, EntryTypeName(entry.type), ""};
+  switch (entry.type) {
+    case EntryType::kIngest: {
+      IngestEntry e = DecodeIngest(entry.payload).value();
+      Record record = ToRecord(e, entry.seq, entry.micros, entry.actor);
+      ev.detail = e.doc_id + " from " + e.source;
+      const std::size_t index = docs_.size();
+      by_id_.emplace(record.id, index);
+      by_hash_.emplace(record.original_hash, index);  // the first seal of a hash wins
+      docs_.push_back(DocState{std::move(e), std::move(record)});
+      break;
+    }
+    case EntryType::kView:
+    case EntryType::kExport: {
+      const AccessEntry e = DecodeAccess(entry.payload).value();
+      ev.detail = e.doc_id + " " + ArtefactName(e.artefact) + ": " + e.purpose;
+      break;
+    }
+    case EntryType::kCorrection: {
+      const CorrectionEntry e = DecodeCorrection(entry.payload).value();
+      ev.detail = e.doc_id + " " + e.field + ": \"" + e.old_value + "\" -> \"" + e.new_value + "\"";
+      break;
+    }
+    case EntryType::kCheckout: {
+      const CheckoutEntry e = DecodeCheckout(entry.payload).value();
+      ev.detail =
+          e.doc_id + " to " + e.to + " until " + e.due + (e.reason.empty() ? "" : ": " + e.reason);
+      loans_[e.doc_id] =
+          Loan{e.doc_id, e.to, e.due, e.reason, entry.actor, entry.seq, entry.micros};
+      break;
+    }
+    case EntryType::kReturn: {
+      const ReturnEntry e = DecodeReturn(entry.payload).value();
+      ev.detail = e.doc_id + " from " + loans_[e.doc_id].to + (e.note.empty() ? "" : ": " + e.note);
+      loans_.erase(e.doc_id);
+      break;
+    }
+    case EntryType::kUserAdded: {
+      UserAddedEntry e = DecodeUserAdded(entry.payload).value();
+      UserState user;
+      user.name = e.name;
+      user.sign_public = e.sign_public;
+      user.box_public = e.box_public;
+      user.roles = e.roles;
+      user.added_seq = entry.seq;
+      if (e.sealed_key) user.sealed[e.epoch] = *e.sealed_key;
+      ev.detail = DescribeRoles(user);
+      users_[e.name] = std::move(user);
+      break;
+    }
+    case EntryType::kRoleGranted:
+    case EntryType::kRoleRevoked: {
+      const RoleEntry e = DecodeRole(entry.payload).value();
+      UserState& user = users_[e.name];
+      ev.detail = e.name + " " + RoleName(static_cast<Role>(e.role));
+      if (entry.type == EntryType::kRoleGranted) {
+        user.roles |= e.role;
+        if (e.sealed_key) user.sealed[e.epoch] = *e.sealed_key;
+      } else {
+        user.roles &= static_cast<std::uint8_t>(~e.role);
+      }
+      break;
+    }
+    case EntryType::kUserRevoked: {
+      const UserRevokedEntry e = DecodeUserRevoked(entry.payload).value();
+      UserState& user = users_[e.name];
+      user.revoked = true;
+      user.revoked_seq = entry.seq;
+      user.roles = 0;
+      user.sealed.clear();
+      ev.detail = e.name;
+      break;
+    }
+    case EntryType::kKeyRotation: {
+      const RotationEntry e = DecodeRotation(entry.payload).value();
+      epoch_ = e.epoch;
+      key_ids_[e.epoch] = e.key_id;
+      for (const KeyGrant& g : e.grants) users_[g.name].sealed[e.epoch] = g.sealed;
+      ev.detail = "epoch " + std::to_string(e.epoch) + ", key sealed to " +
+                  std::to_string(e.grants.size()) + " users";
+      break;
+    }
+    case EntryType::kCheckpoint: {
+      const CheckpointEntry e = DecodeCheckpoint(entry.payload).value();
+      ev.detail = "tree size " + std::to_string(e.tree_size) + ", root " + Hex(e.root);
+      break;
+    }
+  }
+  events_.push_back(std::move(ev));
+  ++entries_;
+}
+
+}  // namespace custodia::vault

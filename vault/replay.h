@@ -1,0 +1,102 @@
+// vault/replay.h (internal): the state a ledger describes (people, roles,
+// key epochs, documents, loans), built by replaying its entries in order,
+// and the checks each entry must pass against the state before it: its
+// signature, its signer's standing, and what its payload claims
+// (docs/vault_format.md, "Replay"). Open, Verify and every append share it.
+#ifndef CUSTODIA_VAULT_REPLAY_H_
+#define CUSTODIA_VAULT_REPLAY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "vault/crypto.h"
+#include "vault/ledger.h"
+#include "vault/record.h"
+#include "vault/vault.h"
+
+namespace custodia::vault {
+
+inline constexpr std::uint8_t kAllRoles = 15;
+// Roles whose holders receive the epoch key.
+inline constexpr std::uint8_t kKeyRoles = static_cast<std::uint8_t>(Role::kStation) |
+                                          static_cast<std::uint8_t>(Role::kArchivist) |
+                                          static_cast<std::uint8_t>(Role::kAdmin);
+
+struct UserState {
+  std::string name;
+  SignPublicKey sign_public{};
+  BoxPublicKey box_public{};
+  std::uint8_t roles = 0;
+  bool revoked = false;
+  std::uint64_t added_seq = 0;
+  std::uint64_t revoked_seq = 0;
+  std::map<std::uint32_t, SealedKey> sealed;  // epoch -> latest epoch key sealed to them
+};
+
+struct DocState {
+  IngestEntry entry;
+  Record record;
+};
+
+// "D000001": documents are numbered from 1 in ledger order.
+std::string DocId(std::uint64_t number);
+// Whether `date` is a real calendar date written YYYY-MM-DD.
+bool ValidDate(std::string_view date);
+// "ana is an auditor", "bo is a station and an archivist", "cy holds no role".
+std::string DescribeRoles(const UserState& user);
+
+class LedgerState {
+ public:
+  explicit LedgerState(const LedgerHeader& header);
+
+  // Checks `entry`, the next entry of the ledger, against the state without
+  // changing it. kTampered for a bad signature, an unknown or revoked signer,
+  // a signer without the role, or an impossible event (a second check-out,
+  // a return of what is not out, a grant to an unknown user, ...);
+  // kCorruption for a payload that does not decode. Messages begin
+  // "vault: entry <seq> at offset <n>: ".
+  Status Check(const Entry& entry) const;
+  // Check, then updates the state. Nothing changes on error.
+  Status Apply(const Entry& entry);
+
+  // Whether `actor` may now sign an entry of `type`: kPermissionDenied
+  // ("ana is an auditor; exporting needs the archivist role", "no user ana",
+  // "ana was revoked at entry 7") if not. No "vault:" prefix.
+  Status MayAct(const std::string& actor, EntryType type) const;
+
+  const LedgerHeader& header() const { return header_; }
+  const UserState* FindUser(const std::string& name) const;
+  const std::map<std::string, UserState>& users() const { return users_; }
+  const std::vector<DocState>& docs() const { return docs_; }
+  const DocState* FindDoc(const std::string& id) const;
+  const DocState* FindByHash(const std::string& hex) const;
+  const std::map<std::string, Loan>& loans() const { return loans_; }
+  const std::vector<Event>& events() const { return events_; }
+  std::uint32_t epoch() const { return epoch_; }
+  const Hash& key_id(std::uint32_t epoch) const { return key_ids_.at(epoch); }
+  std::uint64_t entries() const { return entries_; }
+
+ private:
+  Status CheckPayload(const Entry& entry) const;
+  void Mutate(const Entry& entry);
+
+  LedgerHeader header_;
+  std::map<std::string, UserState> users_;
+  std::vector<DocState> docs_;
+  std::unordered_map<std::string, std::size_t> by_id_;
+  std::unordered_map<std::string, std::size_t> by_hash_;
+  std::map<std::string, Loan> loans_;  // by document id
+  std::vector<Event> events_;
+  std::uint32_t epoch_ = 1;
+  std::map<std::uint32_t, Hash> key_ids_;
+  std::uint64_t entries_ = 0;
+};
+
+}  // namespace custodia::vault
+
+#endif  // CUSTODIA_VAULT_REPLAY_H_
