@@ -401,6 +401,9 @@ void LedgerState::Mutate(const Entry& entry) {
       const RotationEntry e = DecodeRotation(entry.payload).value();
       epoch_ = e.epoch;
       key_ids_[e.epoch] = e.key_id;
+      key_file_hash_ = e.key_file_hash;
+      rotation_seq_ = entry.seq;
+      rewrapped_docs_ = docs_.size();
       for (const KeyGrant& g : e.grants) users_[g.name].sealed[e.epoch] = g.sealed;
       ev.detail = "epoch " + std::to_string(e.epoch) + ", key sealed to " +
                   std::to_string(e.grants.size()) + " users";

@@ -79,6 +79,11 @@ class LedgerState {
   const std::vector<Event>& events() const { return events_; }
   std::uint32_t epoch() const { return epoch_; }
   const Hash& key_id(std::uint32_t epoch) const { return key_ids_.at(epoch); }
+  // The current epoch's key file commitment (zero in epoch 1), the entry
+  // that made it, and how many documents it covers.
+  const Hash& key_file_hash() const { return key_file_hash_; }
+  std::uint64_t rotation_seq() const { return rotation_seq_; }
+  std::uint64_t rewrapped_docs() const { return rewrapped_docs_; }
   std::uint64_t entries() const { return entries_; }
 
  private:
@@ -94,6 +99,9 @@ class LedgerState {
   std::vector<Event> events_;
   std::uint32_t epoch_ = 1;
   std::map<std::uint32_t, Hash> key_ids_;
+  Hash key_file_hash_{};
+  std::uint64_t rotation_seq_ = 0;
+  std::uint64_t rewrapped_docs_ = 0;
   std::uint64_t entries_ = 0;
 };
 

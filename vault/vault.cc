@@ -27,6 +27,10 @@ namespace fs = std::filesystem;
 
 constexpr char kFormatFile[] = "FORMAT";
 constexpr char kUsersDir[] = "users";
+constexpr char kKeysDir[] = "keys";
+constexpr std::string_view kKeyFileMagic = "CUSTKEYS";
+constexpr std::uint32_t kKeyFileVersion = 1;
+constexpr std::size_t kKeyFileHeaderSize = 8 + 4 + 4 + 8;
 constexpr char kLedgerFile[] = "ledger";
 constexpr char kLockFile[] = "LOCK";
 constexpr char kBlobDir[] = "blobs";
@@ -87,6 +91,55 @@ Status CheckFreshDir(Env* env, const fs::path& dir) {
                 "vault: " + dir.string() + ": directory is not empty; choose a new or empty one");
   }
   return Ok();
+}
+
+fs::path KeyFilePath(const fs::path& dir, std::uint32_t epoch) {
+  char name[32];
+  std::snprintf(name, sizeof name, "epoch-%06u", epoch);
+  return dir / kKeysDir / name;
+}
+
+// Wrapped keys of one document: original, text.
+using KeyPair = std::pair<WrappedKey, WrappedKey>;
+
+// keyfile := magic:8 version:u32le epoch:u32le count:u64le
+//            (original_key:72 text_key:72){count}
+Bytes EncodeKeyFile(std::uint32_t epoch, const std::vector<KeyPair>& keys) {
+  Bytes out;
+  out.insert(out.end(), kKeyFileMagic.begin(), kKeyFileMagic.end());
+  for (std::uint64_t v : {std::uint64_t{kKeyFileVersion}, std::uint64_t{epoch}}) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  const std::uint64_t count = keys.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(count >> (8 * i)));
+  for (const KeyPair& k : keys) {
+    out.insert(out.end(), k.first.begin(), k.first.end());
+    out.insert(out.end(), k.second.begin(), k.second.end());
+  }
+  return out;
+}
+
+Result<std::vector<KeyPair>> DecodeKeyFile(std::span<const std::uint8_t> bytes, std::uint32_t epoch,
+                                           std::uint64_t count) {
+  auto u = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = v << 8 | bytes[at + static_cast<std::size_t>(i)];
+    return v;
+  };
+  if (bytes.size() != kKeyFileHeaderSize + count * 2 * kWrappedKeySize ||
+      !std::equal(kKeyFileMagic.begin(), kKeyFileMagic.end(), bytes.begin()) ||
+      u(8, 4) != kKeyFileVersion || u(12, 4) != epoch || u(16, 8) != count) {
+    return Fail(Code::kCorruption, "malformed key file");
+  }
+  std::vector<KeyPair> out(count);
+  std::size_t at = kKeyFileHeaderSize;
+  for (KeyPair& k : out) {
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), kWrappedKeySize, k.first.begin());
+    at += kWrappedKeySize;
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), kWrappedKeySize, k.second.begin());
+    at += kWrappedKeySize;
+  }
+  return out;
 }
 
 fs::path UserKeyPath(const fs::path& dir, const std::string& name) {
@@ -271,21 +324,51 @@ struct Vault::Impl {
     return bytes;
   }
 
+  // The current epoch's key file, checked against the rotation entry that
+  // committed to it. Needs no key.
+  Result<std::vector<KeyPair>> ReadKeyFile(const LedgerState& st) const {
+    const fs::path path = KeyFilePath(dir, st.epoch());
+    const std::string where = "vault: key file " + path.filename().string();
+    if (!env->Exists(path)) {
+      return Fail(Code::kTampered,
+                  where + ": missing, committed by entry " + std::to_string(st.rotation_seq()));
+    }
+    auto bytes = env->ReadFile(path);
+    if (!bytes) return Wrap(bytes.error(), where);
+    if (!HashEquals(HashBytes(*bytes), st.key_file_hash())) {
+      return Fail(Code::kTampered, where + ": hash mismatch, committed by entry " +
+                                       std::to_string(st.rotation_seq()));
+    }
+    auto keys = DecodeKeyFile(*bytes, st.epoch(), st.rewrapped_docs());
+    if (!keys) return Wrap(keys.error(), where);
+    return keys;
+  }
+
+  // The wrapped key of a document's artefact under the current epoch.
+  Result<WrappedKey> CurrentWrappedKey(const DocState& doc, BlobKind kind) const {
+    const bool original = kind == BlobKind::kOriginal;
+    if (doc.entry.key_epoch == state.epoch()) {
+      return original ? doc.entry.original_key : doc.entry.text_key;
+    }
+    if (!rewrapped) {
+      CU_ASSIGN_OR_RETURN(std::vector<KeyPair> keys, ReadKeyFile(state));
+      rewrapped = std::move(keys);
+    }
+    const auto index = static_cast<std::size_t>(&doc - state.docs().data());
+    CU_CHECK(index < rewrapped->size());
+    return original ? (*rewrapped)[index].first : (*rewrapped)[index].second;
+  }
+
   // Reads, checks and decrypts one of a document's blobs.
   Result<Bytes> ReadBlob(const DocState& doc, BlobKind kind) const {
     const bool original = kind == BlobKind::kOriginal;
     const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
-    const WrappedKey& wrapped = original ? doc.entry.original_key : doc.entry.text_key;
+    CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, CurrentWrappedKey(doc, kind));
     const BlobLabel label{doc.entry.doc_id, kind,
                           original ? doc.entry.original_size : doc.entry.text_size};
     CU_ASSIGN_OR_RETURN(Bytes blob, ReadCheckedBlob(name, label, doc.record.seq));
     const std::string where = "vault: blob " + Hex(name);
-    if (doc.entry.key_epoch != session->epoch) {
-      return Fail(Code::kUnsupported, where + ": wrapped for epoch " +
-                                          std::to_string(doc.entry.key_epoch) +
-                                          ", and this vault holds no rewrapped keys");
-    }
-    auto key = UnwrapKey(wrapped, EpochKey(), doc.entry.key_epoch, name);
+    auto key = UnwrapKey(wrapped, EpochKey(), session->epoch, name);
     if (!key) return Wrap(key.error(), where + " (entry " + std::to_string(doc.record.seq) + ")");
     auto plaintext = DecodeBlob(blob, label, *key);
     if (!plaintext) return Wrap(plaintext.error(), where);
@@ -340,6 +423,8 @@ struct Vault::Impl {
   Hash last_hash{};  // of the last entry, or the header's hash
   LedgerState state;
   std::optional<Session> session;
+  // The current epoch's rewrapped keys, read on first use.
+  mutable std::optional<std::vector<KeyPair>> rewrapped;
   std::uint64_t torn_tail_bytes = 0;
   // Set when a failed append could not be rolled back: the ledger's tail is
   // unknown, so further appends are refused until the vault is reopened
@@ -607,6 +692,50 @@ Status Vault::RevokeUser(const std::string& name) {
   return im.Append(EntryType::kUserRevoked, EncodeUserRevoked(UserRevokedEntry{name}));
 }
 
+Result<std::uint32_t> Vault::RotateKey() {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Writable());
+  CU_TRY(im.Require(EntryType::kKeyRotation));
+  const std::uint32_t epoch = im.state.epoch() + 1;
+  CU_ASSIGN_OR_RETURN(SecretKey new_key, SecretKey::Random());
+  // Every blob key, unwrapped under the current epoch and rewrapped under
+  // the new one. Blobs are not touched.
+  std::vector<KeyPair> keys;
+  keys.reserve(im.state.docs().size());
+  for (const DocState& doc : im.state.docs()) {
+    KeyPair pair;
+    for (BlobKind kind : {BlobKind::kOriginal, BlobKind::kText}) {
+      const bool original = kind == BlobKind::kOriginal;
+      const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
+      CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, im.CurrentWrappedKey(doc, kind));
+      auto blob_key = UnwrapKey(wrapped, im.EpochKey(), im.session->epoch, name);
+      if (!blob_key) return Wrap(blob_key.error(), "vault: rotate: blob " + Hex(name));
+      (original ? pair.first : pair.second) = WrapKey(*blob_key, new_key, epoch, name);
+    }
+    keys.push_back(pair);
+  }
+  const Bytes file = EncodeKeyFile(epoch, keys);
+  // The key file is durable before the entry that commits to it.
+  Status s = im.env->CreateDir(im.dir / kKeysDir);
+  if (s) s = im.env->WriteFileAtomic(KeyFilePath(im.dir, epoch), file);
+  if (!s) return Wrap(s.error(), "vault: rotate: key file");
+  RotationEntry e;
+  e.epoch = epoch;
+  e.key_id = KeyId(new_key);
+  e.key_file_hash = HashBytes(file);
+  for (const auto& [name, user] : im.state.users()) {
+    if (!user.revoked && (user.roles & kKeyRoles) != 0) {
+      e.grants.push_back(KeyGrant{name, SealKey(new_key, user.box_public)});
+    }
+  }
+  CU_TRY(im.Append(EntryType::kKeyRotation, EncodeRotation(e)));
+  im.session->epoch_key.emplace(std::move(new_key));
+  im.session->epoch = epoch;
+  im.rewrapped = std::move(keys);
+  return epoch;
+}
+
 std::vector<User> Vault::Users() const {
   CU_CHECK(impl_ != nullptr);
   std::vector<User> out;
@@ -841,6 +970,7 @@ Result<VerifyReport> Vault::Verify() const {
     referenced.insert(Hex(e.text_blob));
     report.blobs += 2;
   }
+  if (state.rotation_seq() > 0) CU_TRY(im.ReadKeyFile(state));
   // Every file under blobs/ that no entry names (a crash between a blob
   // write and its entry leaves one; so does a planted file).
   auto fans = im.env->ListDir(im.dir / kBlobDir);

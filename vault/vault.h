@@ -171,6 +171,15 @@ class Vault {
   Status RevokeUser(const std::string& name);
   std::vector<User> Users() const;
 
+  // Admin: starts a new key epoch. A fresh epoch key is sealed to exactly
+  // the active users whose roles need it (revoked users and lost roles are
+  // left out); every blob key is unwrapped and rewrapped under it into
+  // keys/epoch-<n> without touching any blob; a signed key-rotation entry
+  // commits to that file's BLAKE2b. Returns the new epoch number.
+  // kTampered if an existing wrapped key does not open; kIo if a write fails
+  // (the old epoch stays current then).
+  Result<std::uint32_t> RotateKey();
+
   // Station: encrypts and writes the original and the text, fsyncs them,
   // appends a signed ingest entry and fsyncs the ledger. When this returns,
   // the document is durable. Does not deduplicate: callers ask FindByHash

@@ -1314,6 +1314,78 @@ TEST_F(FaultTest, ReadWhoseViewEntryCannotBeWrittenReturnsNoPlaintext) {
   EXPECT_TRUE(vault.Verify());
 }
 
+// ---------------------------------------------------------------------------
+// Key epochs.
+
+TEST_F(VaultTest, RotateKeyRewrapsBlobKeysWithoutTouchingBlobs) {
+  std::vector<Record> records;
+  std::vector<Bytes> blobs;
+  {
+    Vault vault = CreateAndOpen();
+    for (int i = 0; i < 2; ++i) records.push_back(SealOrDie(vault, Pattern(100 + i, i)));
+    for (const Record& r : records) blobs.push_back(ReadAll(BlobFile(r.original_blob)));
+    AddUserOrDie(vault, "bo", {Role::kArchivist});
+    AddUserOrDie(vault, "cy", {Role::kArchivist});
+    AddUserOrDie(vault, "ana", {Role::kAuditor});
+    ASSERT_TRUE(vault.RevokeUser("cy"));
+    auto epoch = vault.RotateKey();
+    ASSERT_TRUE(epoch) << epoch.error().message;
+    EXPECT_EQ(*epoch, 2u);
+    // Sealed to admin and bo only: not to the revoked cy, not to the auditor.
+    EXPECT_EQ(vault.Log().back().detail, "epoch 2, key sealed to 2 users");
+    auto read = vault.ReadOriginal(records[0].id, "after rotation");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_TRUE(*read == Pattern(100, 0));
+    records.push_back(SealOrDie(vault, Pattern(7, 7)));  // sealed in epoch 2
+    ASSERT_TRUE(vault.RotateKey());                      // and rewrapped into epoch 3
+    EXPECT_TRUE(vault.Verify());
+  }
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    EXPECT_EQ(ReadAll(BlobFile(records[i].original_blob)), blobs[i]);
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "archive.key"));
+  Vault vault = OpenOrDie();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_TRUE(vault.ReadText(records[i].id, "reopened")) << i;
+  }
+  ASSERT_TRUE(vault.Login("bo", "bo-pass"));
+  auto text = vault.ReadText(records[2].id, "bo reads");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(vault.Login("cy", "cy-pass").error().code, Code::kPermissionDenied);
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+}
+
+TEST_F(VaultTest, SwappedOrMissingKeyFileIsCaughtWithoutKeys) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    SealOrDie(vault, Pattern(10, 2));
+    ASSERT_TRUE(vault.RotateKey());
+  }
+  const fs::path file = dir_ / "keys" / "epoch-000002";
+  const Bytes good = ReadAll(file);
+  Bytes swapped = good;
+  // The two documents' wrapped keys, exchanged: each still well formed.
+  std::swap_ranges(swapped.begin() + 24, swapped.begin() + 24 + 144, swapped.begin() + 24 + 144);
+  WriteAll(file, swapped);
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault);
+  auto report = vault->Verify();
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, Code::kTampered);
+  EXPECT_EQ(report.error().message,
+            "vault: key file epoch-000002: hash mismatch, committed by entry 4");
+  ASSERT_TRUE(vault->Login("admin", kPass));
+  EXPECT_EQ(vault->ReadText("D000001", "x").error().code, Code::kTampered);
+  fs::remove(file);
+  report = vault->Verify();
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().message, "vault: key file epoch-000002: missing, committed by entry 4");
+  WriteAll(file, good);
+  EXPECT_TRUE(vault->Verify());
+}
+
 TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
   ASSERT_TRUE(InitCrypto());
   auto archive = SecretKey::Random();
