@@ -972,7 +972,8 @@ TEST_F(VaultTest, SignaturesVerifyAgainstEachSignersKey) {
   ASSERT_TRUE(vault.Login("ana", "ana-pass"));
   ASSERT_TRUE(vault.ReadText("D000001", "reading"));
   ASSERT_EQ(vault.entry_count(), 4u);
-  auto scan = ScanLedger(ReadAll(Ledger()), TailPolicy::kStrict);
+  const Bytes ledger = ReadAll(Ledger());  // the scan's spans point into it
+  auto scan = ScanLedger(ledger, TailPolicy::kStrict);
   ASSERT_TRUE(scan);
   const std::vector<User> users = vault.Users();
   ASSERT_EQ(users.size(), 2u);
