@@ -14,9 +14,11 @@
 #include <utility>
 
 #include "vault/blob.h"
+#include "vault/checkpoint.h"
 #include "vault/crypto.h"
 #include "vault/identity.h"
 #include "vault/ledger.h"
+#include "vault/merkle.h"
 #include "vault/record.h"
 #include "vault/replay.h"
 
@@ -140,6 +142,40 @@ Result<std::vector<KeyPair>> DecodeKeyFile(std::span<const std::uint8_t> bytes, 
     at += kWrappedKeySize;
   }
   return out;
+}
+
+// The checkpoint origin: "custodia.local/archive/" and the first 16 hex
+// digits (64 bits) of the archive id.
+std::string OriginOf(const LedgerHeader& header) {
+  return "custodia.local/archive/" + Hex(header.archive_id).substr(0, 16);
+}
+
+// The signed-note key name under which `user` signs this archive's
+// checkpoints. User names hold no space and no '+', so it is a valid one.
+std::string KeyNameOf(const LedgerHeader& header, const std::string& user) {
+  return OriginOf(header) + "/" + user;
+}
+
+// The Merkle tree's leaf for a ledger entry: its complete bytes as on disk.
+tlog::Hash LeafOf(std::span<const std::uint8_t> entry_bytes) { return tlog::LeafHash(entry_bytes); }
+
+// Checks that a checkpoint entry records the root `tree` (holding the
+// leaves of the entries before it) has at the recorded size.
+// REQUIRES: replay accepted the entry (its payload decodes, its size is
+// below its own sequence number, hence within the tree).
+Status CheckRecordedRoot(const Entry& entry, const tlog::MerkleTree& tree) {
+  if (entry.type != EntryType::kCheckpoint) return Ok();
+  auto e = DecodeCheckpoint(entry.payload);
+  CU_CHECK(e.has_value());
+  auto root = tree.Root(e->tree_size);
+  CU_CHECK(root.has_value());
+  if (!tlog::HashEquals(*root, e->root)) {
+    return Fail(Code::kTampered, "vault: entry " + std::to_string(entry.seq) + " at offset " +
+                                     std::to_string(entry.offset) + ": checkpoint root of " +
+                                     std::to_string(e->tree_size) +
+                                     " entries does not match the ledger's");
+  }
+  return Ok();
 }
 
 fs::path UserKeyPath(const fs::path& dir, const std::string& name) {
@@ -277,6 +313,7 @@ struct Vault::Impl {
     const std::size_t offset = ledger_bytes.size();
     ledger_bytes.insert(ledger_bytes.end(), encoded.bytes.begin(), encoded.bytes.end());
     entry_spans.emplace_back(offset, encoded.bytes.size());
+    tree.Append(LeafOf(encoded.bytes));
     last_hash = encoded.hash;
     auto parsed = ParseEntry(std::span(ledger_bytes).subspan(offset), offset);
     CU_CHECK(parsed.has_value());
@@ -399,6 +436,78 @@ struct Vault::Impl {
     return plaintext;
   }
 
+  // A checkpoint of the ledger as it is now, signed by the logged-in user.
+  // REQUIRES: someone is logged in.
+  Result<std::string> SignTreeHead() const {
+    CU_CHECK(session.has_value());
+    const tlog::Checkpoint checkpoint{OriginOf(header), tree.size(), tree.Root(), {}};
+    auto note = tlog::SignCheckpoint(checkpoint, KeyNameOf(header, session->name),
+                                     session->identity.sign_secret.bytes());
+    if (!note) return Wrap(note.error(), "vault: checkpoint");
+    return note;
+  }
+
+  struct CheckedNote {
+    tlog::Checkpoint checkpoint;
+    tlog::VerifierKey key;
+    std::string signer;
+  };
+
+  // Parses a signed checkpoint and checks its signature by a user of this
+  // archive and its origin; then that today's ledger extends it.
+  Result<CheckedNote> CheckNote(std::string_view text) const {
+    auto note = tlog::ParseNote(text);
+    if (!note) return Wrap(note.error(), "vault: checkpoint");
+    const std::string origin = OriginOf(header);
+    const std::string prefix = origin + "/";
+    std::optional<CheckedNote> found;
+    for (const tlog::NoteSignature& sig : note->signatures) {
+      if (!sig.key_name.starts_with(prefix)) continue;
+      const UserState* user = state.FindUser(sig.key_name.substr(prefix.size()));
+      if (user == nullptr) continue;
+      auto key = tlog::MakeVerifierKey(sig.key_name, user->sign_public);
+      if (!key || key->key_id != sig.key_id) continue;
+      found = CheckedNote{{}, *key, user->name};
+      break;
+    }
+    if (!found) {
+      std::string why = "vault: checkpoint: not signed by any user of this archive (" + origin + ")";
+      // Unauthenticated, but the likelier story when the signer's own
+      // user entry was cut away with the rest.
+      auto claimed = tlog::ParseCheckpoint(note->text);
+      if (claimed && claimed->origin == origin && claimed->size > tree.size()) {
+        why += "; it claims " + std::to_string(claimed->size) + " entries and the ledger holds " +
+               std::to_string(tree.size()) + ": truncated or rolled back?";
+      }
+      return Fail(Code::kTampered, why);
+    }
+    auto checkpoint = tlog::VerifyCheckpoint(text, origin, found->key);
+    if (!checkpoint) return Wrap(checkpoint.error(), "vault: checkpoint by " + found->signer);
+    found->checkpoint = std::move(checkpoint).value();
+    const tlog::Checkpoint& cp = found->checkpoint;
+    if (cp.size > tree.size()) {
+      return Fail(Code::kTampered,
+                  "vault: checkpoint by " + found->signer +
+                      ": the ledger is shorter than a checkpoint saved earlier: truncated or "
+                      "rolled back (the checkpoint covers " +
+                      std::to_string(cp.size) + " entries, the ledger holds " +
+                      std::to_string(tree.size()) + ")");
+    }
+    auto proof = tree.ConsistencyProof(cp.size, tree.size());
+    CU_CHECK(proof.has_value());
+    Status consistent =
+        tlog::VerifyConsistency(cp.size, tree.size(), cp.root, tree.Root(), *proof);
+    if (!consistent) {
+      return Fail(Code::kTampered,
+                  "vault: checkpoint by " + found->signer + ": today's ledger does not extend " +
+                      "the checkpoint of " + std::to_string(cp.size) +
+                      " entries (an entry it covers was changed, or the ledger was rolled back "
+                      "and rewritten): " +
+                      consistent.error().message);
+    }
+    return std::move(found).value();
+  }
+
   // Admins still active after taking `role_bits` from `name` (all of them
   // when `role_bits` is 0xff).
   int AdminsLeftWithout(const std::string& name, std::uint8_t role_bits) const {
@@ -420,6 +529,7 @@ struct Vault::Impl {
   std::unique_ptr<AppendableFile> ledger;
   Bytes ledger_bytes;  // header and complete entries, as on disk
   std::vector<std::pair<std::size_t, std::size_t>> entry_spans;  // offset, size
+  tlog::MerkleTree tree;  // leaf i: LeafOf(entry i), for every complete entry
   Hash last_hash{};  // of the last entry, or the header's hash
   LedgerState state;
   std::optional<Session> session;
@@ -511,7 +621,9 @@ Result<Vault> Vault::Open(const fs::path& dir, const Options& options) {
   impl->header = scan.header;
   for (const Entry& entry : scan.entries) {
     CU_TRY(impl->state.Apply(entry));
+    CU_TRY(CheckRecordedRoot(entry, impl->tree));
     impl->entry_spans.emplace_back(entry.offset, entry.bytes.size());
+    impl->tree.Append(LeafOf(entry.bytes));
   }
   if (scan.entries.empty()) {
     return Fail(Code::kTampered, "vault: ledger holds no entries; the genesis entry is missing");
@@ -908,7 +1020,84 @@ Status Vault::RecordCheckpoint(std::uint64_t tree_size, std::span<const std::uin
   CheckpointEntry e;
   e.tree_size = tree_size;
   std::copy(root.begin(), root.end(), e.root.begin());
+  auto actual = im.tree.Root(tree_size);
+  CU_CHECK(actual.has_value());
+  if (!tlog::HashEquals(*actual, e.root)) {
+    return Fail(Code::kInvalidArgument, "vault: checkpoint root is not the ledger's root at " +
+                                            std::to_string(tree_size) + " entries");
+  }
   return im.Append(EntryType::kCheckpoint, EncodeCheckpoint(e));
+}
+
+std::string Vault::origin() const {
+  CU_CHECK(impl_ != nullptr);
+  return OriginOf(impl_->header);
+}
+
+Result<std::string> Vault::IssueCheckpoint() {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Writable());
+  CU_TRY(im.Require(EntryType::kCheckpoint));
+  // The note first: if it cannot be signed, nothing is recorded.
+  CU_ASSIGN_OR_RETURN(std::string note, im.SignTreeHead());
+  CheckpointEntry e;
+  e.tree_size = im.tree.size();
+  e.root = im.tree.Root();
+  CU_TRY(im.Append(EntryType::kCheckpoint, EncodeCheckpoint(e)));
+  return note;
+}
+
+Result<std::string> Vault::VerifierKey(const std::string& user) const {
+  CU_CHECK(impl_ != nullptr);
+  const UserState* u = impl_->state.FindUser(user);
+  if (u == nullptr) return Fail(Code::kNotFound, "vault: no user " + user);
+  auto key = tlog::MakeVerifierKey(KeyNameOf(impl_->header, user), u->sign_public);
+  if (!key) return Wrap(key.error(), "vault: verifier key of " + user);
+  return tlog::EncodeVerifierKey(*key);
+}
+
+Result<std::string> Vault::Prove(const std::string& id) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kCheckpoint));
+  const DocState* doc = im.state.FindDoc(id);
+  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  tlog::TlogProof proof;
+  proof.index = doc->record.seq - 1;
+  auto path = im.tree.InclusionProof(proof.index, im.tree.size());
+  CU_CHECK(path.has_value());
+  proof.proof = std::move(path).value();
+  CU_ASSIGN_OR_RETURN(proof.checkpoint, im.SignTreeHead());
+  auto text = tlog::EncodeTlogProof(proof);
+  if (!text) return Wrap(text.error(), "vault: proof of " + id);
+  return text;
+}
+
+Result<CheckpointCheck> Vault::VerifyCheckpoint(std::string_view note) const {
+  CU_CHECK(impl_ != nullptr);
+  CU_ASSIGN_OR_RETURN(const Impl::CheckedNote checked, impl_->CheckNote(note));
+  return CheckpointCheck{checked.checkpoint.size, impl_->tree.size(), checked.signer};
+}
+
+Result<CheckpointCheck> Vault::VerifyProof(std::string_view proof, const std::string& id) const {
+  CU_CHECK(impl_ != nullptr);
+  const Impl& im = *impl_;
+  auto parsed = tlog::ParseTlogProof(proof);
+  if (!parsed) return Wrap(parsed.error(), "vault: proof");
+  const DocState* doc = im.state.FindDoc(id);
+  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  CU_ASSIGN_OR_RETURN(const Impl::CheckedNote checked, im.CheckNote(parsed->checkpoint));
+  const std::uint64_t index = doc->record.seq - 1;
+  if (parsed->index != index) {
+    return Fail(Code::kTampered, "vault: proof: for leaf " + std::to_string(parsed->index) +
+                                     ", but the ingest entry of " + id + " is leaf " +
+                                     std::to_string(index));
+  }
+  auto verified =
+      tlog::VerifyTlogProof(*parsed, im.tree.leaf(index), OriginOf(im.header), checked.key);
+  if (!verified) return Wrap(verified.error(), "vault: proof of " + id);
+  return CheckpointCheck{checked.checkpoint.size, im.tree.size(), checked.signer};
 }
 
 std::vector<Event> Vault::Log() const {
@@ -953,9 +1142,18 @@ Result<VerifyReport> Vault::Verify() const {
     return Fail(Code::kTampered, "vault: ledger rewritten since the vault was opened (entry " +
                                      std::to_string(known) + " differs)");
   }
-  // Replayed from scratch: signatures, roles, loans.
+  // Replayed from scratch: signatures, roles, loans; the Merkle tree
+  // rebuilt, and every checkpoint entry's root checked against it.
   LedgerState state(scan.header);
-  for (const Entry& entry : scan.entries) CU_TRY(state.Apply(entry));
+  tlog::MerkleTree tree;
+  for (const Entry& entry : scan.entries) {
+    CU_TRY(state.Apply(entry));
+    CU_TRY(CheckRecordedRoot(entry, tree));
+    tree.Append(LeafOf(entry.bytes));
+  }
+  if (!tlog::HashEquals(tree.Root(), im.tree.Root())) {
+    return Fail(Code::kTampered, "vault: ledger's Merkle root differs from the open vault's");
+  }
 
   VerifyReport report;
   report.entries = scan.entries.size();

@@ -109,6 +109,15 @@ struct VerifyReport {
   std::vector<std::string> unreferenced_blobs;
 };
 
+// What VerifyCheckpoint (and VerifyProof) established: a checkpoint signed
+// by `signer`, a user of this archive, covering the first `size` entries,
+// which today's ledger of `current_size` entries extends.
+struct CheckpointCheck {
+  std::uint64_t size = 0;
+  std::uint64_t current_size = 0;
+  std::string signer;
+};
+
 class Vault {
  public:
   // Creates a new vault in `dir` (which must not exist, or be empty): a fresh
@@ -126,9 +135,10 @@ class Vault {
   // (catalog, users, loans, log, Verify) needs no key. kNotFound if there is
   // no vault; kFailedPrecondition if another process (or another Vault in
   // this one) holds it; kCorruption or kTampered if the ledger does not
-  // verify; kUnsupported for another format version. An incomplete last
-  // entry (a crash mid-append) is cut off, see torn_tail_bytes(); nothing
-  // else is ever repaired.
+  // verify (including a checkpoint entry whose root does not match the
+  // entries before it); kUnsupported for another format version. An
+  // incomplete last entry (a crash mid-append) is cut off, see
+  // torn_tail_bytes(); nothing else is ever repaired.
   static Result<Vault> Open(const std::filesystem::path& dir, const Options& options = {});
 
   // A moved-from Vault may only be destroyed or assigned to.
@@ -233,10 +243,64 @@ class Vault {
   // Loans due before `today` (YYYY-MM-DD). kInvalidArgument for a bad date.
   Result<std::vector<Loan>> Overdue(const std::string& today) const;
 
-  // Admin or auditor: records that a checkpoint of the first `tree_size`
-  // entries with Merkle root `root` (32 bytes) was issued.
-  // kInvalidArgument for a size beyond the ledger or a root of another size.
+  // Any logged-in user (auditors included): records that a checkpoint of the
+  // first `tree_size` entries with Merkle root `root` (32 bytes) was issued.
+  // kInvalidArgument for a size beyond the ledger, or a root that is not the
+  // ledger's root at that size. IssueCheckpoint is the usual way.
   Status RecordCheckpoint(std::uint64_t tree_size, std::span<const std::uint8_t> root);
+
+  // --- Checkpoints and proofs (docs/vault_format.md, "Merkle tree,
+  // checkpoints and proofs"). The ledger's entries are the leaves of an
+  // RFC 6962 Merkle tree (SHA-256); checkpoints and proofs are C2SP
+  // tlog-checkpoint signed notes and tlog-proof files, so generic tlog
+  // tools can check them too.
+
+  // The checkpoint origin of this archive:
+  // "custodia.local/archive/<first 16 hex digits of archive_id()>".
+  std::string origin() const;
+
+  // Any logged-in user (any role; an auditor holds a signing key but no
+  // decryption key): signs a checkpoint of the ledger as it is now (size =
+  // entry_count(), root = the Merkle root of all entries) as a signed note,
+  // under the key name "<origin>/<user>" with the user's Ed25519 ledger key,
+  // then appends a checkpoint entry recording that size and root, and
+  // returns the note (to be kept outside the archive). The entry itself is
+  // therefore not covered by the note it records. kPermissionDenied if
+  // nobody (or a revoked user) is logged in; kIo if the entry cannot be
+  // made durable (no note is returned then).
+  Result<std::string> IssueCheckpoint();
+
+  // The signed-note verifier key of `user`'s checkpoints,
+  // "<origin>/<user>+<key id>+<base64 key>", for tools outside custodia.
+  // Needs no login. kNotFound for someone who never was a user.
+  Result<std::string> VerifierKey(const std::string& user) const;
+
+  // Any logged-in user: the inclusion proof of document `id`'s ingest entry
+  // (leaf seq - 1) as a c2sp.org/tlog-proof@v1 file, against a checkpoint
+  // of the ledger as it is now, freshly signed as IssueCheckpoint does but
+  // NOT recorded in the ledger (a proof writes nothing). kNotFound for an
+  // unknown id; kPermissionDenied as IssueCheckpoint.
+  Result<std::string> Prove(const std::string& id);
+
+  // Checks a checkpoint saved earlier against the ledger as this Vault read
+  // and wrote it. Needs no key and no login. The note is parsed strictly
+  // (kCorruption if malformed); it must carry a valid signature under
+  // "<origin>/<user>" by a user the ledger knows (revoked ones included:
+  // their old checkpoints stay valid) and name this archive's origin
+  // (kTampered otherwise); its size must not exceed entry_count()
+  // (kTampered, "the ledger is shorter than a checkpoint saved earlier:
+  // truncated or rolled back"); and an RFC 9162 consistency proof from its
+  // size to today's, built from the ledger, must verify from its root to
+  // today's (kTampered: an entry it covers was changed, or the ledger was
+  // rolled back and rewritten).
+  Result<CheckpointCheck> VerifyCheckpoint(std::string_view note) const;
+
+  // Checks a Prove output for document `id`: its checkpoint as
+  // VerifyCheckpoint does, then that its audit path leads from the leaf
+  // hash of `id`'s ingest entry (as today's ledger holds it) to the
+  // checkpoint's root. kNotFound for an unknown id; kCorruption for a
+  // malformed file; kTampered if it is for another leaf or does not verify.
+  Result<CheckpointCheck> VerifyProof(std::string_view proof, const std::string& id) const;
 
   // The ledger, one line per entry, for people.
   std::vector<Event> Log() const;
@@ -250,7 +314,9 @@ class Vault {
 
   // Re-reads the whole ledger and replays it: framing, sequence, hash
   // chain, every signature against the signer's key, that each signer held
-  // the role at that point, loans; then that every referenced blob exists,
+  // the role at that point, loans, and that every checkpoint entry records
+  // a size below its own position and the Merkle root the entries before it
+  // really have at that size; then that every referenced blob exists,
   // hashes to its name and is well formed. Needs no key and no login. The
   // first defect is the error (naming the entry or blob); unreferenced
   // blobs are listed in the report.

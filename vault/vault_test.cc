@@ -1123,9 +1123,14 @@ TEST_F(VaultTest, AuditorCannotReadOrExportButCanVerifyAndReadTheLog) {
   EXPECT_EQ(report->entries, 3u);
   EXPECT_EQ(vault->Log().size(), 3u);
   EXPECT_EQ(vault->entry_count(), 3u);  // no refused attempt was written
+  // She holds a signing key: she can issue and record checkpoints.
   const std::string root(32, 'r');
-  EXPECT_TRUE(vault->RecordCheckpoint(3, AsBytesForTest(root)));
+  EXPECT_EQ(vault->RecordCheckpoint(3, AsBytesForTest(root)).error().code,
+            Code::kInvalidArgument);  // not the ledger's root
+  auto note = vault->IssueCheckpoint();
+  ASSERT_TRUE(note) << note.error().message;
   EXPECT_EQ(vault->Log().back().type, "checkpoint");
+  EXPECT_EQ(vault->Log().back().actor, "ana");
   // Nobody logged in: the public view still works.
   vault->Logout();
   EXPECT_EQ(vault->ReadText("D000001", "x").error().code, Code::kPermissionDenied);
