@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "vault/blob.h"
+#include "vault/checkpoint.h"
 #include "vault/coding.h"
 #include "vault/crypto.h"
 #include "vault/identity.h"
 #include "vault/ledger.h"
+#include "vault/merkle.h"
 #include "vault/record.h"
 
 namespace custodia::vault {
@@ -1390,6 +1392,396 @@ TEST_F(VaultTest, SwappedOrMissingKeyFileIsCaughtWithoutKeys) {
   EXPECT_EQ(report.error().message, "vault: key file epoch-000002: missing, committed by entry 4");
   WriteAll(file, good);
   EXPECT_TRUE(vault->Verify());
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints and proofs: the ledger's Merkle tree, signed tree heads kept
+// outside the archive, and inclusion proofs.
+
+class CheckpointTest : public VaultTest {
+ protected:
+  // `vault`'s entries, hashed into a tree the way docs/vault_format.md says:
+  // leaf i = LeafHash(entry i's bytes), computed here independently.
+  static tlog::MerkleTree TreeOf(const Vault& vault) {
+    tlog::MerkleTree tree;
+    for (std::size_t i = 0; i < vault.entry_count(); ++i) {
+      tree.Append(tlog::LeafHash(vault.entry_bytes(i)));
+    }
+    return tree;
+  }
+
+  // A checkpoint signed by `signer` under `key_name`, whatever it says.
+  static std::string Forge(const tlog::Checkpoint& checkpoint, const std::string& key_name,
+                           const Identity& signer) {
+    auto note = tlog::SignCheckpoint(checkpoint, key_name, signer.sign_secret.bytes());
+    if (!note) {
+      ADD_FAILURE() << note.error().message;
+      return {};
+    }
+    return *note;
+  }
+
+  // The end offset of each complete entry of the ledger file.
+  std::vector<std::uint64_t> EntryEnds() {
+    const Bytes ledger = ReadAll(Ledger());
+    auto scan = ScanLedger(ledger, TailPolicy::kStrict);
+    EXPECT_TRUE(scan) << scan.error().message;
+    std::vector<std::uint64_t> ends;
+    for (const Entry& e : scan->entries) ends.push_back(e.offset + e.bytes.size());
+    return ends;
+  }
+
+  static void ExpectTampered(const Result<CheckpointCheck>& check, const std::string& says) {
+    ASSERT_FALSE(check) << "accepted; wanted: " << says;
+    EXPECT_EQ(check.error().code, Code::kTampered) << check.error().message;
+    EXPECT_NE(check.error().message.find(says), std::string::npos) << check.error().message;
+  }
+};
+
+constexpr char kShorter[] =
+    "the ledger is shorter than a checkpoint saved earlier: truncated or rolled back";
+
+TEST_F(CheckpointTest, OriginAndKeyNamesDeriveFromTheArchiveId) {
+  Vault vault = CreateAndOpen();
+  EXPECT_EQ(vault.origin(), "custodia.local/archive/" + vault.archive_id().substr(0, 16));
+  auto key = vault.VerifierKey("admin");
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_TRUE(key->starts_with(vault.origin() + "/admin+")) << *key;
+  auto parsed = tlog::ParseVerifierKey(*key);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(Hex(parsed->public_key), vault.Users()[0].sign_public_key);
+  EXPECT_EQ(vault.VerifierKey("nobody").error().code, Code::kNotFound);
+}
+
+TEST_F(CheckpointTest, CheckpointVerifiesAgainstTheSameLedgerAndAfterMoreAppends) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1));
+  SealOrDie(vault, Pattern(11, 2));
+  const tlog::MerkleTree tree = TreeOf(vault);
+  auto note = vault.IssueCheckpoint();
+  ASSERT_TRUE(note) << note.error().message;
+
+  // A C2SP checkpoint any tlog tool reads: origin, size 3, the root of the
+  // three entries, signed by admin's ledger key.
+  auto key = tlog::ParseVerifierKey(vault.VerifierKey("admin").value());
+  ASSERT_TRUE(key);
+  auto cp = tlog::VerifyCheckpoint(*note, vault.origin(), *key);
+  ASSERT_TRUE(cp) << cp.error().message;
+  EXPECT_EQ(cp->size, 3u);
+  EXPECT_TRUE(tlog::HashEquals(cp->root, tree.Root()));
+  // ... and recorded in the ledger, as the fourth entry.
+  ASSERT_EQ(vault.entry_count(), 4u);
+  EXPECT_EQ(vault.Log().back().type, "checkpoint");
+  EXPECT_EQ(vault.Log().back().detail, "tree size 3, root " + Hex(tree.Root()));
+
+  auto check = vault.VerifyCheckpoint(*note);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->size, 3u);
+  EXPECT_EQ(check->current_size, 4u);
+  EXPECT_EQ(check->signer, "admin");
+
+  SealOrDie(vault, Pattern(12, 3));
+  ASSERT_TRUE(vault.CorrectField("D000001", "date", "", "2024-01-01"));
+  check = vault.VerifyCheckpoint(*note);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->current_size, 6u);
+  EXPECT_TRUE(vault.Verify());
+
+  // The tree rebuilt at Open is the one kept while appending.
+  auto later = vault.IssueCheckpoint();
+  ASSERT_TRUE(later);
+  { Vault closed = std::move(vault); }
+  vault = Vault::Open(dir_).value();
+  EXPECT_TRUE(vault.VerifyCheckpoint(*note));
+  check = vault.VerifyCheckpoint(*later);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->size, 6u);
+  EXPECT_EQ(check->current_size, 7u);
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(CheckpointTest, EveryRoleMaySignACheckpointButNobodyLoggedOutMay) {
+  Vault vault = CreateAndOpen();
+  AddUserOrDie(vault, "ana", {Role::kAuditor});
+  AddUserOrDie(vault, "scanner", {Role::kStation});
+  for (const std::string name : {"ana", "scanner"}) {
+    ASSERT_TRUE(vault.Login(name, name + "-pass"));
+    auto note = vault.IssueCheckpoint();
+    ASSERT_TRUE(note) << note.error().message;
+    auto check = vault.VerifyCheckpoint(*note);
+    ASSERT_TRUE(check) << check.error().message;
+    EXPECT_EQ(check->signer, name);
+  }
+  vault.Logout();
+  const std::size_t entries = vault.entry_count();
+  EXPECT_EQ(vault.IssueCheckpoint().error().code, Code::kPermissionDenied);
+  EXPECT_EQ(vault.Prove("D000001").error().code, Code::kPermissionDenied);
+  EXPECT_EQ(vault.entry_count(), entries);
+  EXPECT_TRUE(vault.Verify());
+}
+
+TEST_F(CheckpointTest, TruncationAtAnEntryBoundaryIsCaughtAgainstAnEarlierCheckpoint) {
+  std::string note;
+  {
+    Vault vault = CreateAndOpen();
+    for (int i = 0; i < 4; ++i) SealOrDie(vault, Pattern(20 + i, i));
+    note = vault.IssueCheckpoint().value();  // covers 5 entries; entry 6 records it
+  }
+  const Bytes ledger = ReadAll(Ledger());
+  const std::vector<std::uint64_t> ends = EntryEnds();
+  ASSERT_EQ(ends.size(), 6u);
+  // Cut to 5 entries: only the checkpoint's own entry is gone, which the
+  // checkpoint does not cover.
+  WriteAll(Ledger(), std::span(ledger).first(ends[4]));
+  {
+    auto vault = Vault::Open(dir_);
+    ASSERT_TRUE(vault) << vault.error().message;
+    EXPECT_TRUE(vault->VerifyCheckpoint(note));
+  }
+  // Any cut below 5 entries reads as a valid, shorter ledger, and only the
+  // checkpoint catches it.
+  for (std::size_t keep = 1; keep <= 4; ++keep) {
+    SCOPED_TRACE("entries kept: " + std::to_string(keep));
+    WriteAll(Ledger(), std::span(ledger).first(ends[keep - 1]));
+    auto vault = Vault::Open(dir_);
+    ASSERT_TRUE(vault) << vault.error().message;
+    EXPECT_EQ(vault->torn_tail_bytes(), 0u);
+    EXPECT_TRUE(vault->Verify());
+    ExpectTampered(vault->VerifyCheckpoint(note), kShorter);
+  }
+}
+
+TEST_F(CheckpointTest, TruncationThatDropsTheSignerIsStillCaught) {
+  std::string note;
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(20, 1));
+    AddUserOrDie(vault, "ana", {Role::kAuditor});
+    ASSERT_TRUE(vault.Login("ana", "ana-pass"));
+    note = vault.IssueCheckpoint().value();
+  }
+  const Bytes ledger = ReadAll(Ledger());
+  WriteAll(Ledger(), std::span(ledger).first(EntryEnds()[1]));  // ana's entry is gone
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault);
+  ExpectTampered(vault->VerifyCheckpoint(note), "truncated or rolled back");
+}
+
+TEST_F(CheckpointTest, RollbackOfTheWholeVaultIsCaughtAgainstALaterCheckpoint) {
+  const fs::path old_copy = root_ / "old";
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(30, 1));
+  }
+  fs::copy(dir_, old_copy, fs::copy_options::recursive);
+  std::string note;
+  {
+    Vault vault = OpenOrDie();
+    SealOrDie(vault, Pattern(31, 2));
+    SealOrDie(vault, Pattern(32, 3));
+    note = vault.IssueCheckpoint().value();  // covers 4 entries
+  }
+  // The whole directory put back as it was: a valid vault of 2 entries.
+  fs::remove_all(dir_);
+  fs::copy(old_copy, dir_, fs::copy_options::recursive);
+  {
+    Vault vault = OpenOrDie();
+    EXPECT_TRUE(vault.Verify());
+    ExpectTampered(vault.VerifyCheckpoint(note), kShorter);
+    // Rolled back, then grown past the checkpoint's size with other
+    // entries: long enough, but not the ledger that was signed.
+    SealOrDie(vault, Pattern(33, 4));
+    SealOrDie(vault, Pattern(34, 5));
+    SealOrDie(vault, Pattern(35, 6));
+    EXPECT_TRUE(vault.Verify());
+    ExpectTampered(vault.VerifyCheckpoint(note), "today's ledger does not extend");
+  }
+}
+
+TEST_F(CheckpointTest, AlteredOrForeignCheckpointsAreRejected) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(40, 1));
+  SealOrDie(vault, Pattern(41, 2));
+  const std::string good = vault.IssueCheckpoint().value();
+  SealOrDie(vault, Pattern(42, 3));
+  ASSERT_TRUE(vault.VerifyCheckpoint(good));
+  const Identity admin = UnlockOrDie("admin", kPass);
+  const std::string key_name = vault.origin() + "/admin";
+  const tlog::MerkleTree tree = TreeOf(vault);
+  const tlog::Checkpoint honest{vault.origin(), 3, tree.Root(3).value(), {}};
+  ASSERT_TRUE(vault.VerifyCheckpoint(Forge(honest, key_name, admin)));
+
+  // Edited after signing: the signature no longer verifies.
+  std::string edited = good;
+  edited.replace(edited.find("\n3\n"), 3, "\n2\n");
+  ExpectTampered(vault.VerifyCheckpoint(edited), "");
+  // A flipped byte of the signature itself.
+  auto note = tlog::ParseNote(good);
+  ASSERT_TRUE(note);
+  note->signatures[0].signature[17] ^= 0x01;
+  ExpectTampered(vault.VerifyCheckpoint(tlog::EncodeNote(*note).value()), "");
+
+  // Signed with the real key, but lying: a wrong size, a wrong root, a size
+  // the ledger never reached.
+  tlog::Checkpoint lie = honest;
+  lie.size = 2;
+  ExpectTampered(vault.VerifyCheckpoint(Forge(lie, key_name, admin)),
+                 "today's ledger does not extend the checkpoint of 2 entries");
+  lie = honest;
+  lie.root[0] ^= 0x80;
+  ExpectTampered(vault.VerifyCheckpoint(Forge(lie, key_name, admin)),
+                 "today's ledger does not extend the checkpoint of 3 entries");
+  lie = honest;
+  lie.size = 99;
+  ExpectTampered(vault.VerifyCheckpoint(Forge(lie, key_name, admin)), kShorter);
+
+  // An unknown signer: a stranger's key under admin's name, or under a name
+  // the ledger does not know.
+  auto stranger = NewIdentity();
+  ASSERT_TRUE(stranger);
+  ExpectTampered(vault.VerifyCheckpoint(Forge(honest, key_name, *stranger)),
+                 "not signed by any user of this archive");
+  ExpectTampered(vault.VerifyCheckpoint(Forge(honest, vault.origin() + "/mallory", *stranger)),
+                 "not signed by any user of this archive");
+
+  // Another archive's origin, signed with the real key under this
+  // archive's key name ...
+  lie = honest;
+  lie.origin = "custodia.local/archive/0123456789abcdef";
+  ExpectTampered(vault.VerifyCheckpoint(Forge(lie, key_name, admin)), "");
+  // ... and a genuine checkpoint of another archive.
+  const fs::path other_dir = root_ / "other";
+  ASSERT_TRUE(Vault::Create(other_dir, "admin", kPass));
+  auto other = Vault::Open(other_dir);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->Login("admin", kPass));
+  const std::string foreign = other->IssueCheckpoint().value();
+  ASSERT_TRUE(other->VerifyCheckpoint(foreign));
+  ExpectTampered(vault.VerifyCheckpoint(foreign), "not signed by any user of this archive");
+
+  // Not a signed note at all.
+  auto junk = vault.VerifyCheckpoint("custodia\n3\n");
+  ASSERT_FALSE(junk);
+  EXPECT_EQ(junk.error().code, Code::kCorruption);
+}
+
+TEST_F(CheckpointTest, ProofFromProveVerifiesAndFailsForAnotherDocumentsLeaf) {
+  Vault vault = CreateAndOpen();
+  std::vector<Record> records;
+  for (int i = 0; i < 5; ++i) records.push_back(SealOrDie(vault, Pattern(50 + i, i)));
+  ASSERT_TRUE(vault.CorrectField("D000002", "a", "b", "c"));
+  const std::size_t entries = vault.entry_count();
+  auto text = vault.Prove("D000002");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(vault.entry_count(), entries);  // a proof writes nothing
+  EXPECT_TRUE(text->starts_with("c2sp.org/tlog-proof@v1\nindex 2\n")) << *text;
+
+  // Checked with the generic tlog code alone: the leaf is the hash of the
+  // ingest entry's bytes.
+  auto proof = tlog::ParseTlogProof(*text);
+  ASSERT_TRUE(proof) << proof.error().message;
+  auto key = tlog::ParseVerifierKey(vault.VerifierKey("admin").value());
+  ASSERT_TRUE(key);
+  const tlog::Hash leaf = tlog::LeafHash(vault.entry_bytes(records[1].seq - 1));
+  auto cp = tlog::VerifyTlogProof(*proof, leaf, vault.origin(), *key);
+  ASSERT_TRUE(cp) << cp.error().message;
+  EXPECT_EQ(cp->size, entries);
+  const tlog::Hash other_leaf = tlog::LeafHash(vault.entry_bytes(records[0].seq - 1));
+  auto wrong = tlog::VerifyTlogProof(*proof, other_leaf, vault.origin(), *key);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Code::kTampered);
+
+  // And by the vault, also after more appends and a reopen.
+  auto check = vault.VerifyProof(*text, "D000002");
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->signer, "admin");
+  ExpectTampered(vault.VerifyProof(*text, "D000001"), "for leaf 2");
+  EXPECT_EQ(vault.VerifyProof(*text, "D000099").error().code, Code::kNotFound);
+  SealOrDie(vault, Pattern(60, 9));
+  { Vault closed = std::move(vault); }
+  vault = Vault::Open(dir_).value();
+  check = vault.VerifyProof(*text, "D000002");
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->current_size, entries + 1);
+
+  // A proof whose path was edited, for every hash of it.
+  for (std::size_t i = 0; i < proof->proof.size(); ++i) {
+    tlog::TlogProof bent = *proof;
+    bent.proof[i][5] ^= 0x01;
+    ExpectTampered(vault.VerifyProof(tlog::EncodeTlogProof(bent).value(), "D000002"), "");
+  }
+  ASSERT_TRUE(vault.Login("admin", kPass));
+  EXPECT_EQ(vault.Prove("D000099").error().code, Code::kNotFound);
+}
+
+TEST_F(CheckpointTest, RecordedCheckpointWhoseRootDoesNotMatchIsCaught) {
+  std::uint64_t seq = 0;
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(70, 1));
+    SealOrDie(vault, Pattern(71, 2));
+    ASSERT_TRUE(vault.IssueCheckpoint());
+    seq = vault.entry_count() + 1;
+  }
+  const Bytes ledger = ReadAll(Ledger());
+  const Identity admin = UnlockOrDie("admin", kPass);
+  // Signed by a legitimate admin, chained and hashed correctly, but the
+  // root is not the ledger's at that size.
+  CheckpointEntry e;
+  e.tree_size = 2;
+  e.root = TreeOf(Vault::Open(dir_).value()).Root(3).value();
+  AppendForged(EntryType::kCheckpoint, EncodeCheckpoint(e), "admin", admin);
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_EQ(opened.error().message,
+            "vault: entry " + std::to_string(seq) + " at offset " +
+                std::to_string(ledger.size()) +
+                ": checkpoint root of 2 entries does not match the ledger's");
+  // A checkpoint of entries that come after it.
+  WriteAll(Ledger(), ledger);
+  e.tree_size = seq;
+  AppendForged(EntryType::kCheckpoint, EncodeCheckpoint(e), "admin", admin);
+  opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  // The honest ledger still opens and verifies.
+  WriteAll(Ledger(), ledger);
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault) << vault.error().message;
+  EXPECT_TRUE(vault->Verify());
+}
+
+TEST_F(FaultTest, TreeStaysInStepWithTheLedgerAcrossAFailedAppend) {
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  Vault vault = OpenFaulty();
+  SealOrDie(vault, Pattern(10, 1));
+  env_.tear_appends = true;
+  ASSERT_FALSE(vault.IssueCheckpoint());
+  ASSERT_FALSE(vault.Seal(Request(Pattern(10, 2), "t", "b.pdf")));
+  env_.tear_appends = false;
+  SealOrDie(vault, Pattern(10, 3));
+  auto note = vault.IssueCheckpoint();
+  ASSERT_TRUE(note) << note.error().message;
+  ASSERT_TRUE(vault.VerifyCheckpoint(*note));
+  EXPECT_TRUE(vault.Verify());
+  { Vault closed = std::move(vault); }
+  vault = Vault::Open(dir_).value();
+  auto check = vault.VerifyCheckpoint(*note);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->size, 3u);
+}
+
+TEST_F(LedgerDamageTest, TreeAfterATornTailCutMatchesTheLedger) {
+  WriteAll(Ledger(), std::span(ledger_).first(ends_[2] - 10));
+  Vault vault = OpenOrDie();
+  ASSERT_GT(vault.torn_tail_bytes(), 0u);
+  auto note = vault.IssueCheckpoint();
+  ASSERT_TRUE(note) << note.error().message;
+  auto check = vault.VerifyCheckpoint(*note);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->size, 2u);
+  EXPECT_TRUE(vault.Verify());
 }
 
 TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
