@@ -471,7 +471,8 @@ struct Vault::Impl {
       break;
     }
     if (!found) {
-      std::string why = "vault: checkpoint: not signed by any user of this archive (" + origin + ")";
+      std::string why =
+          "vault: checkpoint: not signed by any user of this archive (" + origin + ")";
       // Unauthenticated, but the likelier story when the signer's own
       // user entry was cut away with the rest.
       auto claimed = tlog::ParseCheckpoint(note->text);
@@ -495,8 +496,7 @@ struct Vault::Impl {
     }
     auto proof = tree.ConsistencyProof(cp.size, tree.size());
     CU_CHECK(proof.has_value());
-    Status consistent =
-        tlog::VerifyConsistency(cp.size, tree.size(), cp.root, tree.Root(), *proof);
+    Status consistent = tlog::VerifyConsistency(cp.size, tree.size(), cp.root, tree.Root(), *proof);
     if (!consistent) {
       return Fail(Code::kTampered,
                   "vault: checkpoint by " + found->signer + ": today's ledger does not extend " +
@@ -530,7 +530,7 @@ struct Vault::Impl {
   Bytes ledger_bytes;  // header and complete entries, as on disk
   std::vector<std::pair<std::size_t, std::size_t>> entry_spans;  // offset, size
   tlog::MerkleTree tree;  // leaf i: LeafOf(entry i), for every complete entry
-  Hash last_hash{};  // of the last entry, or the header's hash
+  Hash last_hash{};       // of the last entry, or the header's hash
   LedgerState state;
   std::optional<Session> session;
   // The current epoch's rewrapped keys, read on first use.

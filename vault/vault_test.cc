@@ -1735,8 +1735,7 @@ TEST_F(CheckpointTest, RecordedCheckpointWhoseRootDoesNotMatchIsCaught) {
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, Code::kTampered);
   EXPECT_EQ(opened.error().message,
-            "vault: entry " + std::to_string(seq) + " at offset " +
-                std::to_string(ledger.size()) +
+            "vault: entry " + std::to_string(seq) + " at offset " + std::to_string(ledger.size()) +
                 ": checkpoint root of 2 entries does not match the ledger's");
   // A checkpoint of entries that come after it.
   WriteAll(Ledger(), ledger);
