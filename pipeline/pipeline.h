@@ -74,7 +74,40 @@ struct SearchHit {
 struct VerifyReport {
   std::uint64_t entries = 0;
   std::uint64_t blobs = 0;
+  std::uint64_t users = 0;
+  std::uint64_t loans = 0;  // open at the end of the ledger
   std::uint64_t indexed = 0;
+  // Sealed documents not in the index yet (a run interrupted between seal
+  // and index): the projection lags, nothing is lost; the next ingest or
+  // archivist command re-indexes them.
+  std::uint64_t not_indexed = 0;
+  std::vector<std::string> unreferenced_blobs;
+};
+
+// A person or station (docs/vault_format.md, "People and roles").
+struct User {
+  std::string name;
+  std::vector<std::string> roles;  // "station", "archivist", "auditor", "admin"
+  bool revoked = false;
+  std::string sign_public_key;  // hex Ed25519
+};
+
+struct Loan {
+  std::string id;
+  std::string to;
+  std::string due;  // YYYY-MM-DD
+  std::string reason;
+  std::string by;
+  std::string since;  // UTC, ISO 8601
+};
+
+// One ledger entry, for people reading the log.
+struct Event {
+  std::uint64_t seq = 0;
+  std::string time;  // UTC, ISO 8601
+  std::string actor;
+  std::string type;
+  std::string detail;
 };
 
 // The OCR libraries and the OpenMP thread limit this process runs under
@@ -123,8 +156,32 @@ class Archive {
   Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
                                         const std::string& mark_start, const std::string& mark_end);
   Result<std::vector<std::uint8_t>> ExportOriginal(const std::string& id);
-  // Checks the vault (ledger chain, every blob) and that the index holds
-  // exactly the documents of the vault. The first defect is the error.
+
+  // People (admin). AddUser enrolls `name` under `passphrase` when they have
+  // no key file yet, then adds them with `roles`.
+  Status AddUser(const std::string& name, const std::vector<std::string>& roles,
+                 const std::string& passphrase);
+  Status GrantRole(const std::string& name, const std::string& role);
+  Status RevokeRole(const std::string& name, const std::string& role);
+  Status RevokeUser(const std::string& name);
+  std::vector<User> Users();
+  // Admin: a new key epoch; returns its number.
+  Result<std::uint32_t> RotateKey();
+
+  // Loans (archivist). Overdue lists loans due before `today` (YYYY-MM-DD).
+  Status Checkout(const std::string& id, const std::string& to, const std::string& due,
+                  const std::string& reason);
+  Status Return(const std::string& id, const std::string& note);
+  std::vector<Loan> Loans();
+  Result<std::vector<Loan>> Overdue(const std::string& today);
+
+  // The ledger, one event per entry (auditors read it; no key needed).
+  std::vector<Event> Log();
+
+  // Checks the vault without any key (ledger chain, signatures, roles,
+  // loans, every blob) and the index against it: a document in the index
+  // but not in the vault is an error; one sealed but not yet indexed is
+  // counted in not_indexed. The first defect is the error.
   Result<VerifyReport> Verify();
 
  private:

@@ -322,6 +322,67 @@ TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
 
 // Without the limit, Tesseract's OpenMP threads fight custodia's workers
 // for the cores; the binary must set it even when the caller did not.
+// People, roles and loans through the command line: what an archivist and an
+// auditor may and may not do, and that the ledger remembers it.
+TEST_F(CliTest, RolesAreEnforcedAndLoansRecorded) {
+  std::string pdf;
+  for (const auto& e : fs::directory_iterator(testing::SourceDir() / "samples"))
+    if (e.path().extension() == ".pdf" && (pdf.empty() || e.path().string() < pdf))
+      pdf = e.path().string();
+  ASSERT_EQ(Cli("ingest " + ShellQuote(pdf)).exit_code, 0);
+  ASSERT_EQ(Cli("user add ana --role archivist").exit_code, 2) << "no passphrase for ana: usage";
+  auto add = RunCommand(
+      "CUSTODIA_NEW_PASSPHRASE=ana-secret " + Custodia(archive_, "user add ana --role archivist"),
+      tmp_.path());
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  testing::WriteText(tmp_ / "audrey.pass", "audrey-secret\n");
+  add = RunCommand(Custodia(archive_, "user add audrey --role auditor --new-passphrase-file " +
+                                          ShellQuote((tmp_ / "audrey.pass").string())),
+                   tmp_.path());
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+
+  auto as = [&](const std::string& user, const std::string& pass, const std::string& args) {
+    return RunCommand("CUSTODIA_PASSPHRASE=" + ShellQuote(pass) + " " +
+                          std::string(CUSTODIA_BINARY) + " --archive " +
+                          ShellQuote(archive_.string()) + " --user " + user + " " + args,
+                      tmp_.path());
+  };
+  auto refused =
+      as("audrey", "audrey-secret", "export D000001 --out " + ShellQuote((tmp_ / "x").string()));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("audrey is an auditor; exporting needs the archivist role"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "x"));
+  EXPECT_EQ(as("ana", "wrong", "show D000001").exit_code, 1);
+  EXPECT_EQ(as("ana", "ana-secret", "show D000001").exit_code, 0);
+
+  auto out = as("ana", "ana-secret",
+                "checkout D000001 --to 'Pedro Ruiz' --due 2000-01-31 --reason auditoria");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  auto again = as("ana", "ana-secret", "checkout D000001 --to Luis --due 2099-01-01");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("Pedro Ruiz"), std::string::npos) << again.err;
+  auto overdue = Cli("--json loans --overdue");
+  EXPECT_NE(overdue.out.find("\"due\":\"2000-01-31\""), std::string::npos) << overdue.out;
+  EXPECT_EQ(as("ana", "ana-secret", "return D000001 --note completo").exit_code, 0);
+  EXPECT_EQ(as("ana", "ana-secret", "return D000001").exit_code, 1);
+
+  // The auditor reads the ledger and verifies, with no passphrase at all.
+  auto log = RunCommand(std::string(CUSTODIA_BINARY) + " --archive " +
+                            ShellQuote(archive_.string()) + " --user audrey --json log",
+                        tmp_.path());
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  for (const char* type :
+       {"\"ingest\"", "\"view\"", "\"checkout\"", "\"return\"", "\"user-added\""})
+    EXPECT_NE(log.out.find(std::string("\"type\":") + type), std::string::npos) << type << "\n"
+                                                                                << log.out;
+  auto verify = RunCommand(
+      std::string(CUSTODIA_BINARY) + " --archive " + ShellQuote(archive_.string()) + " verify",
+      tmp_.path());
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
 TEST(CliNoArchiveTest, RunsWithOneOpenMpThreadEvenWhenTheCallerSetsNoLimit) {
   TempDir tmp;
   auto r = RunCommand("env -u OMP_THREAD_LIMIT " + std::string(CUSTODIA_BINARY) + " --version",

@@ -14,6 +14,7 @@
 
 #include "base/env.h"
 #include "pipeline/pipeline.h"
+#include "tools/commands.h"
 #include "tools/passphrase.h"
 
 namespace custodia {
@@ -23,49 +24,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using pipeline::Archive;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-struct Globals {
-  std::string archive;  // --archive, else $CUSTODIA_ARCHIVE, else ./archive
-  bool json = false;
-
-  // Who acts: $CUSTODIA_USER, else "admin".
-  std::string User() const {
-    if (const char* env = std::getenv("CUSTODIA_USER"); env && *env) return env;
-    return "admin";
-  }
-
-  fs::path ArchiveDir() const {
-    if (!archive.empty()) return archive;
-    if (const char* env = std::getenv("CUSTODIA_ARCHIVE"); env && *env) return env;
-    return "archive";
-  }
-};
-
-// Opens the archive and prints what Open repaired, if anything. With
-// `login`, acts as g.User() with their passphrase ($CUSTODIA_PASSPHRASE or
-// the terminal; never argv).
-Result<Archive> OpenArchive(const Globals& g, const std::string& command, bool login = true) {
-  auto archive = Archive::Open(g.ArchiveDir());
-  if (!archive) return archive;
-  for (const std::string& notice : archive->notices())
-    std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
-  if (login) {
-    const std::string user = g.User();
-    auto passphrase = tools::ReadPassphrase("", user, /*confirm=*/false);
-    if (!passphrase) return Unexpected{passphrase.error()};
-    Status in = archive->Login(user, passphrase->value());
-    if (!in) return Unexpected{in.error()};
-  }
-  return archive;
-}
-
-int Report(const std::string& command, const Error& error) {
-  std::fprintf(stderr, "custodia %s: %s\n", command.c_str(), error.message.c_str());
-  return error.code == Code::kInvalidArgument ? kExitUsage : kExitFailed;
-}
+using tools::Globals;
+using tools::kExitFailed;
+using tools::kExitOk;
+using tools::kExitUsage;
+using tools::OpenArchive;
+using tools::Report;
 
 // Each subcommand: its name, one line of help, and how to set up its options
 // (which installs the callback that runs it).
@@ -84,7 +48,7 @@ void SetupInit(CLI::App* sub, Globals* g, int* exit_code) {
   sub->callback([g, exit_code] {
     fs::path dir = g->ArchiveDir();
     const std::string user = g->User();
-    auto passphrase = tools::ReadPassphrase("", user, /*confirm=*/true);
+    auto passphrase = tools::ReadPassphrase(g->passphrase_file, user, /*confirm=*/true);
     if (!passphrase) {
       *exit_code = Report("init", passphrase.error());
       return;
@@ -332,9 +296,11 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
 
 void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
   sub->footer(
-      "Checks the ledger's framing, sequence and hash chain, every blob against its\n"
-      "name, and that the index holds exactly the vault's documents. Names the first\n"
-      "defect and exits 1.");
+      "Needs no key and no passphrase (auditors run it). Checks the ledger's framing,\n"
+      "sequence and hash chain, every signature and that each signer held the role,\n"
+      "the loan book, every blob against its name and the current key file, and the\n"
+      "index against the vault. Names the first defect and exits 1. Blobs no entry\n"
+      "refers to, and sealed documents not yet indexed, are reported, not errors.");
   sub->callback([g, exit_code] {
     auto archive = OpenArchive(*g, "verify", /*login=*/false);
     if (!archive) {
@@ -353,15 +319,33 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
       std::cout << json{{"ok", true},
                         {"entries", report->entries},
                         {"blobs", report->blobs},
-                        {"indexed", report->indexed}}
+                        {"users", report->users},
+                        {"loans", report->loans},
+                        {"indexed", report->indexed},
+                        {"not_indexed", report->not_indexed},
+                        {"unreferenced_blobs", report->unreferenced_blobs}}
                        .dump()
                 << "\n";
     } else {
-      std::printf("verified: %llu ledger entries, %llu blobs, %llu documents indexed\n",
-                  static_cast<unsigned long long>(report->entries),
-                  static_cast<unsigned long long>(report->blobs),
-                  static_cast<unsigned long long>(report->indexed));
+      std::printf(
+          "verified: %llu ledger entries, %llu blobs, %llu users, %llu open loans, %llu "
+          "documents indexed\n",
+          static_cast<unsigned long long>(report->entries),
+          static_cast<unsigned long long>(report->blobs),
+          static_cast<unsigned long long>(report->users),
+          static_cast<unsigned long long>(report->loans),
+          static_cast<unsigned long long>(report->indexed));
     }
+    if (report->not_indexed > 0)
+      std::fprintf(stderr,
+                   "custodia verify: note: %llu sealed documents are not indexed yet (an "
+                   "interrupted run); the next ingest by an archivist re-indexes them\n",
+                   static_cast<unsigned long long>(report->not_indexed));
+    for (const std::string& blob : report->unreferenced_blobs)
+      std::fprintf(stderr,
+                   "custodia verify: note: blob %s is referenced by no entry (left by an "
+                   "interrupted seal, or planted); it holds nothing the archive relies on\n",
+                   blob.c_str());
   });
 }
 
@@ -384,11 +368,16 @@ int Main(int argc, char** argv) {
   app.add_option("--archive", globals.archive,
                  "archive folder (default: $CUSTODIA_ARCHIVE, else ./archive)");
   app.add_flag("--json", globals.json, "print JSON for scripts (one object per line for lists)");
+  app.add_option("--user", globals.user, "who acts (default: $CUSTODIA_USER, else admin)");
+  app.add_option("--passphrase-file", globals.passphrase_file,
+                 "read the acting person's passphrase from the first line of this file (else "
+                 "$CUSTODIA_PASSPHRASE, else the terminal)");
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Run 'custodia COMMAND --help' for a command's options. See docs/cli.md.");
   for (const Command& c : kCommands)
     c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
+  tools::SetupCustodyCommands(&app, &globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,71 @@
+// tools/commands.h: what the subcommands of the custodia binary share: the
+// global options, opening the archive as the acting person, and reporting
+// errors with the right exit status.
+#ifndef CUSTODIA_TOOLS_COMMANDS_H_
+#define CUSTODIA_TOOLS_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "pipeline/pipeline.h"
+#include "tools/passphrase.h"
+
+namespace custodia::tools {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct Globals {
+  std::string archive;          // --archive, else $CUSTODIA_ARCHIVE, else ./archive
+  std::string user;             // --user, else $CUSTODIA_USER, else admin
+  std::string passphrase_file;  // --passphrase-file
+  bool json = false;
+
+  std::string User() const {
+    if (!user.empty()) return user;
+    if (const char* env = std::getenv("CUSTODIA_USER"); env && *env) return env;
+    return "admin";
+  }
+
+  std::filesystem::path ArchiveDir() const {
+    if (!archive.empty()) return archive;
+    if (const char* env = std::getenv("CUSTODIA_ARCHIVE"); env && *env) return env;
+    return "archive";
+  }
+};
+
+// Prints "custodia COMMAND: message" and returns the exit status for it.
+inline int Report(const std::string& command, const Error& error) {
+  std::fprintf(stderr, "custodia %s: %s\n", command.c_str(), error.message.c_str());
+  return error.code == Code::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+// Opens the archive and prints what Open repaired, if anything. With
+// `login`, acts as g.User() with their passphrase (--passphrase-file,
+// $CUSTODIA_PASSPHRASE or the terminal; never argv).
+inline Result<pipeline::Archive> OpenArchive(const Globals& g, const std::string& command,
+                                             bool login = true) {
+  auto archive = pipeline::Archive::Open(g.ArchiveDir());
+  if (!archive) return archive;
+  for (const std::string& notice : archive->notices())
+    std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  if (login) {
+    const std::string user = g.User();
+    auto passphrase = ReadPassphrase(g.passphrase_file, user, /*confirm=*/false);
+    if (!passphrase) return Unexpected{passphrase.error()};
+    Status in = archive->Login(user, passphrase->value());
+    if (!in) return Unexpected{in.error()};
+  }
+  return archive;
+}
+
+// Adds user, checkout, return, loans, log and rotate-key to `app`.
+void SetupCustodyCommands(CLI::App* app, Globals* g, int* exit_code);
+
+}  // namespace custodia::tools
+
+#endif  // CUSTODIA_TOOLS_COMMANDS_H_
