@@ -521,4 +521,37 @@ std::vector<Event> Archive::Log() {
   return events;
 }
 
+Result<std::string> Archive::IssueCheckpoint() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.IssueCheckpoint();
+}
+
+Result<std::string> Archive::Prove(const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.Prove(id);
+}
+
+namespace {
+CheckpointCheck ToCheck(const vault::CheckpointCheck& c) {
+  return CheckpointCheck{c.size, c.current_size, c.signer};
+}
+}  // namespace
+
+Result<CheckpointCheck> Archive::VerifyCheckpoint(const std::string& note) {
+  std::lock_guard lock(impl_->mu);
+  CU_ASSIGN_OR_RETURN(vault::CheckpointCheck c, impl_->vault.VerifyCheckpoint(note));
+  return ToCheck(c);
+}
+
+Result<CheckpointCheck> Archive::VerifyProof(const std::string& proof, const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  CU_ASSIGN_OR_RETURN(vault::CheckpointCheck c, impl_->vault.VerifyProof(proof, id));
+  return ToCheck(c);
+}
+
+Result<std::string> Archive::VerifierKey(const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.VerifierKey(user);
+}
+
 }  // namespace custodia::pipeline

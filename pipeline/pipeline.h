@@ -84,6 +84,14 @@ struct VerifyReport {
   std::vector<std::string> unreferenced_blobs;
 };
 
+// What a checkpoint (or proof) check established: signed by `signer`, it
+// covers the first `size` entries of today's `current_size`.
+struct CheckpointCheck {
+  std::uint64_t size = 0;
+  std::uint64_t current_size = 0;
+  std::string signer;
+};
+
 // A person or station (docs/vault_format.md, "People and roles").
 struct User {
   std::string name;
@@ -177,6 +185,18 @@ class Archive {
 
   // The ledger, one event per entry (auditors read it; no key needed).
   std::vector<Event> Log();
+
+  // Checkpoints and proofs (docs/vault_format.md): a signed C2SP checkpoint
+  // of the ledger by the logged-in person (any role), recorded in the
+  // ledger; an inclusion proof (c2sp.org/tlog-proof@v1) of a document's
+  // ingest entry. Verifying either needs no key: kTampered when today's
+  // ledger does not extend the checkpoint (truncated, rolled back, altered).
+  Result<std::string> IssueCheckpoint();
+  Result<std::string> Prove(const std::string& id);
+  Result<CheckpointCheck> VerifyCheckpoint(const std::string& note);
+  Result<CheckpointCheck> VerifyProof(const std::string& proof, const std::string& id);
+  // "<origin>/<user>+<key id>+<base64 key>", for tools outside custodia.
+  Result<std::string> VerifierKey(const std::string& user);
 
   // Checks the vault without any key (ledger chain, signatures, roles,
   // loans, every blob) and the index against it: a document in the index

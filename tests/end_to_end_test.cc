@@ -383,6 +383,38 @@ TEST_F(CliTest, RolesAreEnforcedAndLoansRecorded) {
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 }
 
+// A checkpoint kept outside the archive catches a rollback of the whole
+// archive folder to an older copy; a proof checks for its own document only.
+TEST_F(CliTest, SavedCheckpointCatchesRollbackAndProofsCheck) {
+  std::vector<std::string> pdfs;
+  for (const auto& e : fs::directory_iterator(testing::SourceDir() / "samples"))
+    if (e.path().extension() == ".pdf" && e.path().string().find("_scan") == std::string::npos)
+      pdfs.push_back(e.path().string());
+  std::sort(pdfs.begin(), pdfs.end());
+  ASSERT_GE(pdfs.size(), 2u);
+  ASSERT_EQ(Cli("ingest " + ShellQuote(pdfs[0])).exit_code, 0);
+  fs::copy(archive_, tmp_ / "old-copy", fs::copy_options::recursive);
+  ASSERT_EQ(Cli("ingest " + ShellQuote(pdfs[1])).exit_code, 0);
+
+  fs::path checkpoint = tmp_ / "checkpoint.txt", proof = tmp_ / "proof.txt";
+  auto cp = Cli("checkpoint --out " + ShellQuote(checkpoint.string()));
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  EXPECT_NE(cp.out.find("\n\n\xe2\x80\x94 custodia.local/archive/"), std::string::npos) << cp.out;
+  ASSERT_EQ(Cli("prove D000002 --out " + ShellQuote(proof.string())).exit_code, 0);
+
+  auto good = Cli("verify --checkpoint " + ShellQuote(checkpoint.string()) + " --proof " +
+                  ShellQuote(proof.string()) + " --id D000002");
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  auto wrong_doc = Cli("verify --proof " + ShellQuote(proof.string()) + " --id D000001");
+  EXPECT_EQ(wrong_doc.exit_code, 1) << wrong_doc.err;
+
+  fs::remove_all(archive_);
+  fs::rename(tmp_ / "old-copy", archive_);
+  auto rolled_back = Cli("verify --checkpoint " + ShellQuote(checkpoint.string()));
+  EXPECT_EQ(rolled_back.exit_code, 1);
+  EXPECT_NE(rolled_back.err.find("truncated or rolled back"), std::string::npos) << rolled_back.err;
+}
+
 TEST(CliNoArchiveTest, RunsWithOneOpenMpThreadEvenWhenTheCallerSetsNoLimit) {
   TempDir tmp;
   auto r = RunCommand("env -u OMP_THREAD_LIMIT " + std::string(CUSTODIA_BINARY) + " --version",

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/env.h"
 #include "tools/commands.h"
 
 namespace custodia::tools {
@@ -246,12 +247,78 @@ void SetupLedger(CLI::App* app, Globals* g, int* exit_code) {
   });
 }
 
+struct ProofArgs {
+  std::string id;
+  std::string out;
+  std::string user;
+};
+
+void SetupProofs(CLI::App* app, Globals* g, int* exit_code) {
+  static ProofArgs args;
+  CLI::App* cp = app->add_subcommand("checkpoint", "sign a checkpoint of the ledger (any role)");
+  cp->add_option("-o,--out", args.out, "also write it to this file");
+  cp->footer(
+      "Prints a C2SP tlog-checkpoint signed note (origin, size, Merkle root, signature)\n"
+      "and records it in the ledger. Keep it OUTSIDE the archive: `custodia verify\n"
+      "--checkpoint FILE` later proves the ledger still extends it, so truncation and\n"
+      "rollback are caught.");
+  cp->callback([g, exit_code] {
+    WithArchive(g, exit_code, "checkpoint", true, [&](pipeline::Archive& a) -> Status {
+      CU_ASSIGN_OR_RETURN(std::string note, a.IssueCheckpoint());
+      if (!args.out.empty()) {
+        CU_TRY(Env::Default()->WriteFileAtomic(
+            args.out, {reinterpret_cast<const std::uint8_t*>(note.data()), note.size()}));
+      }
+      if (g->json) {
+        std::cout << json{{"checkpoint", note}}.dump() << "\n";
+      } else {
+        std::fputs(note.c_str(), stdout);
+      }
+      return Ok();
+    });
+  });
+
+  CLI::App* prove = app->add_subcommand("prove", "inclusion proof of a document's ingest entry");
+  prove->add_option("ID", args.id, "document id")->required();
+  prove->add_option("-o,--out", args.out, "also write it to this file");
+  prove->footer(
+      "Prints a c2sp.org/tlog-proof@v1 file: the ingest entry's index, its audit path\n"
+      "and a freshly signed checkpoint. `custodia verify --proof FILE --id ID` checks it.");
+  prove->callback([g, exit_code] {
+    WithArchive(g, exit_code, "prove", true, [&](pipeline::Archive& a) -> Status {
+      CU_ASSIGN_OR_RETURN(std::string proof, a.Prove(args.id));
+      if (!args.out.empty()) {
+        CU_TRY(Env::Default()->WriteFileAtomic(
+            args.out, {reinterpret_cast<const std::uint8_t*>(proof.data()), proof.size()}));
+      }
+      if (g->json) {
+        std::cout << json{{"id", args.id}, {"proof", proof}}.dump() << "\n";
+      } else {
+        std::fputs(proof.c_str(), stdout);
+      }
+      return Ok();
+    });
+  });
+
+  CLI::App* key = app->add_subcommand("verifier-key", "a person's checkpoint verifier key");
+  key->add_option("NAME", args.user, "user name")->required();
+  key->footer("For checking custodia's checkpoints with other tlog tools. No key needed.");
+  key->callback([g, exit_code] {
+    WithArchive(g, exit_code, "verifier-key", false, [&](pipeline::Archive& a) -> Status {
+      CU_ASSIGN_OR_RETURN(std::string vkey, a.VerifierKey(args.user));
+      std::printf("%s\n", vkey.c_str());
+      return Ok();
+    });
+  });
+}
+
 }  // namespace
 
 void SetupCustodyCommands(CLI::App* app, Globals* g, int* exit_code) {
   SetupUser(app, g, exit_code);
   SetupLoans(app, g, exit_code);
   SetupLedger(app, g, exit_code);
+  SetupProofs(app, g, exit_code);
 }
 
 }  // namespace custodia::tools

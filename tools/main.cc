@@ -294,20 +294,70 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
   });
 }
 
+struct VerifyArgs {
+  std::vector<std::string> checkpoints;
+  std::string proof;
+  std::string id;
+};
+
 void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
+  static VerifyArgs storage;
+  VerifyArgs* args = &storage;
+  sub->add_option("--checkpoint", args->checkpoints,
+                  "a checkpoint saved earlier (custodia checkpoint): prove today's ledger "
+                  "extends it (repeatable)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--proof", args->proof, "an inclusion proof (custodia prove) to check")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--id", args->id, "the document the --proof is for");
   sub->footer(
       "Needs no key and no passphrase (auditors run it). Checks the ledger's framing,\n"
       "sequence and hash chain, every signature and that each signer held the role,\n"
       "the loan book, every blob against its name and the current key file, and the\n"
       "index against the vault. Names the first defect and exits 1. Blobs no entry\n"
-      "refers to, and sealed documents not yet indexed, are reported, not errors.");
-  sub->callback([g, exit_code] {
+      "refers to, and sealed documents not yet indexed, are reported, not errors.\n"
+      "With --checkpoint FILE, also proves that today's ledger extends a checkpoint\n"
+      "saved earlier, which catches truncation and rollback.");
+  sub->callback([g, args, exit_code] {
     auto archive = OpenArchive(*g, "verify", /*login=*/false);
     if (!archive) {
       *exit_code = Report("verify", archive.error());
       return;
     }
+    if (!args->proof.empty() && args->id.empty()) {
+      *exit_code = Report(
+          "verify", Error{Code::kInvalidArgument, "--proof needs --id ID: the document it proves"});
+      return;
+    }
     auto report = archive->Verify();
+    // Saved checkpoints and proofs, after the archive itself verified.
+    auto check_file = [&](const std::string& path, bool proof) -> Status {
+      auto bytes = Env::Default()->ReadFile(path);
+      if (!bytes) return Unexpected{bytes.error()};
+      std::string text(bytes->begin(), bytes->end());
+      auto check = proof ? archive->VerifyProof(text, args->id) : archive->VerifyCheckpoint(text);
+      if (!check) return Wrap(check.error(), path);
+      if (!g->json)
+        std::printf("%s: %s signed by %s covers %llu entries; today's ledger (%llu) extends it\n",
+                    path.c_str(),
+                    proof ? ("proof of " + args->id + ", checkpoint").c_str() : "checkpoint",
+                    check->signer.c_str(), static_cast<unsigned long long>(check->size),
+                    static_cast<unsigned long long>(check->current_size));
+      return Ok();
+    };
+    if (report) {
+      for (const std::string& path : args->checkpoints) {
+        Status s = check_file(path, false);
+        if (!s) {
+          report = Unexpected{s.error()};
+          break;
+        }
+      }
+    }
+    if (report && !args->proof.empty()) {
+      Status s = check_file(args->proof, true);
+      if (!s) report = Unexpected{s.error()};
+    }
     if (!report) {
       if (g->json)
         std::cout << json{{"ok", false}, {"error", report.error().message}}.dump() << "\n";
