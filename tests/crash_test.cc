@@ -84,6 +84,15 @@ TEST(CrashTest, KilledIngestLosesNothingAcknowledgedAndVerifies) {
   std::sort(inputs.begin(), inputs.end());
   ASSERT_GE(inputs.size(), 4u);
 
+  // How long one whole run takes here and now (logging in is Argon2id, so
+  // it depends on the machine's load): the kills are spread over it.
+  auto started = std::chrono::steady_clock::now();
+  std::string calibration = "--json ingest";
+  for (const std::string& in : inputs) calibration += " " + ShellQuote(in);
+  ASSERT_EQ(RunCommand(Custodia(archive, calibration), tmp.path()).exit_code, 0);
+  auto whole_run = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+
   std::map<std::string, std::string> acknowledged;  // id -> source
   const int kKills = 16;
   for (int k = 0; k < kKills; ++k) {
@@ -96,7 +105,9 @@ TEST(CrashTest, KilledIngestLosesNothingAcknowledgedAndVerifies) {
       testing::WriteText(copy, bytes);
       args.push_back(copy.string());
     }
-    auto delay = std::chrono::microseconds(2000 + k * 14000);  // 2 ms .. ~210 ms
+    // From 2 ms to 1.2 times a whole run: every phase gets hit, and the last
+    // rounds let some documents be acknowledged before the kill.
+    auto delay = std::chrono::microseconds(2000) + whole_run * (k + 1) * 6 / (5 * kKills);
     std::string printed = RunAndKill(archive, args, delay);
     std::istringstream lines(printed);
     for (std::string line; std::getline(lines, line);) {
