@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo.sh BUILD_DIR: the main job on the bundled samples, end to end:
 # create an archive, ingest samples/, search, show a document, export it back
-# byte for byte, and verify the archive.
+# byte for byte, lend it out and back, sign a checkpoint and a proof, and
+# verify the archive against them.
 set -euo pipefail
 build=${1:-build}
 custodia="$build/tools/custodia"
@@ -36,5 +37,19 @@ step custodia export "$id" --out "$build/demo-export" --force
 "$custodia" export "$id" --out "$build/demo-export" --force
 cmp "$src" "$build/demo-export" && echo "export is byte-identical to $src"
 
-step custodia verify
-"$custodia" verify
+step custodia checkout "$id" --to "Ana López" --due 2030-12-31 --reason "revisión de expediente"
+"$custodia" checkout "$id" --to "Ana López" --due 2030-12-31 --reason "revisión de expediente"
+"$custodia" loans
+step custodia return "$id"
+"$custodia" return "$id" --note "devuelto completo"
+
+step custodia checkpoint --out "$build/demo-checkpoint.txt"
+"$custodia" checkpoint --out "$build/demo-checkpoint.txt"
+step custodia prove "$id" --out "$build/demo-proof.txt"
+"$custodia" prove "$id" --out "$build/demo-proof.txt" >/dev/null && echo "(written to $build/demo-proof.txt)"
+
+step custodia log
+"$custodia" log | tail -n 8
+
+step custodia verify --checkpoint "$build/demo-checkpoint.txt" --proof "$build/demo-proof.txt" --id "$id"
+"$custodia" verify --checkpoint "$build/demo-checkpoint.txt" --proof "$build/demo-proof.txt" --id "$id"
