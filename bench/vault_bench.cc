@@ -87,7 +87,7 @@ double MedianTime(int repeats, const std::function<void()>& fn) {
 }
 
 std::string Fmt(const char* format, double value) {
-  char buf[64];
+  char buf[256];
   std::snprintf(buf, sizeof buf, format, value);
   return buf;
 }
