@@ -407,10 +407,16 @@ Result<std::vector<std::uint8_t>> Archive::ExportOriginal(const std::string& id)
   return impl_->vault.Export(id, vault::Artefact::kOriginal, "export");
 }
 
-Result<VerifyReport> Archive::Verify() {
+Result<VerifyReport> Archive::Verify() { return VerifyArchive(/*deep=*/false); }
+
+Result<VerifyReport> Archive::VerifyDeep() { return VerifyArchive(/*deep=*/true); }
+
+Result<VerifyReport> Archive::VerifyArchive(bool deep) {
   std::lock_guard lock(impl_->mu);
-  CU_ASSIGN_OR_RETURN(vault::VerifyReport vault_report, impl_->vault.Verify());
+  CU_ASSIGN_OR_RETURN(vault::VerifyReport vault_report,
+                      deep ? impl_->vault.VerifyDeep() : impl_->vault.Verify());
   VerifyReport report;
+  report.decrypted = vault_report.decrypted;
   report.entries = vault_report.entries;
   report.blobs = vault_report.blobs;
   report.users = vault_report.users;

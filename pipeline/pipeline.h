@@ -82,6 +82,7 @@ struct VerifyReport {
   // archivist command re-indexes them.
   std::uint64_t not_indexed = 0;
   std::vector<std::string> unreferenced_blobs;
+  std::uint64_t decrypted = 0;  // blobs decrypted in full (VerifyDeep only)
 };
 
 // What a checkpoint (or proof) check established: signed by `signer`, it
@@ -203,10 +204,15 @@ class Archive {
   // but not in the vault is an error; one sealed but not yet indexed is
   // counted in not_indexed. The first defect is the error.
   Result<VerifyReport> Verify();
+  // Verify, then every blob decrypted in full and checked
+  // (vault::Vault::VerifyDeep); writes nothing to the ledger.
+  // kPermissionDenied unless the logged-in user is an archivist or admin.
+  Result<VerifyReport> VerifyDeep();
 
  private:
   struct Impl;
   explicit Archive(std::unique_ptr<Impl> impl);
+  Result<VerifyReport> VerifyArchive(bool deep);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -298,6 +298,7 @@ struct VerifyArgs {
   std::vector<std::string> checkpoints;
   std::string proof;
   std::string id;
+  bool deep = false;
 };
 
 void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
@@ -310,6 +311,8 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
   sub->add_option("--proof", args->proof, "an inclusion proof (custodia prove) to check")
       ->check(CLI::ExistingFile);
   sub->add_option("--id", args->id, "the document the --proof is for");
+  sub->add_flag("--deep", args->deep,
+                "also decrypt every blob in full (archivist or admin: logs in as --user)");
   sub->footer(
       "Needs no key and no passphrase (auditors run it). Checks the ledger's framing,\n"
       "sequence and hash chain, every signature and that each signer held the role,\n"
@@ -317,9 +320,12 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
       "index against the vault. Names the first defect and exits 1. Blobs no entry\n"
       "refers to, and sealed documents not yet indexed, are reported, not errors.\n"
       "With --checkpoint FILE, also proves that today's ledger extends a checkpoint\n"
-      "saved earlier, which catches truncation and rollback.");
+      "saved earlier, which catches truncation and rollback.\n"
+      "With --deep, logs in as the acting user (archivist or admin) and also decrypts\n"
+      "every blob in full: every chunk's tag, the final tag, the plaintext size and\n"
+      "the original's hash. No plaintext is shown or kept, and nothing is logged.");
   sub->callback([g, args, exit_code] {
-    auto archive = OpenArchive(*g, "verify", /*login=*/false);
+    auto archive = OpenArchive(*g, "verify", /*login=*/args->deep);
     if (!archive) {
       *exit_code = Report("verify", archive.error());
       return;
@@ -329,7 +335,7 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
           "verify", Error{Code::kInvalidArgument, "--proof needs --id ID: the document it proves"});
       return;
     }
-    auto report = archive->Verify();
+    auto report = args->deep ? archive->VerifyDeep() : archive->Verify();
     // Saved checkpoints and proofs, after the archive itself verified.
     auto check_file = [&](const std::string& path, bool proof) -> Status {
       auto bytes = Env::Default()->ReadFile(path);
@@ -373,7 +379,8 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
                         {"loans", report->loans},
                         {"indexed", report->indexed},
                         {"not_indexed", report->not_indexed},
-                        {"unreferenced_blobs", report->unreferenced_blobs}}
+                        {"unreferenced_blobs", report->unreferenced_blobs},
+                        {"decrypted", report->decrypted}}
                        .dump()
                 << "\n";
     } else {
@@ -385,6 +392,9 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
           static_cast<unsigned long long>(report->users),
           static_cast<unsigned long long>(report->loans),
           static_cast<unsigned long long>(report->indexed));
+      if (args->deep)
+        std::printf("decrypted: %llu blobs in full, every tag, size and original hash checked\n",
+                    static_cast<unsigned long long>(report->decrypted));
     }
     if (report->not_indexed > 0)
       std::fprintf(stderr,

@@ -1191,6 +1191,41 @@ Result<VerifyReport> Vault::Verify() const {
   return report;
 }
 
+Result<VerifyReport> Vault::VerifyDeep() const {
+  CU_CHECK(impl_ != nullptr);
+  const Impl& im = *impl_;
+  constexpr auto kMayDecrypt =
+      static_cast<std::uint8_t>(Role::kArchivist) | static_cast<std::uint8_t>(Role::kAdmin);
+  const UserState* user = im.session ? im.state.FindUser(im.session->name) : nullptr;
+  if (user == nullptr || user->revoked || (user->roles & kMayDecrypt) == 0 ||
+      !im.session->epoch_key.has_value()) {
+    return Fail(Code::kPermissionDenied,
+                "vault: deep verification decrypts; it needs the archivist or admin role");
+  }
+  // The public checks first: the ledger the keys come from must be sound.
+  CU_ASSIGN_OR_RETURN(VerifyReport report, Verify());
+  for (const DocState& doc : im.state.docs()) {
+    for (BlobKind kind : {BlobKind::kOriginal, BlobKind::kText}) {
+      // ReadBlob: hash and shape, unwrap under the current epoch, every
+      // chunk authenticated up to TAG_FINAL and EOF, and the original's
+      // hash. Nothing is appended: the plaintext never leaves this loop.
+      CU_ASSIGN_OR_RETURN(Bytes plaintext, im.ReadBlob(doc, kind));
+      const bool original = kind == BlobKind::kOriginal;
+      const std::uint64_t want = original ? doc.entry.original_size : doc.entry.text_size;
+      const std::uint64_t got = plaintext.size();
+      Wipe(plaintext);
+      if (got != want) {
+        return Fail(Code::kTampered,
+                    "vault: blob " + Hex(original ? doc.entry.original_blob : doc.entry.text_blob) +
+                        ": decrypts to " + std::to_string(got) + " bytes, entry " +
+                        std::to_string(doc.record.seq) + " records " + std::to_string(want));
+      }
+      ++report.decrypted;
+    }
+  }
+  return report;
+}
+
 std::uint64_t Vault::torn_tail_bytes() const {
   CU_CHECK(impl_ != nullptr);
   return impl_->torn_tail_bytes;

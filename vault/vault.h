@@ -107,6 +107,8 @@ struct VerifyReport {
   // Files in blobs/ that no entry references (left by a crash between a
   // blob write and its entry, or planted). Reported, not an error.
   std::vector<std::string> unreferenced_blobs;
+  // Blobs decrypted and checked in full (VerifyDeep only; 0 for Verify).
+  std::uint64_t decrypted = 0;
 };
 
 // What VerifyCheckpoint (and VerifyProof) established: a checkpoint signed
@@ -321,6 +323,18 @@ class Vault {
   // first defect is the error (naming the entry or blob); unreferenced
   // blobs are listed in the report.
   Result<VerifyReport> Verify() const;
+
+  // Everything Verify does, then decrypts every blob of every document
+  // (original and text) in full with the current epoch's wrapped keys:
+  // every chunk's tag, the final tag and nothing after it, the plaintext
+  // size the entry records, and the original's hash against
+  // original_hash. Plaintext is wiped as soon as it is checked and never
+  // returned, so nothing is read out of the archive; the ledger is not
+  // written (docs/vault_format.md, "Deep verification").
+  // kPermissionDenied unless the logged-in user holds the archivist or
+  // admin role (and so the epoch key); kTampered or kCorruption naming the
+  // first blob that does not decrypt or does not match.
+  Result<VerifyReport> VerifyDeep() const;
 
   // Bytes of an incomplete last ledger entry (an append interrupted by a
   // crash) that Open cut off; 0 normally. Nothing acknowledged is lost by
