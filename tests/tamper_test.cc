@@ -119,8 +119,8 @@ class TamperTest : public ::testing::Test {
           run(Custodia(archive, "ingest " + pdf("01_factura.pdf") + " " + pdf("02_dni.pdf")));
     if (ok_) fs::copy(archive, OlderCopy(), fs::copy_options::recursive);
     ok_ = ok_ &&
-          run(Custodia(archive, "ingest " + pdf("03_justificante.pdf") + " " +
-                                    pdf("04_nomina.pdf"))) &&
+          run(Custodia(archive,
+                       "ingest " + pdf("03_justificante.pdf") + " " + pdf("04_nomina.pdf"))) &&
           run(new_passphrase + Custodia(archive, "user add auditor --role auditor")) &&
           run(Custodia(archive, "checkout D000001 --to registry --due 2031-01-31")) &&
           run(Custodia(archive, "return D000001 --note intact")) &&
@@ -223,8 +223,8 @@ TEST_F(TamperTest, FlippedByteAtEveryOffsetOfAnEntryIsCaught) {
       if (!report) error = report.error().message;
     }
     if (error.empty()) {
-      ADD_FAILURE() << "flipping the byte at offset " << offset << " (entry byte "
-                    << offset - begin << ") went unnoticed";
+      ADD_FAILURE() << "flipping the byte at offset " << offset << " (entry byte " << offset - begin
+                    << ") went unnoticed";
       continue;
     }
     EXPECT_TRUE(error.find("entry") != std::string::npos ||
@@ -418,8 +418,8 @@ TEST_F(TamperTest, DeepVerifyDecryptsEveryBlobAndWritesNoLedgerEntry) {
 }
 
 TEST_F(TamperTest, AuditorIsRefusedDeepVerification) {
-  auto r = RunCommand(Custodia(copy_, "--user auditor verify --deep", kAuditorPassphrase),
-                      tmp_.path());
+  auto r =
+      RunCommand(Custodia(copy_, "--user auditor verify --deep", kAuditorPassphrase), tmp_.path());
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.err.find("deep verification decrypts; it needs the archivist or admin role"),
             std::string::npos)
