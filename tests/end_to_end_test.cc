@@ -261,7 +261,11 @@ TEST_F(CliTest, BadUsageExitsTwoAndSaysWhatToDo) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"init", "ingest", "show", "search", "export", "verify"}) {
+  for (const char* command :
+       {"init",     "ingest",      "show",      "search",     "export",           "verify",
+        "user",     "user add",    "user list", "user grant", "user revoke-role", "user revoke",
+        "checkout", "return",      "loans",     "log",        "rotate-key",       "checkpoint",
+        "prove",    "verifier-key"}) {
     auto r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command << ": " << r.out;
