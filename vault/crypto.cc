@@ -189,6 +189,27 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, std:
   return out;
 }
 
+Status UnwrapKeyInto(SecretKey& out, const WrappedKey& wrapped, const SecretKey& archive_key,
+                     std::uint32_t epoch, const Hash& blob_name) {
+  CU_TRY(InitCrypto());
+  CU_CHECK(out.data_ != nullptr && out.data_ != archive_key.data_);
+  std::uint8_t* data = out.data_;
+  const auto ad = WrapAd(epoch, blob_name);
+  unsigned long long written = 0;
+  sodium_mprotect_readwrite(data);
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
+      ad.size(), wrapped.data(), archive_key.bytes().data());
+  if (rc != 0 || written != kKeySize) {
+    sodium_memzero(data, kKeySize);
+    sodium_mprotect_readonly(data);
+    return Fail(Code::kTampered,
+                "wrapped key does not open under the key of epoch " + std::to_string(epoch));
+  }
+  sodium_mprotect_readonly(data);
+  return Ok();
+}
+
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,
                             std::uint32_t epoch, const Hash& blob_name) {
   CU_TRY(InitCrypto());
@@ -196,16 +217,7 @@ Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_
   if (data == nullptr) return NoSecureMemory();
   // Owned from here on: freed (and wiped) on every path.
   SecretKey key(data);
-  const auto ad = WrapAd(epoch, blob_name);
-  unsigned long long written = 0;
-  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-      data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
-      ad.size(), wrapped.data(), archive_key.bytes().data());
-  if (rc != 0 || written != kKeySize) {
-    return Fail(Code::kTampered,
-                "wrapped key does not open under the key of epoch " + std::to_string(epoch));
-  }
-  sodium_mprotect_readonly(data);
+  CU_TRY(UnwrapKeyInto(key, wrapped, archive_key, epoch, blob_name));
   return key;
 }
 

@@ -73,6 +73,8 @@ class SecretKey {
   // Unwraps straight into secure memory.
   friend Result<SecretKey> UnwrapKey(const WrappedKey&, const SecretKey&, std::uint32_t,
                                      const Hash&);
+  friend Status UnwrapKeyInto(SecretKey&, const WrappedKey&, const SecretKey&, std::uint32_t,
+                              const Hash&);
   friend Result<SecretKey> OpenSealedKey(const SealedKey&, const Identity&);
   friend Result<SecretKey> PassphraseKey(std::string_view, std::span<const std::uint8_t, kSaltSize>,
                                          std::uint64_t, std::uint64_t);
@@ -194,6 +196,14 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& epoch_key, std::u
 // under `epoch_key` for `epoch` and `blob_name`.
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& epoch_key,
                             std::uint32_t epoch, const Hash& blob_name);
+// UnwrapKey into `out`, an existing key (from SecretKey::Random, say) whose
+// secure memory is reused: no allocation per key, for loops over many
+// wrapped keys (RotateKey). `out`'s bytes are overwritten; on error they are
+// wiped to zeros and kTampered is returned. The caller keeps `out` no longer
+// than needed (its destructor wipes it). REQUIRES: !out.empty(), and `out`
+// is not `epoch_key`.
+Status UnwrapKeyInto(SecretKey& out, const WrappedKey& wrapped, const SecretKey& epoch_key,
+                     std::uint32_t epoch, const Hash& blob_name);
 
 }  // namespace custodia::vault
 

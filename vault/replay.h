@@ -50,6 +50,13 @@ bool ValidDate(std::string_view date);
 // "ana is an auditor", "bo is a station and an archivist", "cy holds no role".
 std::string DescribeRoles(const UserState& user);
 
+// Whether Check verifies an entry's Ed25519 signature. kAlreadyVerified is
+// only for an entry whose bytes, and those of every entry before it, are
+// identical to ones this process has already checked in full against the
+// same header (so the signer and the outcome are the same); every other
+// check still runs.
+enum class SignatureCheck { kVerify, kAlreadyVerified };
+
 class LedgerState {
  public:
   explicit LedgerState(const LedgerHeader& header);
@@ -60,9 +67,9 @@ class LedgerState {
   // a return of what is not out, a grant to an unknown user, ...);
   // kCorruption for a payload that does not decode. Messages begin
   // "vault: entry <seq> at offset <n>: ".
-  Status Check(const Entry& entry) const;
+  Status Check(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify) const;
   // Check, then updates the state. Nothing changes on error.
-  Status Apply(const Entry& entry);
+  Status Apply(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify);
 
   // Whether `actor` may now sign an entry of `type`: kPermissionDenied
   // ("ana is an auditor; exporting needs the archivist role", "no user ana",
