@@ -30,8 +30,7 @@ using testing::TempDir;
 constexpr char kPassphrase[] = "crash test passphrase";
 
 std::string Custodia(const fs::path& archive, const std::string& args) {
-  return "CUSTODIA_PASSPHRASE=" + ShellQuote(kPassphrase) + " " + std::string(CUSTODIA_BINARY) +
-         " --archive " + ShellQuote(archive.string()) + " " + args;
+  return testing::CustodiaCommand(CUSTODIA_BINARY, archive, args, kPassphrase);
 }
 
 // Runs custodia with `args`, kills it with SIGKILL after `delay`, and returns

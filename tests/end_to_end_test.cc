@@ -22,11 +22,11 @@ using testing::TempDir;
 
 // The test archives' first user (admin) gets this passphrase at init and
 // gives it for every command after, through the environment (never argv).
-constexpr char kPassphraseEnv[] = "CUSTODIA_PASSPHRASE='end-to-end test passphrase' ";
+constexpr char kPassphrase[] = "end-to-end test passphrase";
 
-std::string Custodia(const fs::path& archive, const std::string& args) {
-  return kPassphraseEnv + std::string(CUSTODIA_BINARY) + " --archive " +
-         ShellQuote(archive.string()) + " " + args;
+std::string Custodia(const fs::path& archive, const std::string& args,
+                     const std::string& passphrase = kPassphrase) {
+  return testing::CustodiaCommand(CUSTODIA_BINARY, archive, args, passphrase);
 }
 
 // Lower-case and strip Spanish accents: the comparison the OCR is held to.
@@ -346,10 +346,7 @@ TEST_F(CliTest, RolesAreEnforcedAndLoansRecorded) {
   ASSERT_EQ(add.exit_code, 0) << add.err;
 
   auto as = [&](const std::string& user, const std::string& pass, const std::string& args) {
-    return RunCommand("CUSTODIA_PASSPHRASE=" + ShellQuote(pass) + " " +
-                          std::string(CUSTODIA_BINARY) + " --archive " +
-                          ShellQuote(archive_.string()) + " --user " + user + " " + args,
-                      tmp_.path());
+    return RunCommand(Custodia(archive_, "--user " + user + " " + args, pass), tmp_.path());
   };
   auto refused =
       as("audrey", "audrey-secret", "export D000001 --out " + ShellQuote((tmp_ / "x").string()));
@@ -373,17 +370,13 @@ TEST_F(CliTest, RolesAreEnforcedAndLoansRecorded) {
   EXPECT_EQ(as("ana", "ana-secret", "return D000001").exit_code, 1);
 
   // The auditor reads the ledger and verifies, with no passphrase at all.
-  auto log = RunCommand(std::string(CUSTODIA_BINARY) + " --archive " +
-                            ShellQuote(archive_.string()) + " --user audrey --json log",
-                        tmp_.path());
+  auto log = RunCommand(Custodia(archive_, "--user audrey --json log", ""), tmp_.path());
   ASSERT_EQ(log.exit_code, 0) << log.err;
   for (const char* type :
        {"\"ingest\"", "\"view\"", "\"checkout\"", "\"return\"", "\"user-added\""})
     EXPECT_NE(log.out.find(std::string("\"type\":") + type), std::string::npos) << type << "\n"
                                                                                 << log.out;
-  auto verify = RunCommand(
-      std::string(CUSTODIA_BINARY) + " --archive " + ShellQuote(archive_.string()) + " verify",
-      tmp_.path());
+  auto verify = RunCommand(Custodia(archive_, "verify", ""), tmp_.path());
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 }
 

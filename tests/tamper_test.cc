@@ -80,8 +80,7 @@ struct Ledger {
 
 std::string Custodia(const fs::path& archive, const std::string& args,
                      const std::string& passphrase = kAdminPassphrase) {
-  return "CUSTODIA_PASSPHRASE=" + ShellQuote(passphrase) + " " + std::string(CUSTODIA_BINARY) +
-         " --archive " + ShellQuote(archive.string()) + " " + args;
+  return testing::CustodiaCommand(CUSTODIA_BINARY, archive, args, passphrase);
 }
 
 // Every file under vault/blobs/, sorted.

@@ -66,6 +66,17 @@ inline std::string ShellQuote(const std::string& arg) {
   return out + "'";
 }
 
+// A shell command that runs the custodia `binary` on `archive` with `args`.
+// `passphrase` is passed in the environment (never argv); when empty, the
+// command runs with no CUSTODIA_PASSPHRASE at all, whatever the caller's
+// environment holds.
+inline std::string CustodiaCommand(const std::string& binary, const std::filesystem::path& archive,
+                                   const std::string& args, const std::string& passphrase) {
+  std::string env = passphrase.empty() ? "env -u CUSTODIA_PASSPHRASE "
+                                       : "CUSTODIA_PASSPHRASE=" + ShellQuote(passphrase) + " ";
+  return env + binary + " --archive " + ShellQuote(archive.string()) + " " + args;
+}
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;  // standard output
