@@ -19,7 +19,13 @@ Examples
   /usr/bin/python3 samples/generate.py --count 140 --seed 9001 \\
       --profile hard --out /tmp/eval
 
-  # check identifiers, sums and files of a generated folder
+  # the issue-4 evaluation set for bench/ocr_eval.sh: 64 pages (8 documents
+  # of each type), one gray JPEG/PNG per page with a .gt.txt beside it and a
+  # manifest.json; its own seed (60613) and names; never committed
+  /usr/bin/python3 samples/generate.py --profile eval --out /tmp/ocr-eval
+
+  # check identifiers, sums and files of a generated folder (an eval folder:
+  # its manifest, images, dpi and ground truth)
   /usr/bin/python3 samples/generate.py --check --out samples
 
   # OCR every upright scan with tesseract and print its CER (slow)
@@ -1571,6 +1577,11 @@ PROFILES = {
     "light": dict(skew=(0.0, 1.0), rotations=((0, 1.0),), blur=(0.0, 0.5),
                   noise=(0.0, 3.0), speckles=(0, 50), jpeg=(80, 95),
                   light=(0.0, 0.1), border=0.2),
+    # the issue-4 evaluation set (--profile eval, see make_eval_set): the
+    # ranges of 'hard'; rotations are set per page by EVAL_ROTATIONS
+    "eval": dict(skew=(0.2, 5.0), rotations=((0, 1.0),), blur=(0.3, 1.8),
+                 noise=(4.0, 14.0), speckles=(200, 2500), jpeg=(35, 90),
+                 light=(0.1, 0.4), border=0.9),
 }
 
 
@@ -1600,8 +1611,11 @@ def sample_degradation(rng, profile, fmt, rotation=None, skew=None):
     return d
 
 
-def degrade(img, d):
-    """img: RGB page at DPI. Returns an 'L' or '1' PIL image."""
+def degrade(img, d, fast=False):
+    """img: RGB page at DPI. Returns an 'L' or '1' PIL image. fast (the eval
+    set only): bilinear skew and a tiled float32 noise field, about a third
+    quicker; other pixels than without it, so the committed samples never use
+    it."""
     import numpy as np
     from PIL import Image, ImageFilter
     nrng = np.random.default_rng(d["seed"])
@@ -1618,8 +1632,8 @@ def degrade(img, d):
     page = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), mode="L")
     # skew on a dark scanner bed, shifted a little
     bed = int(nrng.uniform(25, 70)) if d["border"] else int(paper)
-    rot = page.rotate(d["skew_deg"], resample=Image.BICUBIC, expand=True,
-                      fillcolor=bed)
+    rot = page.rotate(d["skew_deg"], resample=Image.BILINEAR if fast else Image.BICUBIC,
+                      expand=True, fillcolor=bed)
     canvas = Image.new("L", (W, H), bed)
     ox = (W - rot.size[0]) // 2 + d["offset_px"][0]
     oy = (H - rot.size[1]) // 2 + d["offset_px"][1]
@@ -1641,7 +1655,13 @@ def degrade(img, d):
     if d["blur"] > 0.05:
         g = g.filter(ImageFilter.GaussianBlur(d["blur"]))
     a = np.asarray(g, dtype=np.float32)
-    if d["noise"] > 0:
+    if d["noise"] > 0 and fast:
+        # a quarter-size tile of noise, repeated 2 x 2 (a period of half the page)
+        th, tw = (H + 1) // 2, (W + 1) // 2
+        tile = nrng.standard_normal(size=(th, tw), dtype=np.float32)
+        tile *= np.float32(d["noise"])
+        a += np.tile(tile, (2, 2))[:H, :W]
+    elif d["noise"] > 0:
         a = a + nrng.normal(0, d["noise"], size=a.shape).astype(np.float32)
     n = d["speckles"]
     if n:
@@ -1774,6 +1794,241 @@ def make_document(seed, index, typ, outputs, out_dir, profile, stem_width=2,
             f.write("\n")
         written.append(name)
     return written
+
+
+# ---------------------------------------------------------------------------
+# The evaluation set (issue 4): --profile eval
+# ---------------------------------------------------------------------------
+#
+# One image file per page (gray JPEG or PNG, 300 dpi), a <name>.gt.txt beside
+# each (the text drawn on that page: one line per drawn line, top to bottom,
+# items on one baseline joined by a space, left to right) and manifest.json
+# (every page: file, document, type, text, degradation). Kept apart from
+# anything cleanup is tuned on: its own seed (EVAL_SEED), its own document
+# seeds ("eval:" prefix, so --count with the same seed makes other
+# documents), and its own people, streets and company places (EVAL_VOCAB,
+# disjoint from the lists above), so no name drawn here appears in the
+# committed samples or in --count sets. Amounts, numbers and dates are drawn
+# from those seeds. Never committed: bench/ocr_eval.sh generates it at bench
+# time.
+
+EVAL_SEED = 60613
+EVAL_DOCS = 56  # 8 of each type; the contratos have 2 pages: 64 pages
+# rotation by page number (1-based, in document order), repeating: 5 upright,
+# one each at 90, 180 and 270 in every 8 pages, whatever the document type
+EVAL_ROTATIONS = (0, 0, 180, 0, 90, 0, 0, 270)
+EVAL_FORMATS = ("jpeg", "jpeg", "jpeg", "jpeg", "png-gray")
+EVAL_EXT = {"jpeg": "jpg", "png-gray": "png"}
+
+EVAL_VOCAB = {
+    "NAMES_F": ["Alicia", "Beatriz", "Candela", "Dolores", "Esperanza", "Fátima",
+                "Gloria", "Leticia", "Macarena", "Míriam", "Olga", "Patricia",
+                "Silvia", "Teresa", "Verónica", "Yolanda", "Ariadna",
+                "Estíbaliz", "Maite", "Jimena", "Aránzazu", "Natividad",
+                "Milagros", "Encarnación", "Lidia", "Sonia", "Inmaculada",
+                "Asunción", "Noemí", "Úrsula"],
+    "NAMES_M": ["Alberto", "Benjamín", "Cristóbal", "Damián", "Emilio", "Felipe",
+                "Gonzalo", "Héctor", "Ignacio", "Jacinto", "Marcos", "Néstor",
+                "Octavio", "Patricio", "Rafael", "Salvador", "Teodoro",
+                "Valentín", "Jerónimo", "Bartolomé", "Eugenio", "Leandro",
+                "Rodrigo", "Simón", "Gaspar", "Hugo", "Iván", "Efraín",
+                "Matías", "Ceferino"],
+    "COMPOUND_F": ["Mari Luz", "Gloria Estela", "Leticia Amparo", "Sara Noemí",
+                   "Luz Divina", "Eva Consuelo"],
+    "COMPOUND_M": ["Jorge Alfonso", "Pedro Ignacio", "Fidel Custodio",
+                   "Eloy Gonzaga", "Jorge Hilario", "Diego Efrén"],
+    "SURNAMES": ["Aguilar", "Arroyo", "Bravo", "Caballero", "Campos", "Carmona",
+                 "Crespo", "Durán", "Espinosa", "Fuentes", "Gallardo",
+                 "Guerrero", "Herrero", "Hidalgo", "Lorenzo", "Luque", "Mora",
+                 "Montero", "Nieto", "Pastor", "Parra", "Rojas", "Santos",
+                 "Soler", "Soto", "Vega", "Velasco", "Villar", "Zamora",
+                 "Cuesta", "Báez", "Peñalver", "Ibarra", "Echániz", "Briceño",
+                 "Ceballos", "Orozco", "Maldonado", "Acuña", "Mújica",
+                 "Ortúzar", "Olmedo", "Cárdenas", "Sepúlveda", "Valcárcel",
+                 "Zurbano", "Güemes", "Íñiguez", "Céspedes", "Jáuregui"],
+    "STREETS": ["de Bailén", "del Marqués de Urquijo", "de Sorolla",
+                "de la Alhambra", "de Zurbarán", "de Murillo", "del Río Júcar",
+                "de las Huertas", "de Goya", "de Quevedo", "de Lope de Vega",
+                "de la Estación", "del Cid Campeador", "de Velázquez",
+                "de Bécquer", "de la Tejera", "de Tomás Bretón",
+                "de las Cañadas", "de Unamuno", "de la Fuente Dorada",
+                "de Echegaray", "del Azahar", "de la Señoría", "de Jovellanos"],
+    "COMPANY_PLACES": ["Montsant", "Alpujarra", "Bierzo", "Cazorla", "Somontano",
+                       "Tiétar", "Jarama", "Alcarria", "Maestrazgo", "Vinalopó",
+                       "Guadiana", "Aneto", "Mulhacén", "Almadén", "Sanabria",
+                       "Béjar", "Écija", "Peñíscola", "Ordesa", "Tabernas"],
+}
+
+
+def _vocab_words(lists):
+    return {w for lst in lists for entry in lst for w in entry.split()}
+
+
+def check_eval_vocab():
+    """The eval people, streets and places share no entry with the default
+    lists, and no first name or surname word with any default name."""
+    g = globals()
+    for k, lst in EVAL_VOCAB.items():
+        shared = set(lst) & set(g[k])
+        assert not shared, f"EVAL_VOCAB[{k}] shares {sorted(shared)}"
+        assert len(set(lst)) == len(lst), f"EVAL_VOCAB[{k}] has duplicates"
+    people = ("NAMES_F", "NAMES_M", "COMPOUND_F", "COMPOUND_M", "SURNAMES")
+    shared = (_vocab_words(EVAL_VOCAB[k] for k in people)
+              & _vocab_words(g[k] for k in people))
+    assert not shared, f"eval names share words with the default names: {sorted(shared)}"
+
+
+class eval_vocabulary:
+    """Within the block, the builders draw people, streets and places from
+    EVAL_VOCAB (they read the module-level lists when called)."""
+
+    def __enter__(self):
+        g = globals()
+        self.saved = {k: g[k] for k in EVAL_VOCAB}
+        g.update(EVAL_VOCAB)
+
+    def __exit__(self, *exc):
+        globals().update(self.saved)
+
+
+def eval_plan(seed, count):
+    """Lays out documents 1..count and decides each page's degradation.
+    Document i depends only on (seed, i), page k's rotation on k: a smaller
+    --count gives the first pages of a larger one."""
+    plan, docs, k = [], [], 0
+    with eval_vocabulary():
+        for i in range(1, count + 1):
+            typ = TYPES[(i - 1) % len(TYPES)]
+            rng = random.Random(doc_seed(seed, i, "eval:" + typ))
+            pages, fields, keywords = BUILDERS[typ](rng)
+            if typ != "contrato" and len(pages) != 1:
+                raise RuntimeError(f"{typ} {i}: layout overflowed to {len(pages)} pages")
+            docs.append({"doc": i, "type": typ, "pages": len(pages), "fields": fields,
+                         "keywords": keywords, "text": doc_text(pages)})
+            for p, items in enumerate(pages, 1):
+                rotation = EVAL_ROTATIONS[k % len(EVAL_ROTATIONS)]
+                k += 1
+                drng = random.Random(doc_seed(seed, i, f"eval:{typ}:page{p}"))
+                fmt = drng.choice(EVAL_FORMATS)
+                d = sample_degradation(drng, "eval", fmt, rotation=rotation)
+                stem = f"e{i:04d}_{SHORT.get(typ, typ)}_p{p}"
+                plan.append({"file": f"{stem}.{EVAL_EXT[fmt]}", "gt": f"{stem}.gt.txt",
+                             "doc": i, "type": typ, "page": p, "doc_pages": len(pages),
+                             "text": page_text(items), "format": fmt,
+                             "degradation": d, "items": items})
+    return plan, docs
+
+
+def _eval_render(job_and_dir):
+    job, out_dir = job_and_dir
+    img = degrade(render_image(job["items"]), job["degradation"], fast=True)
+    path = os.path.join(out_dir, job["file"])
+    if job["format"] == "jpeg":
+        img.save(path, "JPEG", quality=job["degradation"]["jpeg_quality"],
+                 dpi=(DPI, DPI))
+    else:
+        img.save(path, "PNG", dpi=(DPI, DPI), compress_level=1)
+    with open(os.path.join(out_dir, job["gt"]), "w", encoding="utf-8") as f:
+        f.write(job["text"] + "\n")
+    return job["file"], img.size
+
+
+def eval_composition(pages):
+    """Counts for people: pages per type, rotations, formats, degradations."""
+    by_type, rot, fmt = {}, {}, {}
+    for p in pages:
+        by_type[p["type"]] = by_type.get(p["type"], 0) + 1
+        d = p["degradation"]
+        rot[d["rotation"]] = rot.get(d["rotation"], 0) + 1
+        fmt[d["format"]] = fmt.get(d["format"], 0) + 1
+    rng_of = lambda key: (min(p["degradation"][key] for p in pages
+                              if p["degradation"][key] is not None),
+                          max(p["degradation"][key] for p in pages
+                              if p["degradation"][key] is not None))
+    skews = [abs(p["degradation"]["skew_deg"]) for p in pages]
+    lines = [f"{len(pages)} pages of {len({p['doc'] for p in pages})} documents",
+             "pages per type: " + ", ".join(f"{t} {by_type[t]}" for t in TYPES
+                                            if t in by_type),
+             "rotation: " + ", ".join(f"{r}° {rot[r]}" for r in sorted(rot)),
+             "format: " + ", ".join(f"{f} {fmt[f]}" for f in sorted(fmt)),
+             "skew |deg|: %.2f-%.2f; blur sigma px: %.2f-%.2f; noise sd: %.1f-%.1f; "
+             "speckles: %d-%d; JPEG quality: %d-%d; uneven light: %.2f-%.2f; "
+             "dark borders: %d pages" % (
+                 min(skews), max(skews), *rng_of("blur"), *rng_of("noise"),
+                 *rng_of("speckles"), *rng_of("jpeg_quality"), *rng_of("light"),
+                 sum(p["degradation"]["border"] for p in pages))]
+    return lines
+
+
+def make_eval_set(seed, count, out_dir, jobs):
+    check_eval_vocab()
+    plan, docs = eval_plan(seed, count)
+    os.makedirs(out_dir, exist_ok=True)
+    work = [(job, out_dir) for job in plan]
+    if jobs > 1 and len(work) > 1:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            sizes = dict(pool.imap(_eval_render, work))
+    else:
+        sizes = dict(map(_eval_render, work))
+    pages = []
+    for job in plan:
+        d = {k: v for k, v in job["degradation"].items() if k != "seed"}
+        d.update({"format": job["format"], "dpi": DPI})
+        pages.append({"file": job["file"], "gt": job["gt"], "doc": job["doc"],
+                      "type": job["type"], "page": job["page"],
+                      "doc_pages": job["doc_pages"],
+                      "size_px": list(sizes[job["file"]]), "text": job["text"],
+                      "degradation": d})
+    manifest = {"generator": {"version": GENERATOR_VERSION, "profile": "eval",
+                              "seed": seed, "count": count},
+                "note": "synthetic, fictitious data; text = the lines drawn on "
+                        "each page, top to bottom, one line per drawn line",
+                "pages": pages, "documents": docs}
+    with open(os.path.join(out_dir, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    for line in eval_composition(pages):
+        print(f"generate: eval: {line}", file=sys.stderr)
+    return [p["file"] for p in pages]
+
+
+def run_check_eval(out_dir, manifest):
+    """--check on an eval folder: files, dpi, ground truth, fields."""
+    from PIL import Image
+    self_test_validators()
+    check_eval_vocab()
+    errs = []
+    pages = manifest["pages"]
+    for p in pages:
+        path = os.path.join(out_dir, p["file"])
+        if not os.path.exists(path):
+            errs.append(f"{p['file']}: missing")
+            continue
+        with Image.open(path) as im:
+            dpi = im.info.get("dpi")
+            if not dpi or round(float(dpi[0])) != DPI:
+                errs.append(f"{p['file']}: dpi {dpi}, expected {DPI}")
+            if list(im.size) != p["size_px"]:
+                errs.append(f"{p['file']}: size {im.size} != manifest {p['size_px']}")
+        with open(os.path.join(out_dir, p["gt"]), encoding="utf-8") as f:
+            if f.read() != p["text"] + "\n":
+                errs.append(f"{p['gt']}: differs from the manifest text")
+        if not p["text"].strip() or "\f" in p["text"]:
+            errs.append(f"{p['file']}: empty text or a form feed in a page's text")
+    for d in manifest["documents"]:
+        text = "\f".join(p["text"] for p in pages if p["doc"] == d["doc"])
+        if text != d["text"]:
+            errs.append(f"document {d['doc']}: pages do not add up to its text")
+        errs += [f"document {d['doc']}: {e}" for e in check_fields(d["type"], d["fields"])]
+        errs += [f"document {d['doc']}: keyword {w!r} not in text"
+                 for w in d["keywords"] if w not in d["text"]]
+    for e in errs:
+        print(f"check: {e}")
+    for line in eval_composition(pages):
+        print(f"check: eval: {line}")
+    print(f"check: eval set, {len(pages)} pages, {len(errs)} problems")
+    return 1 if errs else 0
 
 
 # ---------------------------------------------------------------------------
@@ -1970,11 +2225,13 @@ def main(argv=None):
     ap.add_argument("--out", help="output folder (default for the committed set "
                     "and the checks: the folder of this script; required with "
                     "--count)")
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                    help="random seed (default %(default)s); same seed, same files")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="random seed (default %d, or %d with --profile eval); "
+                    "same seed, same files" % (DEFAULT_SEED, EVAL_SEED))
     ap.add_argument("--count", type=int, default=0,
                     help="make N documents, types in turn, instead of the "
-                    "committed set; document i is the same whatever N is")
+                    "committed set; document i is the same whatever N is "
+                    "(--profile eval: default %d)" % EVAL_DOCS)
     ap.add_argument("--types", default=",".join(TYPES),
                     help="comma-separated types for --count (default: all seven)")
     ap.add_argument("--kind", choices=["both", "pdf", "scan"], default="both",
@@ -1982,7 +2239,10 @@ def main(argv=None):
     ap.add_argument("--profile", choices=sorted(PROFILES), default="moderate",
                     help="degradation profile for scans (default moderate; "
                     "'hard' = issue 4 evaluation: skew to 5 deg, 90/180/270 pages, "
-                    "JPEG 35-90)")
+                    "JPEG 35-90; 'eval' = the issue 4 evaluation set for "
+                    "bench/ocr_eval.sh: one gray JPEG/PNG per page, a .gt.txt "
+                    "beside each and manifest.json, its own seed and names; "
+                    "needs --out)")
     ap.add_argument("--formats", default="jpeg,jpeg,png-1bit,tiff-g4,pdf-jpeg",
                     help="for --count: scan formats drawn at random (repeat one "
                     "to weight it); any of " + ", ".join(EXT))
@@ -1993,12 +2253,26 @@ def main(argv=None):
     ap.add_argument("--ocr-check", action="store_true",
                     help="OCR every scan in --out with tesseract spa+eng, print "
                     "CER and missing keywords, and exit (slow)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="--profile eval: pages rendered in parallel (default: "
+                    "one process per core)")
     args = ap.parse_args(argv)
+    eval_set = args.profile == "eval"
+    if args.seed is None:
+        args.seed = EVAL_SEED if eval_set else DEFAULT_SEED
     if args.out is None:
+        if eval_set:
+            ap.error("--profile eval needs --out DIR (the set is not committed)")
         if args.count > 0:
             ap.error("--count needs --out DIR (so that samples/ is not filled by mistake)")
         args.out = os.path.dirname(os.path.abspath(__file__))
 
+    manifest_path = os.path.join(args.out, "manifest.json")
+    if args.check and os.path.exists(manifest_path):
+        with open(manifest_path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        if manifest.get("generator", {}).get("profile") == "eval":
+            return run_check_eval(args.out, manifest)
     if args.check:
         return run_check(args.out)
     if args.ocr_check:
@@ -2007,6 +2281,16 @@ def main(argv=None):
     init_fonts(args.font_dir)
     os.makedirs(args.out, exist_ok=True)
     written = []
+    if eval_set:
+        if args.seed in (DEFAULT_SEED, 9001):
+            print(f"generate: warning: seed {args.seed} is used elsewhere (committed "
+                  "samples, README examples); an evaluation set wants its own",
+                  file=sys.stderr)
+        written = make_eval_set(args.seed, args.count or EVAL_DOCS, args.out,
+                                max(1, args.jobs))
+        print(f"generate: wrote {len(written)} page images (+ .gt.txt, "
+              f"manifest.json) to {args.out}")
+        return 0
     if args.count <= 0:
         for index, typ, outputs, *opts in COMMITTED:
             written += make_document(args.seed, index, typ, outputs, args.out,
