@@ -2,7 +2,7 @@
 // bench/") with the real code on a real temporary directory, fsyncs real,
 // and prints one table. Not a test: nothing here runs under ctest.
 //
-//   vault_bench [--dir DIR] [--keep]
+//   vault_bench [--dir DIR] [--keep] [--only seal|vault|raw|merkle|rewrap]
 //
 // DIR (default: a fresh directory under $TMPDIR or /tmp) decides which file
 // system the fsync figures describe. bench/README.md explains every row.
@@ -637,14 +637,17 @@ void PrintTable(double total_s) {
 int Main(int argc, char** argv) {
   fs::path root;
   bool keep = false;
+  std::string only;  // empty: every part
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--dir" && i + 1 < argc) {
       root = argv[++i];
     } else if (arg == "--keep") {
       keep = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: vault_bench [--dir DIR] [--keep]\n");
+      std::fprintf(stderr, "usage: vault_bench [--dir DIR] [--keep] [--only seal|vault|raw|merkle|rewrap]\n");
       return 2;
     }
   }
@@ -663,11 +666,12 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr, "vault_bench: working in %s\n", root.c_str());
 
   const auto t0 = Clock::now();
-  BenchSeal(root);
-  BenchVault(root);
-  BenchRawLedger(root);
-  BenchMerkle();
-  BenchRewrap();
+  auto wanted = [&](const char* part) { return only.empty() || only == part; };
+  if (wanted("seal")) BenchSeal(root);
+  if (wanted("vault")) BenchVault(root);
+  if (wanted("raw")) BenchRawLedger(root);
+  if (wanted("merkle")) BenchMerkle();
+  if (wanted("rewrap")) BenchRewrap();
   PrintTable(Seconds(t0));
 
   if (!keep) {

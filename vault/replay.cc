@@ -2,9 +2,12 @@
 // checking each against the state before it.
 #include "vault/replay.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <thread>
 
 #include "vault/blob.h"
 #include "vault/identity.h"
@@ -135,7 +138,9 @@ Status LedgerState::MayAct(const std::string& actor, EntryType type) const {
   return Ok();
 }
 
-Status LedgerState::Check(const Entry& entry, SignatureCheck sig) const {
+Status LedgerState::Check(const Entry& entry, SignatureCheck sig,
+                          std::optional<SignPublicKey>* deferred) const {
+  CU_CHECK((sig == SignatureCheck::kDeferred) == (deferred != nullptr));
   if (entry.seq != entries_ + 1) {
     return Impossible(entry, "sequence number " + std::to_string(entry.seq) + ", expected " +
                                  std::to_string(entries_ + 1));
@@ -165,6 +170,7 @@ Status LedgerState::Check(const Entry& entry, SignatureCheck sig) const {
     }
     signer = user->sign_public;
   }
+  if (sig == SignatureCheck::kDeferred) *deferred = signer;
   if (sig == SignatureCheck::kVerify &&
       !VerifySignature(signer, SignedMessage(header_.archive_id, entry.signed_part),
                        entry.signature)) {
@@ -317,8 +323,9 @@ Status LedgerState::CheckPayload(const Entry& entry) const {
   return Fail(Code::kCorruption, where + ": unknown entry type");
 }
 
-Status LedgerState::Apply(const Entry& entry, SignatureCheck sig) {
-  CU_TRY(Check(entry, sig));
+Status LedgerState::Apply(const Entry& entry, SignatureCheck sig,
+                          std::optional<SignPublicKey>* signer) {
+  CU_TRY(Check(entry, sig, signer));
   Mutate(entry);
   return Ok();
 }
@@ -418,6 +425,70 @@ void LedgerState::Mutate(const Entry& entry) {
   }
   events_.push_back(std::move(ev));
   ++entries_;
+}
+
+Status ReplayEntries(LedgerState& state, std::span<const Entry> entries, int threads,
+                     const std::function<bool(std::size_t)>& already_verified,
+                     const std::function<Status(std::size_t)>& after) {
+  // Pass 1, in order: every check but the signatures, whose keys are noted.
+  std::vector<std::optional<SignPublicKey>> signers(entries.size());
+  std::size_t failed_at = entries.size();
+  Status failure = Ok();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const bool skip = already_verified && already_verified(i);
+    Status s = skip ? state.Apply(entries[i], SignatureCheck::kAlreadyVerified)
+                    : state.Apply(entries[i], SignatureCheck::kDeferred, &signers[i]);
+    if (s && after) s = after(i);
+    if (!s) {
+      failed_at = i;
+      failure = std::move(s);
+      break;
+    }
+  }
+  // Pass 2: the signatures of every entry up to the first defect, that one
+  // included (a one-at-a-time replay checks an entry's signature before its
+  // role and payload). The first bad one, if it comes before the defect, is
+  // the error.
+  const std::size_t n = std::min(entries.size(), failed_at + 1);
+  std::atomic<std::size_t> first_bad{n};
+  auto verify_range = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end && i < first_bad.load(std::memory_order_relaxed); ++i) {
+      if (!signers[i].has_value()) continue;
+      const Entry& e = entries[i];
+      if (!VerifySignature(*signers[i], SignedMessage(state.header().archive_id, e.signed_part),
+                           e.signature)) {
+        std::size_t seen = first_bad.load();
+        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+        }
+        return;
+      }
+    }
+  };
+  // Below a few hundred entries a thread costs more than it saves.
+  const std::size_t workers =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), 1, n / 256 + 1);
+  if (workers <= 1) {
+    verify_range(0, n);
+  } else {
+    // Interleaved blocks, so that an early bad signature is found early.
+    constexpr std::size_t kBlock = 64;
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < workers; ++w) {
+      pool.emplace_back([&, w] {
+        for (std::size_t b = w * kBlock; b < n; b += workers * kBlock) {
+          if (b >= first_bad.load(std::memory_order_relaxed)) return;
+          verify_range(b, std::min(n, b + kBlock));
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+  }
+  const std::size_t bad = first_bad.load();
+  if (bad < n) {
+    const Entry& e = entries[bad];
+    return Impossible(e, "signature does not verify against " + e.actor + "'s key");
+  }
+  return failure;
 }
 
 }  // namespace custodia::vault

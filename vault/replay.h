@@ -7,7 +7,10 @@
 #define CUSTODIA_VAULT_REPLAY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,7 +58,11 @@ std::string DescribeRoles(const UserState& user);
 // identical to ones this process has already checked in full against the
 // same header (so the signer and the outcome are the same); every other
 // check still runs.
-enum class SignatureCheck { kVerify, kAlreadyVerified };
+//
+// kDeferred leaves the signature to the caller: Check resolves the signer's
+// key into `*signer` and runs every other check. Only ReplayEntries uses it,
+// and it verifies the deferred signatures before reporting anything.
+enum class SignatureCheck { kVerify, kAlreadyVerified, kDeferred };
 
 class LedgerState {
  public:
@@ -67,9 +74,14 @@ class LedgerState {
   // a return of what is not out, a grant to an unknown user, ...);
   // kCorruption for a payload that does not decode. Messages begin
   // "vault: entry <seq> at offset <n>: ".
-  Status Check(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify) const;
+  // With kDeferred, `*signer` receives the signer's key as soon as it is
+  // known (set even when a later check fails; left alone when the signer
+  // cannot be resolved).
+  Status Check(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify,
+               std::optional<SignPublicKey>* signer = nullptr) const;
   // Check, then updates the state. Nothing changes on error.
-  Status Apply(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify);
+  Status Apply(const Entry& entry, SignatureCheck sig = SignatureCheck::kVerify,
+               std::optional<SignPublicKey>* signer = nullptr);
 
   // Whether `actor` may now sign an entry of `type`: kPermissionDenied
   // ("ana is an auditor; exporting needs the archivist role", "no user ana",
@@ -111,6 +123,21 @@ class LedgerState {
   std::uint64_t rewrapped_docs_ = 0;
   std::uint64_t entries_ = 0;
 };
+
+// Replays `entries`, in ledger order, into `state`: every check Apply makes,
+// with the Ed25519 signatures (the bulk of the work: about 55 us each)
+// verified afterwards on up to `threads` threads. `already_verified(i)` says
+// that entry i may skip its signature (SignatureCheck::kAlreadyVerified's
+// rule); `after(i)` runs once entry i is applied, for checks kept outside the
+// state (Merkle roots), and may fail. Either may be empty.
+//
+// The error returned is the one a one-entry-at-a-time replay would return:
+// the first defect in ledger order, a bad signature included. On error the
+// state holds the entries before the first non-signature defect, so a
+// caller must discard it.
+Status ReplayEntries(LedgerState& state, std::span<const Entry> entries, int threads,
+                     const std::function<bool(std::size_t)>& already_verified,
+                     const std::function<Status(std::size_t)>& after);
 
 }  // namespace custodia::vault
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -157,6 +158,9 @@ std::string KeyNameOf(const LedgerHeader& header, const std::string& user) {
 }
 
 // The Merkle tree's leaf for a ledger entry: its complete bytes as on disk.
+// Threads that check the Ed25519 signatures of a replay: one per core.
+int VerifyThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
 tlog::Hash LeafOf(std::span<const std::uint8_t> entry_bytes) { return tlog::LeafHash(entry_bytes); }
 
 // Checks that a checkpoint entry records the root `tree` (holding the
@@ -620,12 +624,14 @@ Result<Vault> Vault::Open(const fs::path& dir, const Options& options) {
   CU_ASSIGN_OR_RETURN(LedgerScan scan, ScanLedger(*bytes, TailPolicy::kCutTorn));
   auto impl = std::make_unique<Impl>(dir, env, std::move(lock).value(), scan.header);
   impl->header = scan.header;
-  for (const Entry& entry : scan.entries) {
-    CU_TRY(impl->state.Apply(entry));
+  auto grow_tree = [&](std::size_t i) -> Status {
+    const Entry& entry = scan.entries[i];
     CU_TRY(CheckRecordedRoot(entry, impl->tree));
     impl->entry_spans.emplace_back(entry.offset, entry.bytes.size());
     impl->tree.Append(LeafOf(entry.bytes));
-  }
+    return Ok();
+  };
+  CU_TRY(ReplayEntries(impl->state, scan.entries, VerifyThreads(), {}, grow_tree));
   if (scan.entries.empty()) {
     return Fail(Code::kTampered, "vault: ledger holds no entries; the genesis entry is missing");
   }
@@ -1159,9 +1165,11 @@ Result<VerifyReport> Vault::Verify() const {
   bool same = !scan.entries.empty() && scan.entries.front().offset <= checked.size() &&
               scan.entries.front().offset <= file.size() &&
               std::equal(file.begin(), file.begin() + scan.entries.front().offset, checked.begin());
+  // `same` is decided in order: ReplayEntries asks about entry i only after
+  // it has asked about every entry before it.
   LedgerState state(scan.header);
   tlog::MerkleTree tree;
-  for (std::size_t i = 0; i < scan.entries.size(); ++i) {
+  auto already_verified = [&](std::size_t i) {
     const Entry& entry = scan.entries[i];
     if (same) {
       same = i < im.entry_spans.size() && im.entry_spans[i].first == entry.offset &&
@@ -1169,10 +1177,15 @@ Result<VerifyReport> Vault::Verify() const {
              entry.offset + entry.bytes.size() <= checked.size() &&
              std::equal(entry.bytes.begin(), entry.bytes.end(), checked.begin() + entry.offset);
     }
-    CU_TRY(state.Apply(entry, same ? SignatureCheck::kAlreadyVerified : SignatureCheck::kVerify));
+    return same;
+  };
+  auto grow_tree = [&](std::size_t i) -> Status {
+    const Entry& entry = scan.entries[i];
     CU_TRY(CheckRecordedRoot(entry, tree));
     tree.Append(LeafOf(entry.bytes));
-  }
+    return Ok();
+  };
+  CU_TRY(ReplayEntries(state, scan.entries, VerifyThreads(), already_verified, grow_tree));
   if (!tlog::HashEquals(tree.Root(), im.tree.Root())) {
     return Fail(Code::kTampered, "vault: ledger's Merkle root differs from the open vault's");
   }

@@ -1030,6 +1030,81 @@ TEST_F(VaultTest, EntryResignedByAnUnknownKeyIsCaught) {
       << opened.error().message;
 }
 
+// Past a few hundred entries, Open and Verify check the Ed25519 signatures
+// on several threads, after the other checks. The error must still be the
+// first defect in ledger order, whichever kind it is.
+TEST_F(VaultTest, ParallelSignatureChecksStillReportTheFirstDefectInLedgerOrder) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    for (int i = 0; i < 400; ++i) {
+      ASSERT_TRUE(vault.Checkout("D000001", "ana", "2030-01-01", ""));
+      ASSERT_TRUE(vault.Return("D000001", ""));
+    }
+  }
+  const Bytes good = ReadAll(Ledger());
+  auto scan = ScanLedger(good, TailPolicy::kStrict);
+  ASSERT_TRUE(scan);
+  ASSERT_EQ(scan->entries.size(), 802u);
+  const Identity admin = UnlockOrDie("admin", kPass);
+  auto stranger = NewIdentity();
+  ASSERT_TRUE(stranger);
+
+  // The ledger re-encoded and re-chained from entry 300 on, every entry
+  // signed by admin except `resigned` (signed by a stranger under admin's
+  // name), and `repeated` carrying the payload of the entry before it (a
+  // second check-out, or a return of what is not out).
+  auto forge = [&](std::uint64_t resigned, std::uint64_t repeated) {
+    Bytes out(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(scan->entries[299].offset));
+    Hash prev = scan->entries[298].hash;
+    for (std::size_t i = 299; i < scan->entries.size(); ++i) {
+      const Entry& e = scan->entries[i];
+      const Entry& payload_of = e.seq == repeated ? scan->entries[i - 1] : e;
+      EntryFields f{payload_of.type, e.seq, e.micros, prev, e.actor,
+                    Bytes(payload_of.payload.begin(), payload_of.payload.end())};
+      const EncodedEntry encoded =
+          EncodeEntry(f, scan->header.archive_id, e.seq == resigned ? *stranger : admin);
+      PutBytes(out, encoded.bytes);
+      prev = encoded.hash;
+    }
+    return out;
+  };
+  auto open_error = [&](const Bytes& ledger) {
+    WriteAll(Ledger(), ledger);
+    auto opened = Vault::Open(dir_);
+    return opened ? std::string("opened") : opened.error().message;
+  };
+  auto entry = [&](std::uint64_t seq) {
+    return "vault: entry " + std::to_string(seq) + " at offset " +
+           std::to_string(scan->entries[seq - 1].offset) + ": ";
+  };
+  const std::string bad_sig = "signature does not verify against admin's key";
+
+  // Re-encoding alone changes nothing a reader can object to.
+  EXPECT_EQ(open_error(forge(0, 0)), "opened");
+  // One bad signature, deep in the ledger and in every position of a block.
+  for (std::uint64_t seq : {300u, 301u, 555u, 700u, 802u}) {
+    EXPECT_EQ(open_error(forge(seq, 0)), entry(seq) + bad_sig);
+  }
+  // A bad signature before an impossible event: the signature is named.
+  EXPECT_EQ(open_error(forge(500, 600)), entry(500) + bad_sig);
+  // An impossible event before a bad signature: the event is named.
+  const std::string impossible = open_error(forge(700, 600));
+  EXPECT_EQ(impossible.rfind(entry(600), 0), 0u) << impossible;
+  EXPECT_EQ(impossible.find("signature"), std::string::npos) << impossible;
+  // Both in one entry: its signature first, as a one-by-one replay says.
+  EXPECT_EQ(open_error(forge(600, 600)), entry(600) + bad_sig);
+
+  // Verify on an open vault, for a ledger rewritten while it was open.
+  WriteAll(Ledger(), good);
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault) << vault.error().message;
+  WriteAll(Ledger(), forge(650, 0));
+  auto verified = vault->Verify();
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, Code::kTampered);
+}
+
 TEST_F(VaultTest, EntrySignedBySomeoneWithoutTheRoleAtThatTimeIsCaught) {
   Bytes view;
   {
