@@ -3,6 +3,9 @@
 # tests and benchmarks with. Idempotent: does nothing when all are present.
 #   scripts/install_deps.sh            build, run and test
 #   scripts/install_deps.sh --samples  also what samples/generate.py needs
+#   scripts/install_deps.sh --bench    also what bench/ocr_eval.sh needs: the
+#                                      generator's packages, ocrmypdf, unpaper,
+#                                      poppler-utils (pdftotext, pdftoppm)
 set -euo pipefail
 
 packages=(
@@ -14,9 +17,11 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libre2-dev
 )
-if [ "${1:-}" = "--samples" ]; then
-  packages+=(python3 python3-reportlab python3-pil python3-numpy fonts-dejavu-core)
-fi
+samples=(python3 python3-reportlab python3-pil python3-numpy fonts-dejavu-core)
+case "${1:-}" in
+  --samples) packages+=("${samples[@]}") ;;
+  --bench) packages+=("${samples[@]}" ocrmypdf unpaper poppler-utils) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
