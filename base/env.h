@@ -23,6 +23,10 @@ class AppendableFile {
   virtual Status Append(std::span<const std::uint8_t> data) = 0;
   // Makes everything appended so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // A hint: start writing what was appended so far to the disk now, without
+  // waiting, so that a later Sync has less left to do. Durability still
+  // comes only from Sync. The default does nothing.
+  virtual void StartWriteback() {}
   virtual Status Close() = 0;
 };
 

@@ -90,6 +90,10 @@ class PosixAppendableFile final : public AppendableFile {
     SyncOrDie(fd_.get(), path_);
     return Ok();
   }
+  void StartWriteback() override {
+    // Errors surface at the Sync that must follow; this is only a hint.
+    if (fd_.get() >= 0) (void)::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   Status Close() override {
     int fd = fd_.release();
     if (fd >= 0 && ::close(fd) != 0) return PosixError(path_, "close", errno);

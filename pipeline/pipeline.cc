@@ -350,6 +350,7 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
   request.type = c.type;
   request.status = c.status;
   request.fields_json = FieldsJson(c);
+  request.original_hash = hash;  // hashed once, to look for duplicates above
   CU_ASSIGN_OR_RETURN(vault::Record record, vault.Seal(request));
   result->id = record.id;
   result->type = record.type;

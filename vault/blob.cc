@@ -5,8 +5,12 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <cstring>
+#include <mutex>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "vault/coding.h"
@@ -140,39 +144,153 @@ Result<std::size_t> CheckLabelAndSize(std::span<const std::uint8_t> blob,
 
 }  // namespace
 
+namespace {
+
+// Encrypts segments of a blob in order: the label and stream header first,
+// then kStreamSegment plaintext bytes per call.
+class BlobEncoder {
+ public:
+  BlobEncoder(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
+              const SecretKey& key)
+      : plaintext_(plaintext), label_bytes_(EncodeLabel(label)), chunks_(ChunkCount(plaintext.size())) {
+    CU_CHECK(InitCrypto());
+    CU_CHECK(label.plaintext_size == plaintext.size());
+    CU_CHECK(ValidDocId(label.doc_id));
+    head_ = label_bytes_;
+    head_.resize(label_bytes_.size() + kStreamHeaderSize);
+    crypto_secretstream_xchacha20poly1305_init_push(state_.get(), head_.data() + label_bytes_.size(),
+                                                    key.bytes().data());
+  }
+
+  // The label and the stream header.
+  std::span<const std::uint8_t> head() const { return head_; }
+  bool done() const { return next_chunk_ == chunks_; }
+
+  // Encrypts the next segment (up to 16 chunks) into `out`, resized to fit.
+  void Next(Bytes& out) {
+    const std::size_t first = next_chunk_;
+    const std::size_t last = std::min(chunks_, first + kStreamSegment / kChunkSize);
+    const std::size_t begin = first * kChunkSize;
+    const std::size_t end = std::min(plaintext_.size(), last * kChunkSize);
+    out.resize(end - begin + (last - first) * kChunkOverhead);
+    static const std::uint8_t kNothing = 0;  // a valid pointer for empty input
+    std::size_t pos = 0;
+    for (std::size_t i = first; i < last; ++i) {
+      const std::size_t in = i * kChunkSize;
+      const std::size_t n = std::min(kChunkSize, plaintext_.size() - in);
+      const bool final = i + 1 == chunks_;
+      // The label is the additional data of the first chunk only: that binds
+      // it to the stream, whose later chunks are bound to the first by the
+      // stream's own nonce sequence.
+      unsigned long long written = 0;
+      crypto_secretstream_xchacha20poly1305_push(
+          state_.get(), out.data() + pos, &written, n == 0 ? &kNothing : plaintext_.data() + in, n,
+          i == 0 ? label_bytes_.data() : nullptr, i == 0 ? label_bytes_.size() : 0,
+          final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+      pos += static_cast<std::size_t>(written);
+    }
+    CU_CHECK(pos == out.size());
+    next_chunk_ = last;
+  }
+
+ private:
+  std::span<const std::uint8_t> plaintext_;
+  Bytes label_bytes_;
+  Bytes head_;
+  const std::size_t chunks_;
+  std::size_t next_chunk_ = 0;
+  StreamState state_;
+};
+
+// The pipelined stream: this thread encrypts into a few rotating buffers,
+// a second one hashes them and hands them to the sink, in order.
+Result<Hash> StreamPipelined(BlobEncoder& encoder, Hasher& hasher, const BlobSink& sink) {
+  constexpr int kBuffers = 3;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Bytes> free_buffers(kBuffers);
+  std::deque<Bytes> full;
+  bool producer_done = false;
+  Status failure = Ok();  // guarded by mu; set by the consumer
+
+  std::thread consumer([&] {
+    for (;;) {
+      Bytes segment;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !full.empty() || producer_done; });
+        if (full.empty()) return;
+        segment = std::move(full.front());
+        full.pop_front();
+      }
+      hasher.Update(segment);
+      Status s = sink(segment);
+      std::lock_guard lock(mu);
+      free_buffers.push_back(std::move(segment));
+      if (!s) {
+        failure = std::move(s);
+        full.clear();
+        producer_done = true;  // nothing more will be taken
+        cv.notify_all();
+        return;
+      }
+      cv.notify_all();
+    }
+  });
+  while (!encoder.done()) {
+    Bytes buffer;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !free_buffers.empty() || !failure; });
+      if (!failure) break;
+      buffer = std::move(free_buffers.back());
+      free_buffers.pop_back();
+    }
+    encoder.Next(buffer);
+    std::lock_guard lock(mu);
+    if (!failure) break;
+    full.push_back(std::move(buffer));
+    cv.notify_all();
+  }
+  {
+    std::lock_guard lock(mu);
+    producer_done = true;
+    cv.notify_all();
+  }
+  consumer.join();
+  if (!failure) return Unexpected(failure.error());
+  return hasher.Final();
+}
+
+}  // namespace
+
+Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
+                        const SecretKey& key, const BlobSink& sink, bool pipelined) {
+  BlobEncoder encoder(label, plaintext, key);
+  Hasher hasher;
+  hasher.Update(encoder.head());
+  CU_TRY(sink(encoder.head()));
+  if (pipelined) return StreamPipelined(encoder, hasher, sink);
+  Bytes segment;
+  while (!encoder.done()) {
+    encoder.Next(segment);
+    hasher.Update(segment);
+    CU_TRY(sink(segment));
+  }
+  return hasher.Final();
+}
+
 Bytes EncodeBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
                  const SecretKey& key) {
-  CU_CHECK(InitCrypto());
-  CU_CHECK(label.plaintext_size == plaintext.size());
-  CU_CHECK(ValidDocId(label.doc_id));
-  Bytes out = EncodeLabel(label);
-  const std::size_t label_size = out.size();
-  const std::size_t size = plaintext.size();
-  const std::size_t chunks = ChunkCount(size);
-  out.resize(label_size + kStreamHeaderSize + size + chunks * kChunkOverhead);
-
-  StreamState state;
-  crypto_secretstream_xchacha20poly1305_init_push(state.get(), out.data() + label_size,
-                                                  key.bytes().data());
-  static const std::uint8_t kNothing = 0;  // a valid pointer for empty input
-  std::size_t in = 0;
-  std::size_t pos = label_size + kStreamHeaderSize;
-  for (std::size_t i = 0; i < chunks; ++i) {
-    const std::size_t n = std::min(kChunkSize, size - in);
-    const bool last = i + 1 == chunks;
-    // The label is the additional data of the first chunk only: that binds
-    // it to the stream, whose later chunks are bound to the first by the
-    // stream's own nonce sequence.
-    unsigned long long written = 0;
-    crypto_secretstream_xchacha20poly1305_push(
-        state.get(), out.data() + pos, &written, n == 0 ? &kNothing : plaintext.data() + in, n,
-        i == 0 ? out.data() : nullptr, i == 0 ? label_size : 0,
-        last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
-             : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
-    pos += static_cast<std::size_t>(written);
-    in += n;
-  }
-  CU_CHECK(pos == out.size());
+  Bytes out;
+  out.reserve(kLabelFixedSize + label.doc_id.size() + kStreamHeaderSize + plaintext.size() +
+              ChunkCount(plaintext.size()) * kChunkOverhead);
+  auto name = StreamBlob(label, plaintext, key, [&](std::span<const std::uint8_t> piece) {
+    out.insert(out.end(), piece.begin(), piece.end());
+    return Ok();
+  });
+  CU_CHECK(name.has_value());
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -29,8 +30,23 @@ struct BlobLabel {
   std::uint64_t plaintext_size = 0;
 };
 
-// The blob file bytes for `plaintext` under `key`.
+// Receives a blob's bytes, in order, a piece at a time.
+using BlobSink = std::function<Status(std::span<const std::uint8_t>)>;
+
+// Plaintext bytes per piece StreamBlob hands its sink (16 chunks).
+inline constexpr std::size_t kStreamSegment = 16 * kChunkSize;
+
+// Writes the blob for `plaintext` under `key` to `sink`, never holding more
+// than a few segments of ciphertext, and returns the BLAKE2b-256 of all its
+// bytes: the blob's name. With `pipelined`, a second thread hashes and feeds
+// the sink while this one encrypts (worth it from a few MiB on). The first
+// sink error stops the stream and is returned.
 // REQUIRES: label.plaintext_size == plaintext.size(), a valid doc_id.
+Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
+                        const SecretKey& key, const BlobSink& sink, bool pipelined = false);
+
+// The blob file bytes for `plaintext` under `key` (StreamBlob into memory).
+// REQUIRES: as StreamBlob.
 Bytes EncodeBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
                  const SecretKey& key);
 

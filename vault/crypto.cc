@@ -121,6 +121,28 @@ Hash HashBytes(std::span<const std::uint8_t> data) {
   return out;
 }
 
+static_assert(sizeof(crypto_generichash_state) <= sizeof(Hasher) &&
+                  alignof(crypto_generichash_state) <= 64,
+              "Hasher::state_ must hold a crypto_generichash_state");
+
+Hasher::Hasher() {
+  CU_CHECK(InitCrypto());
+  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(state_), nullptr, 0,
+                          kHashSize);
+}
+
+void Hasher::Update(std::span<const std::uint8_t> data) {
+  crypto_generichash_update(reinterpret_cast<crypto_generichash_state*>(state_), data.data(),
+                            data.size());
+}
+
+Hash Hasher::Final() {
+  Hash out;
+  crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state_), out.data(),
+                           out.size());
+  return out;
+}
+
 Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data) {
   CU_CHECK(InitCrypto());
   crypto_generichash_state state;

@@ -169,6 +169,20 @@ void RandomBytes(std::span<std::uint8_t> out);
 // BLAKE2b-256 of `data` (crypto_generichash, no key).
 Hash HashBytes(std::span<const std::uint8_t> data);
 
+// HashBytes over data given in pieces: Update(a); Update(b); Final() equals
+// HashBytes(a || b).
+class Hasher {
+ public:
+  Hasher();
+  void Update(std::span<const std::uint8_t> data);
+  // Once only; the Hasher is spent afterwards.
+  Hash Final();
+
+ private:
+  // crypto_generichash_state, kept opaque so this header names no sodium type.
+  alignas(64) unsigned char state_[384];
+};
+
 // BLAKE2b-256 of `domain` || 0x00 || `data`: hashes whose inputs could
 // otherwise be confused are kept apart by a distinct domain string.
 Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data);

@@ -37,6 +37,12 @@ constexpr std::size_t kKeyFileHeaderSize = 8 + 4 + 4 + 8;
 constexpr char kLedgerFile[] = "ledger";
 constexpr char kLockFile[] = "LOCK";
 constexpr char kBlobDir[] = "blobs";
+// Where a blob is written before its name (its hash) is known.
+constexpr char kTmpDir[] = "tmp";
+// Blobs from this size on are encrypted and hashed on two threads.
+constexpr std::size_t kPipelineMinBytes = 4 << 20;
+// Bytes written to a blob between two writeback requests.
+constexpr std::uint64_t kWritebackBytes = 8 << 20;
 constexpr std::string_view kFormatPrefix = "custodia-vault-format ";
 constexpr int kFormatVersion = 2;
 
@@ -327,12 +333,42 @@ struct Vault::Impl {
   }
 
   // Encrypts `plaintext` under a fresh key and writes it durably as a blob.
-  // Returns its name and its key wrapped under the epoch key.
+  // Returns its name and its key wrapped under the epoch key. The blob is
+  // streamed to tmp/ (its name is the hash of bytes not yet written), then
+  // fsynced and renamed into its fan-out directory, which is fsynced: a
+  // crash leaves either nothing under blobs/ or the whole blob.
   Result<std::pair<Hash, WrappedKey>> WriteBlob(const BlobLabel& label,
                                                 std::span<const std::uint8_t> plaintext) {
     CU_ASSIGN_OR_RETURN(SecretKey key, SecretKey::Random());
-    const Bytes blob = EncodeBlob(label, plaintext, key);
-    const Hash name = HashBytes(blob);
+    const fs::path tmp_dir = dir / kTmpDir;
+    const fs::path tmp = tmp_dir / "blob.tmp";
+    Status ready = env->CreateDir(tmp_dir);  // archives made before tmp/ existed
+    if (ready && env->Exists(tmp)) ready = env->Remove(tmp);  // left by a crash
+    if (!ready) return Wrap(ready.error(), "vault: writing a blob");
+    auto file = env->NewAppendableFile(tmp);
+    if (!file) return Wrap(file.error(), "vault: writing a blob");
+    // Large blobs: the disk starts writing every few MiB while we encrypt,
+    // instead of all at the final fsync.
+    std::uint64_t unflushed = 0;
+    auto sink = [&](std::span<const std::uint8_t> piece) -> Status {
+      CU_TRY((*file)->Append(piece));
+      unflushed += piece.size();
+      if (unflushed >= kWritebackBytes) {
+        (*file)->StartWriteback();
+        unflushed = 0;
+      }
+      return Ok();
+    };
+    auto streamed =
+        StreamBlob(label, plaintext, key, sink, plaintext.size() >= kPipelineMinBytes);
+    Status done = streamed ? (*file)->Sync() : Status(Unexpected(streamed.error()));
+    Status closed = (*file)->Close();
+    if (done) done = closed;
+    if (!done) {
+      (void)env->Remove(tmp);
+      return Wrap(done.error(), "vault: writing a blob");
+    }
+    const Hash name = *streamed;
     const WrappedKey wrapped = WrapKey(key, EpochKey(), session->epoch, name);
     const fs::path path = BlobPath(dir, name);
     const fs::path parent = path.parent_path();
@@ -342,8 +378,9 @@ struct Vault::Impl {
       if (made) made = env->SyncDir(dir / kBlobDir);
       if (!made) return Wrap(made.error(), "vault: blob " + Hex(name));
     }
-    Status written = env->WriteFileAtomic(path, blob);
-    if (!written) return Wrap(written.error(), "vault: blob " + Hex(name));
+    Status moved = env->Rename(tmp, path);
+    if (moved) moved = env->SyncDir(parent);
+    if (!moved) return Wrap(moved.error(), "vault: blob " + Hex(name));
     return std::pair{name, wrapped};
   }
 
@@ -570,6 +607,7 @@ Status Vault::Create(const fs::path& dir, const std::string& first_user,
   // without it was never a usable vault (Open says kNotFound and Create
   // refuses it as not empty; remove it by hand and retry).
   Status s = env->CreateDir(dir / kBlobDir);
+  if (s) s = env->CreateDir(dir / kTmpDir);
   if (!s) return Wrap(s.error(), "vault: create " + dir.string());
   CU_ASSIGN_OR_RETURN(const Identity identity, WriteNewIdentity(env, dir, first_user, passphrase));
   // The epoch 1 key exists only sealed to the first user, in the genesis
@@ -885,7 +923,16 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   e.fields_json = request.fields_json;
   e.key_epoch = im.session->epoch;
   e.original_size = request.original.size();
-  e.original_hash = HashBytes(request.original);
+  if (request.original_hash.empty()) {
+    e.original_hash = HashBytes(request.original);
+  } else {
+    auto given = ParseHashHex(request.original_hash);
+    if (!given) {
+      return Fail(Code::kInvalidArgument, "vault: seal: original_hash of " + request.source +
+                                              " is not 64 hex digits");
+    }
+    e.original_hash = *given;
+  }
   e.text_size = request.text.size();
   // The payload's size does not depend on the blobs: refuse an oversized
   // record before writing anything.

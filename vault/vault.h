@@ -49,6 +49,11 @@ struct SealRequest {
   std::string type;         // document type ("unclassified" for now)
   std::string status;       // routing status
   std::string fields_json;  // extracted fields, a JSON object
+  // HashHex(original), when the caller has already computed it (ingest does,
+  // to find duplicates before sealing); empty: Seal computes it. It must be
+  // the hash of these very bytes: every read checks it, so a wrong one makes
+  // the document unreadable.
+  std::string original_hash;
 };
 
 // One sealed document, as the ledger records it.

@@ -265,6 +265,56 @@ TEST_F(VaultTest, FindByHashReturnsFirstSealOfThatOriginal) {
   EXPECT_EQ(by_id->original_hash, Vault::HashHex(Pattern(10, 2)));
 }
 
+// A blob is streamed to tmp/ and renamed into blobs/ once whole. What a
+// crash leaves in tmp/ is overwritten by the next seal and is never taken
+// for a blob; an archive without tmp/ (made before it existed) gets one.
+TEST_F(VaultTest, LeftoversInTmpAreNeitherBlobsNorObstacles) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(100, 1));
+  }
+  WriteAll(dir_ / "tmp" / "blob.tmp", Pattern(5000, 2));  // a blob cut by a crash
+  {
+    Vault vault = OpenOrDie();
+    auto report = vault.Verify();
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(report->unreferenced_blobs.empty());
+    const Record r = SealOrDie(vault, Pattern(6 << 20, 3));  // pipelined
+    auto read = vault.ReadOriginal(r.id, "check");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_TRUE(*read == Pattern(6 << 20, 3));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "tmp" / "blob.tmp"));
+  fs::remove_all(dir_ / "tmp");
+  Vault vault = OpenOrDie();
+  SealOrDie(vault, Pattern(100, 4));
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->blobs, 6u);
+  EXPECT_TRUE(report->unreferenced_blobs.empty());
+}
+
+// A caller that has hashed the original (ingest, to find duplicates) passes
+// the hash instead of having it computed twice; a malformed one is refused
+// before anything is written.
+TEST_F(VaultTest, SealTakesTheCallersHashOfTheOriginal) {
+  Vault vault = CreateAndOpen();
+  const Bytes original = Pattern(3000, 5);
+  SealRequest request = Request(original, "t", "a.pdf");
+  request.original_hash = Vault::HashHex(original);
+  auto record = vault.Seal(request);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->original_hash, Vault::HashHex(original));
+  auto read = vault.ReadOriginal(record->id, "check");
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_TRUE(*read == original);
+  request.original_hash = "not a hash";
+  auto refused = vault.Seal(request);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(vault.List().size(), 1u);
+}
+
 TEST_F(VaultTest, UnknownDocumentIsNotFound) {
   Vault vault = CreateAndOpen();
   EXPECT_EQ(vault.Find("D000001").error().code, Code::kNotFound);
@@ -585,11 +635,12 @@ TEST_F(LedgerDamageTest, VerifyCatchesLedgerCutOrExtendedWhileOpen) {
 // ---------------------------------------------------------------------------
 // Failed writes, through an Env that fails on request.
 
-// Forwards to the real Env; on request, fails blob writes, writes only half
+// Forwards to the real Env; on request, fails blob writes (appends to files
+// under tmp/, where blobs are streamed, and atomic writes), writes only half
 // of a ledger append before failing (a torn append), or fails truncation.
 class FaultEnv final : public Env {
  public:
-  bool fail_atomic_writes = false;
+  bool fail_blob_writes = false;
   bool tear_appends = false;
   bool fail_truncate = false;
 
@@ -597,10 +648,11 @@ class FaultEnv final : public Env {
   Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& p) override {
     auto file = base_->NewAppendableFile(p);
     if (!file) return Unexpected{file.error()};
-    return std::unique_ptr<AppendableFile>(new File(this, std::move(file).value()));
+    const bool blob = p.parent_path().filename() == "tmp";
+    return std::unique_ptr<AppendableFile>(new File(this, std::move(file).value(), blob));
   }
   Status WriteFileAtomic(const fs::path& p, std::span<const std::uint8_t> data) override {
-    if (fail_atomic_writes) return Fail(Code::kIo, p.string() + ": injected write failure");
+    if (fail_blob_writes) return Fail(Code::kIo, p.string() + ": injected write failure");
     return base_->WriteFileAtomic(p, data);
   }
   Result<std::vector<std::string>> ListDir(const fs::path& d) override { return base_->ListDir(d); }
@@ -622,8 +674,13 @@ class FaultEnv final : public Env {
  private:
   class File final : public AppendableFile {
    public:
-    File(FaultEnv* env, std::unique_ptr<AppendableFile> base) : env_(env), base_(std::move(base)) {}
+    File(FaultEnv* env, std::unique_ptr<AppendableFile> base, bool blob)
+        : env_(env), base_(std::move(base)), blob_(blob) {}
     Status Append(std::span<const std::uint8_t> data) override {
+      if (blob_) {
+        if (env_->fail_blob_writes) return Fail(Code::kIo, "injected blob write failure");
+        return base_->Append(data);
+      }
       if (!env_->tear_appends) return base_->Append(data);
       CU_TRY(base_->Append(data.first(data.size() / 2)));
       return Fail(Code::kIo, "injected torn append");
@@ -634,6 +691,7 @@ class FaultEnv final : public Env {
    private:
     FaultEnv* env_;
     std::unique_ptr<AppendableFile> base_;
+    bool blob_;
   };
 
   Env* base_ = Env::Default();
@@ -657,13 +715,15 @@ TEST_F(FaultTest, FailedBlobWriteSealsNothing) {
   ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
   Vault vault = OpenFaulty();
   const auto before = fs::file_size(Ledger());
-  env_.fail_atomic_writes = true;
+  env_.fail_blob_writes = true;
   auto sealed = vault.Seal(Request(Pattern(10, 1), "t", "a.pdf"));
   ASSERT_FALSE(sealed);
   EXPECT_EQ(sealed.error().code, Code::kIo);
   EXPECT_EQ(fs::file_size(Ledger()), before);
   EXPECT_TRUE(vault.List().empty());
-  env_.fail_atomic_writes = false;
+  EXPECT_TRUE(fs::is_empty(dir_ / "blobs"));
+  EXPECT_FALSE(fs::exists(dir_ / "tmp" / "blob.tmp"));
+  env_.fail_blob_writes = false;
   EXPECT_EQ(SealOrDie(vault, Pattern(10, 1)).id, "D000001");
   EXPECT_TRUE(vault.Verify());
 }
@@ -865,6 +925,58 @@ TEST_F(BlobFormatTest, ForgeryOfAnHonestBlobMatchesTheWriter) {
                             Label(plain.size()), *key_);
   ASSERT_TRUE(decoded) << decoded.error().message;
   EXPECT_TRUE(*decoded == plain);
+}
+
+// StreamBlob, on one thread or two, at sizes around its segment and chunk
+// boundaries: the pieces make a blob that decodes, and the hash it returns
+// is the hash of those bytes (the blob's name).
+TEST_F(BlobFormatTest, StreamedBlobsDecodeAndTheirNameIsTheHashOfTheirBytes) {
+  for (bool pipelined : {false, true}) {
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, kChunkSize, kStreamSegment - 1,
+                             kStreamSegment, kStreamSegment + 1, 5 * kStreamSegment + 17}) {
+      const Bytes plain = Pattern(size, static_cast<std::uint32_t>(size));
+      Bytes blob;
+      std::size_t pieces = 0;
+      auto name = StreamBlob(
+          Label(size), plain, *key_,
+          [&](std::span<const std::uint8_t> piece) {
+            EXPECT_LE(piece.size(), kStreamSegment + 16 * 17);
+            blob.insert(blob.end(), piece.begin(), piece.end());
+            ++pieces;
+            return Ok();
+          },
+          pipelined);
+      ASSERT_TRUE(name) << name.error().message;
+      EXPECT_TRUE(HashEquals(*name, HashBytes(blob))) << size << " pipelined " << pipelined;
+      EXPECT_EQ(pieces, 1 + std::max<std::size_t>(1, (size + kStreamSegment - 1) / kStreamSegment));
+      auto decoded = DecodeBlob(blob, Label(size), *key_);
+      ASSERT_TRUE(decoded) << size << " pipelined " << pipelined << ": "
+                           << decoded.error().message;
+      EXPECT_TRUE(*decoded == plain) << size;
+    }
+  }
+}
+
+// A sink that fails (a full disk) stops the stream at once, with its error,
+// on either path: no further piece is taken, nothing hangs.
+TEST_F(BlobFormatTest, StreamStopsAtTheFirstSinkError) {
+  const Bytes plain = Pattern(8 * kStreamSegment, 9);
+  for (bool pipelined : {false, true}) {
+    for (std::size_t fail_at : {0u, 1u, 3u, 8u}) {
+      std::size_t taken = 0;
+      auto name = StreamBlob(
+          Label(plain.size()), plain, *key_,
+          [&](std::span<const std::uint8_t>) -> Status {
+            if (taken++ == fail_at) return Fail(Code::kIo, "disk full");
+            return Ok();
+          },
+          pipelined);
+      ASSERT_FALSE(name);
+      EXPECT_EQ(name.error().code, Code::kIo);
+      EXPECT_EQ(name.error().message, "disk full");
+      EXPECT_EQ(taken, fail_at + 1) << "pipelined " << pipelined;
+    }
+  }
 }
 
 TEST_F(BlobFormatTest, LastChunkWithoutFinalTagIsTampered) {
