@@ -218,8 +218,10 @@ if [ "$linn" = 1 ]; then
     for f in "${linn_in[@]}"; do
       b=$(basename "$f"); b=${b%.*}
       pdf=$tmp/ocrmypdf/linn_$b.pdf
-      ocrmypdf -q --deskew --clean --rotate-pages -l spa+eng "$f" "$pdf" 2>>"$tmp/ocrmypdf.err" ||
-        log "ocrmypdf failed on $f"
+      dpi=()  # linn.png is a 300-dpi scan without a resolution tag, which ocrmypdf refuses
+      [ "$b" != linn ] || dpi=(--image-dpi 300)
+      ocrmypdf -q --deskew --clean --rotate-pages "${dpi[@]}" -l spa+eng "$f" "$pdf" 2>>"$tmp/ocrmypdf.err" ||
+        log "ocrmypdf failed on $f: $(tail -n 2 "$tmp/ocrmypdf.err")"
       [ -f "$pdf" ] || continue
       np=$(pdfinfo "$pdf" | awk '/^Pages:/ {print $2}')
       if [ "$np" = 1 ]; then
