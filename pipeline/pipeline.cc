@@ -388,10 +388,17 @@ Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int lim
                                                const std::string& mark_end) {
   std::lock_guard lock(impl_->mu);
   CU_ASSIGN_OR_RETURN(std::vector<index::Hit> hits, impl_->index.Search(query, limit));
+  // Every hit's text is read for its snippet: the reads are logged, and made
+  // durable with one fsync, before any of it is used.
+  std::vector<std::string> ids;
+  for (const index::Hit& hit : hits) ids.push_back(hit.id);
+  CU_ASSIGN_OR_RETURN(std::vector<std::string> texts,
+                      impl_->vault.ReadTexts(ids, "search snippet"));
   std::vector<SearchHit> out;
-  for (const index::Hit& hit : hits) {
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const index::Hit& hit = hits[i];
+    const std::string& text = texts[i];
     CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(hit.id));
-    CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(hit.id, "search snippet"));
     SearchHit h;
     h.id = hit.id;
     h.source = record.source;

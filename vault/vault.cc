@@ -289,7 +289,19 @@ struct Vault::Impl {
 
   // Signs and appends an entry of `type` as the logged-in user, fsyncs it,
   // and applies it to the state. REQUIRES: Require(type) passed.
-  Status Append(EntryType type, Bytes payload) {
+  // Makes every entry appended so far durable, if any is not yet.
+  Status SyncLedger() {
+    if (!unsynced) return Ok();
+    Status synced = ledger->Sync();
+    if (!synced) return Wrap(synced.error(), "vault: ledger sync");
+    unsynced = false;
+    return Ok();
+  }
+
+  // Signs, checks, writes and applies one entry; fsyncs it, unless a Batch
+  // is open (then Commit does), or `defer_sync` says the caller syncs it
+  // before acting on it (ReadTexts).
+  Status Append(EntryType type, Bytes payload, bool defer_sync = false) {
     CU_TRY(Writable());
     CU_CHECK(session.has_value());
     if (!EntryFits(session->name, payload.size())) {
@@ -314,7 +326,16 @@ struct Vault::Impl {
       }
     }
     Status appended = ledger->Append(encoded.bytes);
-    if (appended) appended = ledger->Sync();
+    // Under a Batch the fsync waits for Commit, except for reads: no
+    // plaintext leaves before its view entry is durable.
+    const bool read = type == EntryType::kView || type == EntryType::kExport;
+    const bool sync_now = !defer_sync && !(in_batch && !read);
+    if (appended && sync_now) {
+      appended = ledger->Sync();
+      if (appended) unsynced = false;
+    } else if (appended) {
+      unsynced = true;
+    }
     if (!appended) {
       // Undo a partial append so the next one does not land after garbage.
       if (!env->Truncate(dir / kLedgerFile, ledger_bytes.size())) broken = true;
@@ -582,6 +603,10 @@ struct Vault::Impl {
   // unknown, so further appends are refused until the vault is reopened
   // (and Open cuts or rejects the tail).
   bool broken = false;
+  // A Batch is open: appends other than reads are not fsynced one by one.
+  bool in_batch = false;
+  // Entries were appended after the last fsync of the ledger.
+  bool unsynced = false;
 };
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -993,6 +1018,66 @@ Result<std::string> Vault::ReadText(const std::string& id, std::string_view purp
   std::string text(plaintext.begin(), plaintext.end());
   Wipe(plaintext);
   return text;
+}
+
+Result<std::vector<std::string>> Vault::ReadTexts(const std::vector<std::string>& ids,
+                                                  std::string_view purpose) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kView));
+  std::vector<std::string> texts;
+  texts.reserve(ids.size());
+  auto wipe_all = [&] {
+    for (std::string& t : texts) Wipe(std::span(reinterpret_cast<std::uint8_t*>(t.data()), t.size()));
+    texts.clear();
+  };
+  {
+    for (const std::string& id : ids) {
+      const DocState* doc = im.state.FindDoc(id);
+      if (doc == nullptr) {
+        wipe_all();
+        return Fail(Code::kNotFound, "vault: no document " + id);
+      }
+      auto plaintext = im.ReadBlob(*doc, BlobKind::kText);
+      if (!plaintext) {
+        wipe_all();
+        return Unexpected(plaintext.error());
+      }
+      texts.emplace_back(plaintext->begin(), plaintext->end());
+      Wipe(*plaintext);
+      AccessEntry e{id, static_cast<std::uint8_t>(BlobKind::kText), std::string(purpose)};
+      // Synced together, below, before any text is returned.
+      Status logged = im.Append(EntryType::kView, EncodeAccess(e), /*defer_sync=*/true);
+      if (!logged) {
+        wipe_all();
+        return Wrap(logged.error(), "vault: " + id + ": the read could not be logged, so it is refused");
+      }
+    }
+    Status durable = im.SyncLedger();
+    if (!durable) {
+      wipe_all();
+      return Wrap(durable.error(), "vault: the reads could not be logged, so they are refused");
+    }
+  }
+  return texts;
+}
+
+Vault::Batch::Batch(Vault& vault) : vault_(&vault) {
+  CU_CHECK(vault_->impl_ != nullptr);
+  CU_CHECK(!vault_->impl_->in_batch);  // one Batch at a time
+  vault_->impl_->in_batch = true;
+}
+
+Vault::Batch::~Batch() {
+  if (vault_ != nullptr) vault_->impl_->in_batch = false;
+}
+
+Status Vault::Batch::Commit() {
+  CU_CHECK(vault_ != nullptr);  // once only
+  Impl& im = *vault_->impl_;
+  im.in_batch = false;
+  vault_ = nullptr;
+  return im.SyncLedger();
 }
 
 Result<std::vector<std::uint8_t>> Vault::Export(const std::string& id, Artefact artefact,

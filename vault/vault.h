@@ -226,6 +226,38 @@ class Vault {
   // is returned then).
   Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id, std::string_view purpose);
   Result<std::string> ReadText(const std::string& id, std::string_view purpose);
+  // Archivist: ReadText for several documents at once (search snippets):
+  // one view entry each, made durable together with one fsync before any
+  // text is returned (with a Batch open too). All or nothing: the first
+  // error is returned and no text is; entries logged before it stay logged.
+  Result<std::vector<std::string>> ReadTexts(const std::vector<std::string>& ids,
+                                             std::string_view purpose);
+
+  // Group commit. While a Batch is open, each append (a seal, a check-out, a
+  // return, a correction, ...) is checked, written and applied at once, but
+  // its fsync is left to Commit, which makes every one of them durable with
+  // a single fsync: what an event costs is then mostly its signature, not
+  // the disk. The caller must not report or act on an append made under a
+  // batch before Commit has returned OK; a crash before that may lose them
+  // (Open then cuts what is torn), never anything committed earlier. Reads
+  // and exports are still made durable before they return plaintext (which
+  // also makes durable every append before them). One Batch at a time.
+  class Batch {
+   public:
+    explicit Batch(Vault& vault);
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    // Without a Commit, appends made under it become durable with the next
+    // fsync of the ledger (any later append outside a batch), or are lost
+    // in a crash before that; they were never to be acknowledged.
+    ~Batch();
+    // One fsync for every append since the batch began; the batch ends.
+    // kIo if the ledger cannot be synced (PosixEnv aborts the process).
+    Status Commit();
+
+   private:
+    Vault* vault_;
+  };
   // Archivist: as ReadOriginal/ReadText, logged as an export (the bytes
   // leave the archive).
   Result<std::vector<std::uint8_t>> Export(const std::string& id, Artefact artefact,

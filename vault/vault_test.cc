@@ -643,6 +643,7 @@ class FaultEnv final : public Env {
   bool fail_blob_writes = false;
   bool tear_appends = false;
   bool fail_truncate = false;
+  int ledger_syncs = 0;  // fsyncs of the ledger through this Env
 
   Result<Bytes> ReadFile(const fs::path& p) override { return base_->ReadFile(p); }
   Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& p) override {
@@ -685,7 +686,10 @@ class FaultEnv final : public Env {
       CU_TRY(base_->Append(data.first(data.size() / 2)));
       return Fail(Code::kIo, "injected torn append");
     }
-    Status Sync() override { return base_->Sync(); }
+    Status Sync() override {
+      if (!blob_) ++env_->ledger_syncs;
+      return base_->Sync();
+    }
     Status Close() override { return base_->Close(); }
 
    private:
@@ -726,6 +730,75 @@ TEST_F(FaultTest, FailedBlobWriteSealsNothing) {
   env_.fail_blob_writes = false;
   EXPECT_EQ(SealOrDie(vault, Pattern(10, 1)).id, "D000001");
   EXPECT_TRUE(vault.Verify());
+}
+
+// Group commit: appends under a Batch are applied at once and fsynced
+// together by Commit; reads still sync before they return plaintext.
+TEST_F(FaultTest, BatchedAppendsShareOneFsync) {
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  {
+    Vault vault = OpenFaulty();
+    SealOrDie(vault, Pattern(10, 1));
+    env_.ledger_syncs = 0;
+    {
+      Vault::Batch batch(vault);
+      for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(vault.Checkout("D000001", "ana", "2030-01-01", ""));
+        ASSERT_TRUE(vault.Return("D000001", ""));
+      }
+      SealOrDie(vault, Pattern(10, 2));
+      EXPECT_EQ(env_.ledger_syncs, 0);
+      EXPECT_EQ(vault.List().size(), 2u);  // applied at once
+      ASSERT_TRUE(vault.Checkout("D000002", "bo", "2030-01-01", ""));
+      // A read in the batch: durable before the text comes back.
+      auto text = vault.ReadText("D000001", "look");
+      ASSERT_TRUE(text) << text.error().message;
+      EXPECT_EQ(env_.ledger_syncs, 1);
+      ASSERT_TRUE(vault.Return("D000002", ""));
+      ASSERT_TRUE(batch.Commit());
+      EXPECT_EQ(env_.ledger_syncs, 2);
+    }
+    // A batch with nothing to sync costs no fsync.
+    {
+      Vault::Batch batch(vault);
+      ASSERT_TRUE(batch.Commit());
+    }
+    EXPECT_EQ(env_.ledger_syncs, 2);
+    // Without a Commit, the next append outside a batch makes them durable.
+    {
+      Vault::Batch batch(vault);
+      ASSERT_TRUE(vault.Checkout("D000001", "cy", "2030-01-01", ""));
+    }
+    EXPECT_EQ(env_.ledger_syncs, 2);
+    ASSERT_TRUE(vault.Return("D000001", ""));
+    EXPECT_EQ(env_.ledger_syncs, 3);
+  }
+  Vault vault = OpenOrDie();
+  EXPECT_EQ(vault.List().size(), 2u);
+  EXPECT_TRUE(vault.Loans().empty());
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  // genesis, 2 seals, 100 + 4 loan events, 1 view.
+  EXPECT_EQ(report->entries, 1u + 2 + 104 + 1);
+}
+
+// ReadTexts logs one view entry per document and syncs them once, before
+// any text is returned; an unknown id returns no text at all.
+TEST_F(FaultTest, ReadTextsLogsEveryReadWithOneFsync) {
+  ASSERT_TRUE(Vault::Create(dir_, "admin", kPass));
+  Vault vault = OpenFaulty();
+  for (int i = 0; i < 5; ++i) SealOrDie(vault, Pattern(10, i), "text " + std::to_string(i));
+  const auto entries = vault.Log().size();
+  env_.ledger_syncs = 0;
+  auto texts = vault.ReadTexts({"D000001", "D000003", "D000005"}, "search snippet");
+  ASSERT_TRUE(texts) << texts.error().message;
+  EXPECT_EQ(*texts, (std::vector<std::string>{"text 0", "text 2", "text 4"}));
+  EXPECT_EQ(env_.ledger_syncs, 1);
+  EXPECT_EQ(vault.Log().size(), entries + 3);
+  auto missing = vault.ReadTexts({"D000002", "D000009"}, "search snippet");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kNotFound);
+  EXPECT_EQ(missing.error().message, "vault: no document D000009");
 }
 
 TEST_F(FaultTest, TornAppendIsUndoneAndTheNextSealSucceeds) {
