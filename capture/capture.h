@@ -151,6 +151,13 @@ Result<Cleaned> Clean(Cleaned page, const CleanupOptions& options = {});
 // kInvalidArgument for an empty or malformed image.
 Result<Image> RotateQuarterTurns(const Image& image, int quarter_turns);
 
+// OpenCV runs parts of some stages on worker threads of its own, shared by
+// the whole process (by default one per core). A caller that already cleans
+// one page per core, as the pipeline's workers do, should set 1 so that the
+// two do not compete; 0 restores the default. Results do not depend on it.
+// Returns the previous number.
+int SetCleanupThreads(int threads);
+
 // Whether `page` (normally Clean's output) is blank: its ink, less specks
 // away from other ink and a 2% margin, covers at most
 // options.blank_max_ink of it. Errors as for Prepare (all black included).

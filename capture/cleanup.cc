@@ -44,6 +44,9 @@ constexpr double kInkMidpoint = 0.5;
 // Deskew leaves a page measured within this of level as it is (4 pixels
 // across a 300-dpi A4 line).
 constexpr double kMinTurnDegrees = 0.05;
+// Illumination flattening takes no paper as darker than this fraction of
+// the brightest (a sheet under a scanner's lamp stays well above it).
+constexpr double kMinLight = 0.35;
 // The blank measure leaves out this fraction of each side (scanner edges).
 constexpr double kBlankMargin = 0.02;
 
@@ -625,7 +628,10 @@ int RemovePunchHoles(cv::Mat& gray, int dpi) {
 // Divides the page by an estimate of its paper's brightness: a closing by
 // 12 mm (text and anything thinner goes, the shading stays) of the page at
 // about 37 dpi, smoothed. Paper comes out white everywhere; ink keeps its
-// darkness relative to the paper around it.
+// darkness relative to the paper around it. A dark area wider than 12 mm (a
+// photo, a black bar) would pass for shadow and come out white, so the
+// estimate is never taken under kMinLight of the brightest paper: real
+// shading of a sheet stays above it, and such an area stays dark.
 void FlattenIllumination(cv::Mat& gray, int dpi) {
   const int f = Factor(gray, dpi / 37.0);
   const double sdpi = static_cast<double>(dpi) / f;
@@ -634,8 +640,9 @@ void FlattenIllumination(cv::Mat& gray, int dpi) {
   cv::morphologyEx(background, background, cv::MORPH_CLOSE,
                    cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)), cv::Point(-1, -1), 1,
                    cv::BORDER_REPLICATE);
+  const int paper = Percentile(Histogram(background), 0.95);
+  cv::max(background, std::max(1.0, kMinLight * paper), background);
   cv::GaussianBlur(background, background, cv::Size(k, k), 0, 0, cv::BORDER_REPLICATE);
-  cv::max(background, 1, background);
   cv::divide(gray, Expand(background, f, gray.size(), cv::INTER_LINEAR), gray, 255.0);
 }
 
@@ -914,6 +921,12 @@ Result<Image> RotateQuarterTurns(const Image& image, int quarter_turns) {
     cv::rotate(View(image), out, kFlags[turns - 1]);
     return ToImage(out, image.dpi);
   });
+}
+
+int SetCleanupThreads(int threads) {
+  const int previous = cv::getNumThreads();
+  cv::setNumThreads(threads <= 0 ? -1 : threads);
+  return previous;
 }
 
 Result<bool> IsBlank(const Image& page, const CleanupOptions& options) {

@@ -367,6 +367,23 @@ TEST(IlluminationTest, UnevenLightIsFlattenedToWhitePaper) {
   EXPECT_LE(cv::mean(out, ink)[0], 60);
 }
 
+TEST(IlluminationTest, LargeDarkAreasStayDark) {
+  cv::Mat page = TextPage(300, 23);
+  const cv::Rect photo(600, 1000, 600, 400);  // 5 x 3.4 cm
+  page(photo).setTo(30);
+  const cv::Rect bar(300, 2000, 1800, 180);  // a black band with white text
+  page(bar).setTo(0);
+  cv::putText(page, "TOTAL 1.234,56", bar.tl() + cv::Point(40, 120), cv::FONT_HERSHEY_SIMPLEX, 2.5,
+              cv::Scalar(255), 6);
+  const cv::Mat white_text = page(bar) > 128;
+  CleanupOptions options = Only(&CleanupOptions::illumination);
+  options.contrast = true;
+  const cv::Mat out = ToMat(CleanOrDie(page, 300, options).image);
+  EXPECT_LE(cv::mean(out(photo))[0], 110);
+  EXPECT_LE(cv::mean(out(bar), ~white_text)[0], 60);
+  EXPECT_GE(cv::mean(out(bar), white_text)[0], 200);
+}
+
 TEST(ContrastTest, FaintPrintIsStretchedAndBlankPageLeftAlone) {
   cv::Mat faint = TextPage(300, 10);
   faint = 255 - (255 - faint) / 3;  // ink at 170 on 255
@@ -722,6 +739,21 @@ TEST(StagesTest, AllStagesOffLeavesThePageAsItIs) {
   EXPECT_EQ(cv::norm(ToMat(cleaned.image), page, cv::NORM_INF), 0);
   EXPECT_TRUE(cleaned.report.stages.empty());
   EXPECT_GT(cleaned.report.ink_fraction, 0.02);
+}
+
+TEST(StagesTest, ResultDoesNotDependOnOpenCvThreads) {
+  cv::Mat page = Shade(Turn(TextPage(300, 22), -2.5));
+  cv::rectangle(page, cv::Rect(0, 0, 80, page.rows), cv::Scalar(0), cv::FILLED);
+  const Image image = FromMat(page, 300);
+  const int before = SetCleanupThreads(1);
+  auto one = Clean({image, {}});
+  SetCleanupThreads(0);
+  auto any = Clean({image, {}});
+  SetCleanupThreads(before);
+  ASSERT_TRUE(one && any);
+  EXPECT_EQ(one->image.pixels, any->image.pixels);
+  EXPECT_EQ(one->report.skew_degrees, any->report.skew_degrees);
+  EXPECT_EQ(one->report.specks, any->report.specks);
 }
 
 TEST(StagesTest, BadOptionsAreRefused) {
