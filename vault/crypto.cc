@@ -211,27 +211,6 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& archive_key, std:
   return out;
 }
 
-Status UnwrapKeyInto(SecretKey& out, const WrappedKey& wrapped, const SecretKey& archive_key,
-                     std::uint32_t epoch, const Hash& blob_name) {
-  CU_TRY(InitCrypto());
-  CU_CHECK(out.data_ != nullptr && out.data_ != archive_key.data_);
-  std::uint8_t* data = out.data_;
-  const auto ad = WrapAd(epoch, blob_name);
-  unsigned long long written = 0;
-  sodium_mprotect_readwrite(data);
-  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-      data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
-      ad.size(), wrapped.data(), archive_key.bytes().data());
-  if (rc != 0 || written != kKeySize) {
-    sodium_memzero(data, kKeySize);
-    sodium_mprotect_readonly(data);
-    return Fail(Code::kTampered,
-                "wrapped key does not open under the key of epoch " + std::to_string(epoch));
-  }
-  sodium_mprotect_readonly(data);
-  return Ok();
-}
-
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_key,
                             std::uint32_t epoch, const Hash& blob_name) {
   CU_TRY(InitCrypto());
@@ -239,8 +218,48 @@ Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& archive_
   if (data == nullptr) return NoSecureMemory();
   // Owned from here on: freed (and wiped) on every path.
   SecretKey key(data);
-  CU_TRY(UnwrapKeyInto(key, wrapped, archive_key, epoch, blob_name));
+  const auto ad = WrapAd(epoch, blob_name);
+  unsigned long long written = 0;
+  sodium_mprotect_readwrite(data);
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      data, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize, ad.data(),
+      ad.size(), wrapped.data(), archive_key.bytes().data());
+  if (rc != 0 || written != kKeySize) sodium_memzero(data, kKeySize);
+  sodium_mprotect_readonly(data);
+  if (rc != 0 || written != kKeySize) {
+    return Fail(Code::kTampered,
+                "wrapped key does not open under the key of epoch " + std::to_string(epoch));
+  }
   return key;
+}
+
+Result<KeyRewrapper> KeyRewrapper::New(const SecretKey& from, std::uint32_t from_epoch,
+                                       const SecretKey& to, std::uint32_t to_epoch) {
+  CU_ASSIGN_OR_RETURN(SecretBytes scratch, SecretBytes::Allocate(kKeySize));
+  return KeyRewrapper(from, from_epoch, to, to_epoch, std::move(scratch));
+}
+
+Result<WrappedKey> KeyRewrapper::Rewrap(const WrappedKey& wrapped, const Hash& blob_name) {
+  std::uint8_t* key = scratch_.mutable_bytes().data();
+  const auto from_ad = WrapAd(from_epoch_, blob_name);
+  unsigned long long written = 0;
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      key, &written, nullptr, wrapped.data() + kWrapNonceSize, kKeySize + kWrapMacSize,
+      from_ad.data(), from_ad.size(), wrapped.data(), from_->bytes().data());
+  if (rc != 0 || written != kKeySize) {
+    sodium_memzero(key, kKeySize);
+    return Fail(Code::kTampered,
+                "wrapped key does not open under the key of epoch " + std::to_string(from_epoch_));
+  }
+  WrappedKey out;
+  randombytes_buf(out.data(), kWrapNonceSize);
+  const auto to_ad = WrapAd(to_epoch_, blob_name);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kWrapNonceSize, &written, key, kKeySize,
+                                             to_ad.data(), to_ad.size(), nullptr, out.data(),
+                                             to_->bytes().data());
+  sodium_memzero(key, kKeySize);
+  CU_CHECK(written == kKeySize + kWrapMacSize);
+  return out;
 }
 
 Result<SecretBytes> SecretBytes::Allocate(std::size_t size) {

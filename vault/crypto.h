@@ -73,8 +73,6 @@ class SecretKey {
   // Unwraps straight into secure memory.
   friend Result<SecretKey> UnwrapKey(const WrappedKey&, const SecretKey&, std::uint32_t,
                                      const Hash&);
-  friend Status UnwrapKeyInto(SecretKey&, const WrappedKey&, const SecretKey&, std::uint32_t,
-                              const Hash&);
   friend Result<SecretKey> OpenSealedKey(const SealedKey&, const Identity&);
   friend Result<SecretKey> PassphraseKey(std::string_view, std::span<const std::uint8_t, kSaltSize>,
                                          std::uint64_t, std::uint64_t);
@@ -210,14 +208,32 @@ WrappedKey WrapKey(const SecretKey& blob_key, const SecretKey& epoch_key, std::u
 // under `epoch_key` for `epoch` and `blob_name`.
 Result<SecretKey> UnwrapKey(const WrappedKey& wrapped, const SecretKey& epoch_key,
                             std::uint32_t epoch, const Hash& blob_name);
-// UnwrapKey into `out`, an existing key (from SecretKey::Random, say) whose
-// secure memory is reused: no allocation per key, for loops over many
-// wrapped keys (RotateKey). `out`'s bytes are overwritten; on error they are
-// wiped to zeros and kTampered is returned. The caller keeps `out` no longer
-// than needed (its destructor wipes it). REQUIRES: !out.empty(), and `out`
-// is not `epoch_key`.
-Status UnwrapKeyInto(SecretKey& out, const WrappedKey& wrapped, const SecretKey& epoch_key,
-                     std::uint32_t epoch, const Hash& blob_name);
+// Rewraps blob keys from one epoch key to the next (RotateKey's loop over
+// every blob). Each key is opened into one writable secure buffer
+// (sodium_malloc'd, mlocked, guarded), wrapped again under the new key with
+// a fresh nonce, and wiped at once. Unlike a SecretKey, the buffer is not
+// mprotect'ed between keys: that costs two system calls per key, which at a
+// million keys is most of the work.
+class KeyRewrapper {
+ public:
+  // `from` and `to` must outlive the rewrapper. kUnavailable without secure
+  // memory.
+  static Result<KeyRewrapper> New(const SecretKey& from, std::uint32_t from_epoch,
+                                  const SecretKey& to, std::uint32_t to_epoch);
+  // kTampered if `wrapped` does not open under the old key for `blob_name`.
+  Result<WrappedKey> Rewrap(const WrappedKey& wrapped, const Hash& blob_name);
+
+ private:
+  KeyRewrapper(const SecretKey& from, std::uint32_t from_epoch, const SecretKey& to,
+               std::uint32_t to_epoch, SecretBytes scratch)
+      : from_(&from), to_(&to), from_epoch_(from_epoch), to_epoch_(to_epoch),
+        scratch_(std::move(scratch)) {}
+  const SecretKey* from_;
+  const SecretKey* to_;
+  std::uint32_t from_epoch_;
+  std::uint32_t to_epoch_;
+  SecretBytes scratch_;  // one blob key at a time, wiped after each
+};
 
 }  // namespace custodia::vault
 

@@ -885,18 +885,18 @@ Result<std::uint32_t> Vault::RotateKey() {
   // the new one. Blobs are not touched.
   std::vector<KeyPair> keys;
   keys.reserve(im.state.docs().size());
-  // One secure buffer (sodium_malloc'd, read-only between unwraps) holds
-  // each blob key in turn; its destructor wipes and frees it on every path.
-  CU_ASSIGN_OR_RETURN(SecretKey blob_key, SecretKey::Random());
+  // One secure buffer holds each blob key in turn, wiped after each.
+  CU_ASSIGN_OR_RETURN(KeyRewrapper rewrapper,
+                      KeyRewrapper::New(im.EpochKey(), im.session->epoch, new_key, epoch));
   for (const DocState& doc : im.state.docs()) {
     KeyPair pair;
     for (BlobKind kind : {BlobKind::kOriginal, BlobKind::kText}) {
       const bool original = kind == BlobKind::kOriginal;
       const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
       CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, im.CurrentWrappedKey(doc, kind));
-      Status unwrapped = UnwrapKeyInto(blob_key, wrapped, im.EpochKey(), im.session->epoch, name);
-      if (!unwrapped) return Wrap(unwrapped.error(), "vault: rotate: blob " + Hex(name));
-      (original ? pair.first : pair.second) = WrapKey(blob_key, new_key, epoch, name);
+      auto rewrapped = rewrapper.Rewrap(wrapped, name);
+      if (!rewrapped) return Wrap(rewrapped.error(), "vault: rotate: blob " + Hex(name));
+      (original ? pair.first : pair.second) = *rewrapped;
     }
     keys.push_back(pair);
   }

@@ -2061,5 +2061,36 @@ TEST(KeyWrapTest, WrappedKeyOpensOnlyForItsBlobAndArchiveKey) {
   EXPECT_EQ(UnwrapKey(wrapped, *archive, 2, name).error().code, Code::kTampered);
 }
 
+// KeyRewrapper moves a blob key from one epoch key to the next: the result
+// opens under the new key and epoch only, for the same blob only, and a key
+// that does not open under the old one is refused, not rewrapped.
+TEST(KeyWrapTest, RewrappedKeyOpensUnderTheNewEpochOnly) {
+  ASSERT_TRUE(InitCrypto());
+  auto old_key = SecretKey::Random();
+  auto new_key = SecretKey::Random();
+  auto blob_key = SecretKey::Random();
+  ASSERT_TRUE(old_key && new_key && blob_key);
+  const Hash name = HashBytes(Pattern(10, 1));
+  const Hash other_name = HashBytes(Pattern(10, 2));
+  auto rewrapper = KeyRewrapper::New(*old_key, 1, *new_key, 2);
+  ASSERT_TRUE(rewrapper);
+  for (int i = 0; i < 3; ++i) {  // the scratch buffer is reused
+    const WrappedKey wrapped = WrapKey(*blob_key, *old_key, 1, name);
+    auto rewrapped = rewrapper->Rewrap(wrapped, name);
+    ASSERT_TRUE(rewrapped) << rewrapped.error().message;
+    auto opened = UnwrapKey(*rewrapped, *new_key, 2, name);
+    ASSERT_TRUE(opened);
+    EXPECT_TRUE(
+        std::equal(opened->bytes().begin(), opened->bytes().end(), blob_key->bytes().begin()));
+    EXPECT_FALSE(UnwrapKey(*rewrapped, *old_key, 1, name));
+    EXPECT_FALSE(UnwrapKey(*rewrapped, *new_key, 1, name));
+    EXPECT_FALSE(UnwrapKey(*rewrapped, *new_key, 2, other_name));
+    auto refused = rewrapper->Rewrap(wrapped, other_name);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Code::kTampered);
+    EXPECT_EQ(refused.error().message, "wrapped key does not open under the key of epoch 1");
+  }
+}
+
 }  // namespace
 }  // namespace custodia::vault
