@@ -822,15 +822,18 @@ Result<Cleaned> Prepare(const Image& page, const CleanupOptions& options) {
     if (options.gray && page.channels != 1) {
       stages.Run("gray", mat, dpi.value, [&] { mat = ToGray(page); });
     }
-    CU_TRY(CheckNotBlack(page.channels == 1 ? mat : ToGray(page)));
+    CU_TRY(CheckNotBlack(mat.channels() == 1 ? mat : ToGray(page)));
 
+    double scale = 1;
     if (options.resolution && (dpi.value < options.min_dpi || dpi.value > options.max_dpi)) {
-      double scale = static_cast<double>(options.target_dpi) / dpi.value;
+      scale = static_cast<double>(options.target_dpi) / dpi.value;
       if (scale > 1) {
         const double pixels = static_cast<double>(page.width) * page.height;
         scale =
             std::min({scale, kMaxUpscale, std::max(1.0, std::sqrt(kMaxUpscaledPixels / pixels))});
       }
+    }
+    if (scale != 1) {
       const cv::Size size(std::max(1, static_cast<int>(std::lround(page.width * scale))),
                           std::max(1, static_cast<int>(std::lround(page.height * scale))));
       report.output_dpi = static_cast<int>(std::lround(dpi.value * scale));
