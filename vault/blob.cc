@@ -41,15 +41,6 @@ class StreamState {
   crypto_secretstream_xchacha20poly1305_state state_{};
 };
 
-const char* KindName(BlobKind kind) {
-  switch (kind) {
-    case BlobKind::kOriginal:
-      return "original";
-    case BlobKind::kText:
-      return "text";
-  }
-  return "unknown";
-}
 
 bool ValidDocId(std::string_view id) { return !id.empty() && id.size() <= kMaxDocIdSize; }
 
@@ -94,8 +85,7 @@ Result<ParsedLabel> ParseLabel(std::span<const std::uint8_t> blob) {
                 "blob format version " + std::to_string(version) + " is not supported");
   }
   const std::uint8_t kind = blob[12];
-  if (kind != static_cast<std::uint8_t>(BlobKind::kOriginal) &&
-      kind != static_cast<std::uint8_t>(BlobKind::kText)) {
+  if (kind == 0 || kind > kMaxBlobKind) {
     return Fail(Code::kCorruption, "unknown artefact kind " + std::to_string(kind));
   }
   const std::uint64_t plaintext_size = GetU64(blob.data() + 13);
@@ -264,6 +254,20 @@ Result<Hash> StreamPipelined(BlobEncoder& encoder, Hasher& hasher, const BlobSin
 }
 
 }  // namespace
+
+const char* KindName(BlobKind kind) {
+  switch (kind) {
+    case BlobKind::kOriginal:
+      return "original";
+    case BlobKind::kText:
+      return "text";
+    case BlobKind::kHocr:
+      return "hocr";
+    case BlobKind::kPdf:
+      return "pdf";
+  }
+  return "unknown";
+}
 
 Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
                         const SecretKey& key, const BlobSink& sink, bool pipelined) {

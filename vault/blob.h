@@ -20,7 +20,11 @@ inline constexpr std::size_t kChunkSize = 64 * 1024;  // plaintext bytes per chu
 inline constexpr std::uint32_t kBlobVersion = 1;
 inline constexpr std::size_t kMaxDocIdSize = 32;
 
-enum class BlobKind : std::uint8_t { kOriginal = 1, kText = 2 };
+// The artefacts of a document (numbered as vault.h's Artefact).
+enum class BlobKind : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4 };
+inline constexpr std::uint8_t kMaxBlobKind = 4;
+// "original", "text", "hocr", "pdf"; "unknown" otherwise.
+const char* KindName(BlobKind kind);
 
 // What a blob claims to be. Written in clear at the start of the blob and
 // authenticated as the additional data of the first chunk.

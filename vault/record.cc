@@ -96,6 +96,8 @@ class FieldReader {
     return GetU32(value.data());
   }
 
+  bool AtEnd() const { return rest_.empty(); }
+
   Result<std::uint8_t> U8() {
     CU_ASSIGN_OR_RETURN(auto value, Next());
     if (value.size() != 1) return WrongSize();
@@ -152,6 +154,17 @@ Bytes EncodeIngest(const IngestEntry& e) {
   w.U64(e.text_size);
   w.Raw(e.text_blob);
   w.Raw(e.text_key);
+  if (!e.extras.empty()) {
+    Bytes packed;
+    packed.push_back(static_cast<std::uint8_t>(e.extras.size()));
+    for (const BlobRef& x : e.extras) {
+      packed.push_back(x.kind);
+      PutU64(packed, x.size);
+      packed.insert(packed.end(), x.blob.begin(), x.blob.end());
+      packed.insert(packed.end(), x.key.begin(), x.key.end());
+    }
+    w.Raw(packed);
+  }
   return w.Finish();
 }
 
@@ -173,8 +186,42 @@ Result<IngestEntry> DecodeIngest(std::span<const std::uint8_t> payload) {
   CU_ASSIGN_OR_RETURN(e.text_size, r.U64());
   CU_ASSIGN_OR_RETURN(e.text_blob, r.Fixed<kHashSize>());
   CU_ASSIGN_OR_RETURN(e.text_key, r.Fixed<kWrappedKeySize>());
+  if (!r.AtEnd()) {
+    // count:u8, then (kind:u8 size:u64le blob:32 key:72) x count.
+    constexpr std::size_t kItem = 1 + 8 + kHashSize + kWrappedKeySize;
+    CU_ASSIGN_OR_RETURN(auto packed, r.Next());
+    if (packed.empty() || packed[0] == 0 || packed.size() != 1 + packed[0] * kItem) {
+      return Fail(Code::kCorruption, "payload: malformed artefact list");
+    }
+    std::uint8_t seen = 0;  // bit per kind
+    for (std::size_t i = 0, at = 1; i < packed[0]; ++i, at += kItem) {
+      BlobRef x;
+      x.kind = packed[at];
+      if (x.kind <= static_cast<std::uint8_t>(BlobKind::kText) || x.kind > kMaxBlobKind ||
+          (seen & (1u << x.kind)) != 0) {
+        return Fail(Code::kCorruption, "payload: artefact kind " + std::to_string(x.kind) +
+                                           " unknown or repeated");
+      }
+      seen = static_cast<std::uint8_t>(seen | (1u << x.kind));
+      x.size = GetU64(packed.data() + at + 1);
+      std::memcpy(x.blob.data(), packed.data() + at + 9, kHashSize);
+      std::memcpy(x.key.data(), packed.data() + at + 9 + kHashSize, kWrappedKeySize);
+      e.extras.push_back(x);
+    }
+  }
   CU_TRY(r.Finish());
   return e;
+}
+
+std::vector<BlobRef> BlobsOf(const IngestEntry& e) {
+  std::vector<BlobRef> out;
+  out.reserve(2 + e.extras.size());
+  out.push_back(BlobRef{static_cast<std::uint8_t>(BlobKind::kOriginal), e.original_size,
+                        e.original_blob, e.original_key});
+  out.push_back(BlobRef{static_cast<std::uint8_t>(BlobKind::kText), e.text_size, e.text_blob,
+                        e.text_key});
+  out.insert(out.end(), e.extras.begin(), e.extras.end());
+  return out;
 }
 
 Bytes EncodeAccess(const AccessEntry& e) {
@@ -383,6 +430,7 @@ Record ToRecord(const IngestEntry& e, std::uint64_t seq, std::int64_t micros,
   r.original_size = e.original_size;
   r.original_blob = Hex(e.original_blob);
   r.text_blob = Hex(e.text_blob);
+  for (const BlobRef& b : BlobsOf(e)) r.artefacts.push_back(KindName(static_cast<BlobKind>(b.kind)));
   return r;
 }
 

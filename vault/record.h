@@ -11,10 +11,20 @@
 
 #include "base/env.h"
 #include "base/result.h"
+#include "vault/blob.h"
 #include "vault/crypto.h"
 #include "vault/vault.h"
 
 namespace custodia::vault {
+
+// One sealed artefact of a document: its kind, plaintext size, blob name and
+// blob key wrapped under the entry's epoch.
+struct BlobRef {
+  std::uint8_t kind = 0;  // BlobKind
+  std::uint64_t size = 0;
+  Hash blob{};
+  WrappedKey key{};
+};
 
 struct IngestEntry {
   std::string doc_id;
@@ -31,12 +41,19 @@ struct IngestEntry {
   std::uint64_t text_size = 0;
   Hash text_blob{};
   WrappedKey text_key{};
+  // Further artefacts (hOCR, searchable PDF), each kind at most once, in the
+  // order sealed. Encoded only when there are some, so an entry without
+  // them is byte for byte what format 2 always wrote.
+  std::vector<BlobRef> extras;
 };
+
+// Every artefact of `entry` in key order: original, text, then the extras.
+std::vector<BlobRef> BlobsOf(const IngestEntry& entry);
 
 // A view (type 2) or an export (type 3).
 struct AccessEntry {
   std::string doc_id;
-  std::uint8_t artefact = 0;  // BlobKind: 1 original, 2 text
+  std::uint8_t artefact = 0;  // BlobKind: 1 original, 2 text, 3 hocr, 4 pdf
   std::string purpose;
 };
 

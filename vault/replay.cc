@@ -64,7 +64,7 @@ Authority AuthorityFor(EntryType type) {
 bool IsSingleRole(std::uint8_t role) { return role == 1 || role == 2 || role == 4 || role == 8; }
 
 const char* ArtefactName(std::uint8_t artefact) {
-  return artefact == static_cast<std::uint8_t>(BlobKind::kOriginal) ? "original" : "text";
+  return KindName(static_cast<BlobKind>(artefact));
 }
 
 Unexpected Impossible(const Entry& entry, const std::string& what) {
@@ -219,7 +219,7 @@ Status LedgerState::CheckPayload(const Entry& entry) const {
     case EntryType::kExport: {
       auto e = DecodeAccess(entry.payload);
       if (!e) return Wrap(e.error(), where);
-      if (e->artefact != 1 && e->artefact != 2) {
+      if (e->artefact == 0 || e->artefact > kMaxBlobKind) {
         return Fail(Code::kCorruption, where + ": unknown artefact " + std::to_string(e->artefact));
       }
       return doc_known(e->doc_id);

@@ -32,7 +32,7 @@ constexpr char kFormatFile[] = "FORMAT";
 constexpr char kUsersDir[] = "users";
 constexpr char kKeysDir[] = "keys";
 constexpr std::string_view kKeyFileMagic = "CUSTKEYS";
-constexpr std::uint32_t kKeyFileVersion = 1;
+constexpr std::uint32_t kKeyFileVersion = 2;  // 1: a pair of keys per document
 constexpr std::size_t kKeyFileHeaderSize = 8 + 4 + 4 + 8;
 constexpr char kLedgerFile[] = "ledger";
 constexpr char kLockFile[] = "LOCK";
@@ -102,50 +102,51 @@ Status CheckFreshDir(Env* env, const fs::path& dir) {
   return Ok();
 }
 
+// "a, b, c".
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 fs::path KeyFilePath(const fs::path& dir, std::uint32_t epoch) {
   char name[32];
   std::snprintf(name, sizeof name, "epoch-%06u", epoch);
   return dir / kKeysDir / name;
 }
 
-// Wrapped keys of one document: original, text.
-using KeyPair = std::pair<WrappedKey, WrappedKey>;
-
-// keyfile := magic:8 version:u32le epoch:u32le count:u64le
-//            (original_key:72 text_key:72){count}
-Bytes EncodeKeyFile(std::uint32_t epoch, const std::vector<KeyPair>& keys) {
+// keyfile := magic:8 version:u32le epoch:u32le count:u64le wrapped_key:72{count}
+// The blob keys of the documents the rotation covered, in ledger order, each
+// document's in BlobsOf order (original, text, then its extras).
+Bytes EncodeKeyFile(std::uint32_t epoch, const std::vector<WrappedKey>& keys) {
   Bytes out;
+  out.reserve(kKeyFileHeaderSize + keys.size() * kWrappedKeySize);
   out.insert(out.end(), kKeyFileMagic.begin(), kKeyFileMagic.end());
   for (std::uint64_t v : {std::uint64_t{kKeyFileVersion}, std::uint64_t{epoch}}) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
   const std::uint64_t count = keys.size();
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(count >> (8 * i)));
-  for (const KeyPair& k : keys) {
-    out.insert(out.end(), k.first.begin(), k.first.end());
-    out.insert(out.end(), k.second.begin(), k.second.end());
-  }
+  for (const WrappedKey& k : keys) out.insert(out.end(), k.begin(), k.end());
   return out;
 }
 
-Result<std::vector<KeyPair>> DecodeKeyFile(std::span<const std::uint8_t> bytes, std::uint32_t epoch,
-                                           std::uint64_t count) {
+Result<std::vector<WrappedKey>> DecodeKeyFile(std::span<const std::uint8_t> bytes,
+                                              std::uint32_t epoch, std::uint64_t count) {
   auto u = [&](std::size_t at, int n) {
     std::uint64_t v = 0;
     for (int i = n - 1; i >= 0; --i) v = v << 8 | bytes[at + static_cast<std::size_t>(i)];
     return v;
   };
-  if (bytes.size() != kKeyFileHeaderSize + count * 2 * kWrappedKeySize ||
+  if (bytes.size() != kKeyFileHeaderSize + count * kWrappedKeySize ||
       !std::equal(kKeyFileMagic.begin(), kKeyFileMagic.end(), bytes.begin()) ||
       u(8, 4) != kKeyFileVersion || u(12, 4) != epoch || u(16, 8) != count) {
     return Fail(Code::kCorruption, "malformed key file");
   }
-  std::vector<KeyPair> out(count);
+  std::vector<WrappedKey> out(count);
   std::size_t at = kKeyFileHeaderSize;
-  for (KeyPair& k : out) {
-    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), kWrappedKeySize, k.first.begin());
-    at += kWrappedKeySize;
-    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), kWrappedKeySize, k.second.begin());
+  for (WrappedKey& k : out) {
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), kWrappedKeySize, k.begin());
     at += kWrappedKeySize;
   }
   return out;
@@ -426,7 +427,14 @@ struct Vault::Impl {
 
   // The current epoch's key file, checked against the rotation entry that
   // committed to it. Needs no key.
-  Result<std::vector<KeyPair>> ReadKeyFile(const LedgerState& st) const {
+  // The blob keys of the documents a rotation covers, and where each
+  // document's first key is in the key file.
+  struct KeyTable {
+    std::vector<WrappedKey> keys;
+    std::vector<std::uint64_t> first;  // by document index
+  };
+
+  Result<KeyTable> ReadKeyFile(const LedgerState& st) const {
     const fs::path path = KeyFilePath(dir, st.epoch());
     const std::string where = "vault: key file " + path.filename().string();
     if (!env->Exists(path)) {
@@ -439,33 +447,52 @@ struct Vault::Impl {
       return Fail(Code::kTampered, where + ": hash mismatch, committed by entry " +
                                        std::to_string(st.rotation_seq()));
     }
-    auto keys = DecodeKeyFile(*bytes, st.epoch(), st.rewrapped_docs());
+    KeyTable table;
+    std::uint64_t count = 0;
+    for (std::uint64_t i = 0; i < st.rewrapped_docs(); ++i) {
+      table.first.push_back(count);
+      count += 2 + st.docs()[i].entry.extras.size();
+    }
+    auto keys = DecodeKeyFile(*bytes, st.epoch(), count);
     if (!keys) return Wrap(keys.error(), where);
-    return keys;
+    table.keys = std::move(keys).value();
+    return table;
+  }
+
+  // Which of `doc`'s artefacts is of `kind`, in BlobsOf order; kNotFound if
+  // it has none (documents sealed without OCR have no hOCR or PDF).
+  static Result<std::size_t> BlobIndex(const DocState& doc, BlobKind kind) {
+    if (kind == BlobKind::kOriginal) return 0;
+    if (kind == BlobKind::kText) return 1;
+    for (std::size_t i = 0; i < doc.entry.extras.size(); ++i) {
+      if (doc.entry.extras[i].kind == static_cast<std::uint8_t>(kind)) return 2 + i;
+    }
+    return Fail(Code::kNotFound, "vault: " + doc.entry.doc_id + " has no " + KindName(kind) +
+                                     " (only what it was sealed with: " +
+                                     JoinNames(doc.record.artefacts) + ")");
   }
 
   // The wrapped key of a document's artefact under the current epoch.
-  Result<WrappedKey> CurrentWrappedKey(const DocState& doc, BlobKind kind) const {
-    const bool original = kind == BlobKind::kOriginal;
-    if (doc.entry.key_epoch == state.epoch()) {
-      return original ? doc.entry.original_key : doc.entry.text_key;
-    }
+  // `blob` is the index of the artefact in BlobsOf(doc.entry).
+  Result<WrappedKey> CurrentWrappedKey(const DocState& doc, std::size_t blob) const {
+    if (doc.entry.key_epoch == state.epoch()) return BlobsOf(doc.entry)[blob].key;
     if (!rewrapped) {
-      CU_ASSIGN_OR_RETURN(std::vector<KeyPair> keys, ReadKeyFile(state));
-      rewrapped = std::move(keys);
+      CU_ASSIGN_OR_RETURN(KeyTable table, ReadKeyFile(state));
+      rewrapped = std::move(table);
     }
     const auto index = static_cast<std::size_t>(&doc - state.docs().data());
-    CU_CHECK(index < rewrapped->size());
-    return original ? (*rewrapped)[index].first : (*rewrapped)[index].second;
+    CU_CHECK(index < rewrapped->first.size());
+    return rewrapped->keys[rewrapped->first[index] + blob];
   }
 
   // Reads, checks and decrypts one of a document's blobs.
   Result<Bytes> ReadBlob(const DocState& doc, BlobKind kind) const {
     const bool original = kind == BlobKind::kOriginal;
-    const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
-    CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, CurrentWrappedKey(doc, kind));
-    const BlobLabel label{doc.entry.doc_id, kind,
-                          original ? doc.entry.original_size : doc.entry.text_size};
+    CU_ASSIGN_OR_RETURN(const std::size_t index, BlobIndex(doc, kind));
+    const BlobRef ref = BlobsOf(doc.entry)[index];
+    const Hash& name = ref.blob;
+    CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, CurrentWrappedKey(doc, index));
+    const BlobLabel label{doc.entry.doc_id, kind, ref.size};
     CU_ASSIGN_OR_RETURN(Bytes blob, ReadCheckedBlob(name, label, doc.record.seq));
     const std::string where = "vault: blob " + Hex(name);
     auto key = UnwrapKey(wrapped, EpochKey(), session->epoch, name);
@@ -597,7 +624,7 @@ struct Vault::Impl {
   LedgerState state;
   std::optional<Session> session;
   // The current epoch's rewrapped keys, read on first use.
-  mutable std::optional<std::vector<KeyPair>> rewrapped;
+  mutable std::optional<KeyTable> rewrapped;
   std::uint64_t torn_tail_bytes = 0;
   // Set when a failed append could not be rolled back: the ledger's tail is
   // unknown, so further appends are refused until the vault is reopened
@@ -883,22 +910,21 @@ Result<std::uint32_t> Vault::RotateKey() {
   CU_ASSIGN_OR_RETURN(SecretKey new_key, SecretKey::Random());
   // Every blob key, unwrapped under the current epoch and rewrapped under
   // the new one. Blobs are not touched.
-  std::vector<KeyPair> keys;
-  keys.reserve(im.state.docs().size());
+  std::vector<WrappedKey> keys;
+  keys.reserve(im.state.docs().size() * 2);
   // One secure buffer holds each blob key in turn, wiped after each.
   CU_ASSIGN_OR_RETURN(KeyRewrapper rewrapper,
                       KeyRewrapper::New(im.EpochKey(), im.session->epoch, new_key, epoch));
   for (const DocState& doc : im.state.docs()) {
-    KeyPair pair;
-    for (BlobKind kind : {BlobKind::kOriginal, BlobKind::kText}) {
-      const bool original = kind == BlobKind::kOriginal;
-      const Hash& name = original ? doc.entry.original_blob : doc.entry.text_blob;
-      CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, im.CurrentWrappedKey(doc, kind));
-      auto rewrapped = rewrapper.Rewrap(wrapped, name);
-      if (!rewrapped) return Wrap(rewrapped.error(), "vault: rotate: blob " + Hex(name));
-      (original ? pair.first : pair.second) = *rewrapped;
+    const std::vector<BlobRef> blobs = BlobsOf(doc.entry);
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+      CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, im.CurrentWrappedKey(doc, i));
+      auto rewrapped = rewrapper.Rewrap(wrapped, blobs[i].blob);
+      if (!rewrapped) {
+        return Wrap(rewrapped.error(), "vault: rotate: blob " + Hex(blobs[i].blob));
+      }
+      keys.push_back(*rewrapped);
     }
-    keys.push_back(pair);
   }
   const Bytes file = EncodeKeyFile(epoch, keys);
   // The key file is durable before the entry that commits to it.
@@ -917,7 +943,14 @@ Result<std::uint32_t> Vault::RotateKey() {
   CU_TRY(im.Append(EntryType::kKeyRotation, EncodeRotation(e)));
   im.session->epoch_key.emplace(std::move(new_key));
   im.session->epoch = epoch;
-  im.rewrapped = std::move(keys);
+  Impl::KeyTable table;
+  table.keys = std::move(keys);
+  std::uint64_t first = 0;
+  for (const DocState& doc : im.state.docs()) {
+    table.first.push_back(first);
+    first += 2 + doc.entry.extras.size();
+  }
+  im.rewrapped = std::move(table);
   return epoch;
 }
 
@@ -959,6 +992,17 @@ Result<Record> Vault::Seal(const SealRequest& request) {
     e.original_hash = *given;
   }
   e.text_size = request.text.size();
+  std::uint8_t kinds = 0;
+  for (const ExtraArtefact& x : request.extras) {
+    const auto kind = static_cast<std::uint8_t>(x.kind);
+    if ((x.kind != Artefact::kHocr && x.kind != Artefact::kPdf) || (kinds & (1u << kind)) != 0) {
+      return Fail(Code::kInvalidArgument, std::string("vault: seal: extra artefact ") +
+                                              ArtefactName(x.kind) + " of " + request.source +
+                                              " is not hocr or pdf, or is given twice");
+    }
+    kinds = static_cast<std::uint8_t>(kinds | (1u << kind));
+    e.extras.push_back(BlobRef{kind, x.bytes.size(), {}, {}});
+  }
   // The payload's size does not depend on the blobs: refuse an oversized
   // record before writing anything.
   if (!EntryFits(im.session->name, EncodeIngest(e).size())) {
@@ -975,8 +1019,23 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   CU_ASSIGN_OR_RETURN(
       std::tie(e.text_blob, e.text_key),
       im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, AsBytes(request.text)));
+  for (std::size_t i = 0; i < request.extras.size(); ++i) {
+    BlobRef& x = e.extras[i];
+    CU_ASSIGN_OR_RETURN(std::tie(x.blob, x.key),
+                        im.WriteBlob(BlobLabel{e.doc_id, static_cast<BlobKind>(x.kind), x.size},
+                                     request.extras[i].bytes));
+  }
   CU_TRY(im.Append(EntryType::kIngest, EncodeIngest(e)));
   return im.state.docs().back().record;
+}
+
+const char* ArtefactName(Artefact artefact) { return KindName(static_cast<BlobKind>(artefact)); }
+
+std::optional<Artefact> ParseArtefact(std::string_view name) {
+  for (std::uint8_t k = 1; k <= kMaxBlobKind; ++k) {
+    if (name == KindName(static_cast<BlobKind>(k))) return static_cast<Artefact>(k);
+  }
+  return std::nullopt;
 }
 
 std::string Vault::HashHex(std::span<const std::uint8_t> bytes) { return Hex(HashBytes(bytes)); }
@@ -1328,12 +1387,12 @@ Result<VerifyReport> Vault::Verify() const {
   for (const DocState& doc : state.docs()) {
     const IngestEntry& e = doc.entry;
     const std::uint64_t seq = doc.record.seq;
-    CU_TRY(im.ReadCheckedBlob(e.original_blob,
-                              BlobLabel{e.doc_id, BlobKind::kOriginal, e.original_size}, seq));
-    CU_TRY(im.ReadCheckedBlob(e.text_blob, BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, seq));
-    referenced.insert(Hex(e.original_blob));
-    referenced.insert(Hex(e.text_blob));
-    report.blobs += 2;
+    for (const BlobRef& b : BlobsOf(e)) {
+      CU_TRY(im.ReadCheckedBlob(b.blob, BlobLabel{e.doc_id, static_cast<BlobKind>(b.kind), b.size},
+                                seq));
+      referenced.insert(Hex(b.blob));
+      ++report.blobs;
+    }
   }
   if (state.rotation_seq() > 0) CU_TRY(im.ReadKeyFile(state));
   // Every file under blobs/ that no entry names (a crash between a blob
@@ -1372,20 +1431,18 @@ Result<VerifyReport> Vault::VerifyDeep() const {
   // The public checks first: the ledger the keys come from must be sound.
   CU_ASSIGN_OR_RETURN(VerifyReport report, Verify());
   for (const DocState& doc : im.state.docs()) {
-    for (BlobKind kind : {BlobKind::kOriginal, BlobKind::kText}) {
+    for (const BlobRef& b : BlobsOf(doc.entry)) {
       // ReadBlob: hash and shape, unwrap under the current epoch, every
       // chunk authenticated up to TAG_FINAL and EOF, and the original's
       // hash. Nothing is appended: the plaintext never leaves this loop.
-      CU_ASSIGN_OR_RETURN(Bytes plaintext, im.ReadBlob(doc, kind));
-      const bool original = kind == BlobKind::kOriginal;
-      const std::uint64_t want = original ? doc.entry.original_size : doc.entry.text_size;
+      CU_ASSIGN_OR_RETURN(Bytes plaintext, im.ReadBlob(doc, static_cast<BlobKind>(b.kind)));
       const std::uint64_t got = plaintext.size();
       Wipe(plaintext);
-      if (got != want) {
-        return Fail(Code::kTampered,
-                    "vault: blob " + Hex(original ? doc.entry.original_blob : doc.entry.text_blob) +
-                        ": decrypts to " + std::to_string(got) + " bytes, entry " +
-                        std::to_string(doc.record.seq) + " records " + std::to_string(want));
+      if (got != b.size) {
+        return Fail(Code::kTampered, "vault: blob " + Hex(b.blob) + ": decrypts to " +
+                                         std::to_string(got) + " bytes, entry " +
+                                         std::to_string(doc.record.seq) + " records " +
+                                         std::to_string(b.size));
       }
       ++report.decrypted;
     }

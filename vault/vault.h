@@ -38,7 +38,21 @@ const char* RoleName(Role role);
 Result<Role> ParseRole(const std::string& name);
 
 // Which artefact of a document is read.
-enum class Artefact : std::uint8_t { kOriginal = 1, kText = 2 };
+// What a document is sealed as: the original file, its text (pages
+// separated by '\f'), and, for OCR'd documents, hOCR (word boxes and
+// confidences) and a searchable PDF (page images with an invisible text
+// layer).
+enum class Artefact : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4 };
+// "original", "text", "hocr", "pdf".
+const char* ArtefactName(Artefact artefact);
+// The artefact named `name` (as ArtefactName gives it); nullopt otherwise.
+std::optional<Artefact> ParseArtefact(std::string_view name);
+
+// An artefact beyond the original and the text, handed to Seal.
+struct ExtraArtefact {
+  Artefact kind = Artefact::kHocr;  // kHocr or kPdf
+  std::span<const std::uint8_t> bytes;
+};
 
 // What the caller hands over to be sealed. The sealer is the logged-in user.
 struct SealRequest {
@@ -54,6 +68,8 @@ struct SealRequest {
   // the hash of these very bytes: every read checks it, so a wrong one makes
   // the document unreadable.
   std::string original_hash;
+  // hOCR and searchable PDF, when there are any: each kind at most once.
+  std::vector<ExtraArtefact> extras;
 };
 
 // One sealed document, as the ledger records it.
@@ -71,6 +87,9 @@ struct Record {
   std::uint64_t original_size = 0;
   std::string original_blob;  // hex name of the original's blob
   std::string text_blob;      // hex name of the text's blob
+  // Every artefact sealed for it, in the order sealed: "original", "text",
+  // then "hocr" and "pdf" when it was OCR'd.
+  std::vector<std::string> artefacts;
 };
 
 // A person or station, as the ledger's user entries make them.

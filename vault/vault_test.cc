@@ -315,6 +315,69 @@ TEST_F(VaultTest, SealTakesTheCallersHashOfTheOriginal) {
   EXPECT_EQ(vault.List().size(), 1u);
 }
 
+// OCR'd documents carry hOCR and a searchable PDF besides the original and
+// the text: sealed as blobs of their own, read and exported by kind, checked
+// by Verify, decrypted by VerifyDeep, and rewrapped by RotateKey.
+TEST_F(VaultTest, ExtraArtefactsAreSealedReadCheckedAndRotated) {
+  const Bytes hocr = Pattern(5000, 7), pdf = Pattern(70000, 8);
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(100, 1));  // no extras
+    const Bytes scan = Pattern(200, 2);
+    SealRequest request = Request(scan, "t", "scan.tif");
+    request.extras = {{Artefact::kHocr, hocr}, {Artefact::kPdf, pdf}};
+    auto record = vault.Seal(request);
+    ASSERT_TRUE(record) << record.error().message;
+    EXPECT_EQ(record->artefacts, (std::vector<std::string>{"original", "text", "hocr", "pdf"}));
+    EXPECT_EQ(vault.Find("D000001")->artefacts, (std::vector<std::string>{"original", "text"}));
+    auto got = vault.Export("D000002", Artefact::kPdf, "to the customer");
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_TRUE(*got == pdf);
+    auto missing = vault.Export("D000001", Artefact::kHocr, "x");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, Code::kNotFound);
+    EXPECT_EQ(missing.error().message,
+              "vault: D000001 has no hocr (only what it was sealed with: original, text)");
+    EXPECT_EQ(vault.Log().back().detail, "D000002 pdf: to the customer");
+    auto report = vault.Verify();
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->blobs, 6u);
+    // Given twice, or a kind that is not an extra: refused, nothing written.
+    request.extras = {{Artefact::kHocr, hocr}, {Artefact::kHocr, hocr}};
+    EXPECT_EQ(vault.Seal(request).error().code, Code::kInvalidArgument);
+    request.extras = {{Artefact::kText, hocr}};
+    EXPECT_EQ(vault.Seal(request).error().code, Code::kInvalidArgument);
+    EXPECT_EQ(vault.List().size(), 2u);
+    ASSERT_TRUE(vault.RotateKey());
+    SealOrDie(vault, Pattern(300, 3));  // after the rotation, under epoch 2
+  }
+  // Reopened: the key file covers both documents, with their own counts.
+  Vault vault = OpenOrDie();
+  auto deep = vault.VerifyDeep();
+  ASSERT_TRUE(deep) << deep.error().message;
+  EXPECT_EQ(deep->decrypted, 8u);
+  auto got = vault.Export("D000002", Artefact::kHocr, "check");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(*got == hocr);
+  auto original = vault.ReadOriginal("D000001", "check");
+  ASSERT_TRUE(original) << original.error().message;
+  // A flipped bit in the PDF blob is caught without a key.
+  const std::string pdf_blob = [&] {
+    for (const auto& f : fs::recursive_directory_iterator(dir_ / "blobs")) {
+      if (f.is_regular_file() && fs::file_size(f.path()) > 70000) return f.path().string();
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(pdf_blob.empty());
+  Bytes bytes = ReadAll(pdf_blob);
+  bytes[bytes.size() / 2] ^= 1;
+  WriteAll(pdf_blob, bytes);
+  auto verified = vault.Verify();
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, Code::kTampered);
+  EXPECT_NE(verified.error().message.find("hash mismatch"), std::string::npos);
+}
+
 TEST_F(VaultTest, UnknownDocumentIsNotFound) {
   Vault vault = CreateAndOpen();
   EXPECT_EQ(vault.Find("D000001").error().code, Code::kNotFound);
