@@ -1,5 +1,6 @@
 // ocr/ocr_test.cc: the Tesseract engine on small Spanish pages with known
-// text (testdata/, made by make_testdata.py).
+// text (testdata/, made by make_testdata.py), and page orientation on those
+// and on a real scan from the shared test data (CUSTODIA_TESTDATA).
 #include "ocr/ocr.h"
 
 #include <gtest/gtest.h>
@@ -11,54 +12,30 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <system_error>
+
+#include "ocr/orientation.h"
+#include "ocr/test_util.h"
 
 namespace custodia::ocr {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct PixDeleter {
-  void operator()(PIX* pix) const { pixDestroy(&pix); }
-};
-using PixPtr = std::unique_ptr<PIX, PixDeleter>;
-
-// Loads testdata/`name` as an 8-bit gray Image (or RGB with `rgb`).
-Image LoadFixture(const std::string& name, bool rgb = false) {
-  const std::string path = std::string(CU_OCR_TESTDATA) + "/" + name;
-  PixPtr pix(pixRead(path.c_str()));
-  if (!pix) {
-    ADD_FAILURE() << "cannot read " << path;
-    return {};
-  }
-  PixPtr gray(pixConvertTo8(pix.get(), 0));
-  Image image;
-  image.width = pixGetWidth(gray.get());
-  image.height = pixGetHeight(gray.get());
-  image.channels = rgb ? 3 : 1;
-  image.stride = image.width * image.channels;
-  image.dpi = pixGetXRes(pix.get());
-  image.pixels.reserve(static_cast<std::size_t>(image.stride) * image.height);
-  for (int y = 0; y < image.height; ++y) {
-    for (int x = 0; x < image.width; ++x) {
-      l_uint32 v = 0;
-      pixGetPixel(gray.get(), x, y, &v);
-      for (int c = 0; c < image.channels; ++c) image.pixels.push_back(static_cast<uint8_t>(v));
-    }
-  }
-  return image;
-}
+using testutil::Binarize;
+using testutil::Blur;
+using testutil::LoadFixture;
+using testutil::LoadImage;
+using testutil::SecondsSince;
+using testutil::SharedTestdata;
+using testutil::Turn;
 
 Options Languages(const std::string& languages, const std::string& tessdata_dir = "") {
   Options options;
   options.languages = languages;
   options.tessdata_dir = tessdata_dir;
   return options;
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 class EngineTest : public ::testing::Test {
@@ -180,21 +157,23 @@ TEST_F(EngineTest, BlankAndTinyPagesGiveNoWordsNotAnError) {
   EXPECT_TRUE(page->words.empty());
 }
 
-// Copies the installed spa and eng models to a temporary folder, opens an
-// Engine on it, then deletes the folder: pages read afterwards prove that
-// the models were loaded once, in Open, and are not reloaded per page.
-TEST(EngineModelsTest, OneEngineReadsPagesInARowWithoutReloadingModels) {
-  fs::path installed;
+// The folder holding the installed spa model, or "" if none is found.
+fs::path InstalledTessdata() {
   const char* prefix = std::getenv("TESSDATA_PREFIX");
   for (const fs::path& dir :
        {fs::path(prefix ? prefix : ""), fs::path("/usr/share/tesseract-ocr/5/tessdata"),
         fs::path("/usr/share/tessdata")}) {
     std::error_code ec;
-    if (!dir.empty() && fs::exists(dir / "spa.traineddata", ec)) {
-      installed = dir;
-      break;
-    }
+    if (!dir.empty() && fs::exists(dir / "spa.traineddata", ec)) return dir;
   }
+  return {};
+}
+
+// Copies the installed spa and eng models to a temporary folder, opens an
+// Engine on it, then deletes the folder: pages read afterwards prove that
+// the models were loaded once, in Open, and are not reloaded per page.
+TEST(EngineModelsTest, OneEngineReadsPagesInARowWithoutReloadingModels) {
+  const fs::path installed = InstalledTessdata();
   if (installed.empty()) GTEST_SKIP() << "spa.traineddata not found; set TESSDATA_PREFIX";
 
   const fs::path tmp =
@@ -256,6 +235,204 @@ TEST(EngineOpenTest, MalformedLanguageListIsInvalidArgument) {
     EXPECT_EQ(engine.error().code, Code::kInvalidArgument) << languages;
   }
 }
+
+// ---- Orientation ----------------------------------------------------------
+
+// Channel `c` of `image` as a gray Image.
+Image Plane(const Image& image, int c) {
+  Image plane;
+  plane.width = image.width;
+  plane.height = image.height;
+  plane.channels = 1;
+  plane.stride = image.width;
+  plane.dpi = image.dpi;
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x)
+      plane.pixels.push_back(image.row(y)[x * image.channels + c]);
+  }
+  return plane;
+}
+
+TEST(RotateQuarterTurnsTest, MatchesLeptonicaForEveryTurnAndChannelCount) {
+  std::mt19937 rng(42);
+  for (int channels : {1, 3, 4}) {
+    Image image;
+    image.width = 7;
+    image.height = 5;
+    image.channels = channels;
+    image.stride = image.width * channels + 3;  // padded rows are allowed
+    image.dpi = 200;
+    image.pixels.resize(static_cast<std::size_t>(image.stride) * image.height);
+    for (auto& v : image.pixels) v = static_cast<std::uint8_t>(rng());
+    for (int turns = -1; turns <= 4; ++turns) {
+      const Image turned = RotateQuarterTurns(image, turns);
+      const bool sideways = (turns % 2) != 0;
+      ASSERT_EQ(turned.width, sideways ? 5 : 7) << turns;
+      ASSERT_EQ(turned.height, sideways ? 7 : 5) << turns;
+      EXPECT_EQ(turned.channels, channels);
+      EXPECT_EQ(turned.stride, turned.width * channels);
+      EXPECT_EQ(turned.dpi, 200);
+      // Each channel, as a gray plane, against Leptonica's clockwise turn.
+      for (int c = 0; c < channels; ++c) {
+        const Image plane = Plane(image, c);
+        const Image turned_plane = Plane(turned, c);
+        EXPECT_EQ(turned_plane.pixels, Turn(plane, ((turns % 4) + 4) % 4).pixels)
+            << "turns " << turns << " channel " << c;
+      }
+    }
+  }
+}
+
+class OrientationTest : public EngineTest {
+ protected:
+  // Detects the orientation of `upright` turned by each quarter turn with
+  // `engine` and expects the turns that undo it, decided by `method`.
+  static void ExpectEveryTurnDetected(Engine& engine, const Image& upright, const char* what,
+                                      OrientationMethod method) {
+    for (int turns = 0; turns < 4; ++turns) {
+      const Image page = Turn(upright, turns);
+      auto start = std::chrono::steady_clock::now();
+      auto found = engine.DetectOrientation(page);
+      const double seconds = SecondsSince(start);
+      ASSERT_TRUE(found) << found.error().message;
+      std::printf("[ timing ] DetectOrientation(%s turned %d): %.3f s, %d turns, %s, %.1f\n", what,
+                  turns * 90, seconds, found->quarter_turns, MethodName(found->method),
+                  found->confidence);
+      EXPECT_EQ(found->quarter_turns, (4 - turns) % 4) << what << " turned " << turns * 90;
+      EXPECT_EQ(found->method, method) << what << " turned " << turns * 90;
+      EXPECT_GT(found->confidence, 0);
+    }
+  }
+
+  static const char* MethodName(OrientationMethod method) {
+    switch (method) {
+      case OrientationMethod::kOsd:
+        return "osd";
+      case OrientationMethod::kOcrConfidence:
+        return "ocr-confidence";
+      case OrientationMethod::kNoText:
+        return "no-text";
+    }
+    return "?";
+  }
+
+  // linn.png from the shared test data: a 300-dpi, 1-bit, two-column scan
+  // (the PNG does not record its resolution).
+  static Image Linn() {
+    const std::string dir = SharedTestdata();
+    if (dir.empty()) return {};
+    Image linn = LoadImage(dir + "/scan_cleanup_degraded/ocrmypdf/linn.png");
+    linn.dpi = 300;
+    return linn;
+  }
+};
+
+// Three short lines: too few characters for OSD to be sure (its confidence
+// is about 4), so the fallback decides.
+TEST_F(OrientationTest, SyntheticInvoiceEveryTurnByOcrConfidence) {
+  ExpectEveryTurnDetected(*engine_, LoadFixture("factura.png"), "factura.png",
+                          OrientationMethod::kOcrConfidence);
+}
+
+TEST_F(OrientationTest, ScannedPageEveryTurnByOsd) {
+  const Image linn = Linn();
+  if (linn.empty()) GTEST_SKIP() << "CUSTODIA_TESTDATA is not set (the shared testdata folder)";
+  ExpectEveryTurnDetected(*engine_, linn, "linn.png", OrientationMethod::kOsd);
+}
+
+TEST_F(OrientationTest, ScannedPageEveryTurnByOcrConfidenceWhenOsdIsNotTrusted) {
+  const Image linn = Linn();
+  if (linn.empty()) GTEST_SKIP() << "CUSTODIA_TESTDATA is not set (the shared testdata folder)";
+  Options options;
+  options.osd_min_confidence = 1000;  // OSD never sure enough
+  auto engine = Engine::Open(options);
+  ASSERT_TRUE(engine) << engine.error().message;
+  ExpectEveryTurnDetected(*engine, linn, "linn.png (fallback forced)",
+                          OrientationMethod::kOcrConfidence);
+}
+
+// A 7x7 box blur: OSD's confidence drops below 4 (and at 9x9 it guesses
+// wrong), the fallback still reads the right turn best.
+TEST_F(OrientationTest, BlurredScanEveryTurnByOcrConfidence) {
+  const Image linn = Linn();
+  if (linn.empty()) GTEST_SKIP() << "CUSTODIA_TESTDATA is not set (the shared testdata folder)";
+  ExpectEveryTurnDetected(*engine_, Blur(linn, 3), "linn.png blurred 7x7",
+                          OrientationMethod::kOcrConfidence);
+}
+
+TEST_F(OrientationTest, BlankPageHasNoText) {
+  Image blank;
+  blank.width = 2480;
+  blank.height = 3508;
+  blank.channels = 1;
+  blank.stride = blank.width;
+  blank.dpi = 300;
+  blank.pixels.assign(static_cast<std::size_t>(blank.width) * blank.height, 255);
+  auto found = engine_->DetectOrientation(blank);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->quarter_turns, 0);
+  EXPECT_EQ(found->method, OrientationMethod::kNoText);
+  EXPECT_EQ(found->confidence, 0);
+}
+
+TEST_F(OrientationTest, EmptyImageIsInvalidArgument) {
+  auto found = engine_->DetectOrientation(Image{});
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().code, Code::kInvalidArgument);
+}
+
+TEST_F(OrientationTest, ReadWithOrientReadsAnUpsideDownPageUpright) {
+  const Image upright = LoadFixture("albaran.png");
+  const Image upside_down = Turn(upright, 2);
+  auto plain = engine_->Read(upside_down);
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->text.find("Albarán"), std::string::npos) << plain->text;
+  EXPECT_EQ(plain->orientation.method, OrientationMethod::kNoText);  // not asked for
+
+  ReadOptions options;
+  options.orient = true;
+  auto page = engine_->Read(upside_down, options);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->orientation.quarter_turns, 2);
+  EXPECT_NE(page->text.find("Albarán de entrega"), std::string::npos) << page->text;
+  // Boxes are of the turned (upright) page.
+  for (const Word& w : page->words) {
+    EXPECT_LE(w.left + w.width, upright.width);
+    EXPECT_LE(w.top + w.height, upright.height);
+  }
+}
+
+TEST_F(OrientationTest, ReadWithOrientTurnsASidewaysPage) {
+  const Image upright = LoadFixture("factura.png");
+  ReadOptions options;
+  options.orient = true;
+  auto page = engine_->Read(Turn(upright, 3), options);  // 270 clockwise: needs 1 more
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->orientation.quarter_turns, 1);
+  EXPECT_NE(page->text.find("Número de cliente: 48213"), std::string::npos) << page->text;
+}
+
+// Without osd.traineddata (Debian: tesseract-ocr-osd) the fallback does all
+// the work instead of failing.
+TEST(OrientationModelsTest, WithoutTheOsdModelTheFallbackDecides) {
+  const fs::path installed = InstalledTessdata();
+  if (installed.empty()) GTEST_SKIP() << "spa.traineddata not found; set TESSDATA_PREFIX";
+  const fs::path tmp =
+      fs::temp_directory_path() / ("custodia_ocr_osd_test_" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  for (const char* model : {"spa.traineddata", "eng.traineddata"}) {
+    fs::copy_file(installed / model, tmp / model, fs::copy_options::overwrite_existing);
+  }
+  auto engine = Engine::Open(Languages("spa+eng", tmp.string()));
+  ASSERT_TRUE(engine) << engine.error().message;
+  auto found = engine->DetectOrientation(Turn(LoadFixture("albaran.png"), 1));
+  fs::remove_all(tmp);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->quarter_turns, 3);
+  EXPECT_EQ(found->method, OrientationMethod::kOcrConfidence);
+}
+
+TEST(LibraryTest, TestsRunWithOneOpenMpThread) { EXPECT_EQ(LibraryThreadLimit(), 1); }
 
 }  // namespace
 }  // namespace custodia::ocr

@@ -1,5 +1,6 @@
 // ocr/tesseract_engine.cc: ocr::Engine over one tesseract::TessBaseAPI,
-// whose language models are loaded once, in Open, and kept for every page.
+// whose language models are loaded once, in Open, and kept for every page;
+// the optional outputs (orientation, hOCR, PDF) are asked for per call.
 #include <leptonica/allheaders.h>
 #include <omp.h>
 #include <tesseract/baseapi.h>
@@ -13,16 +14,16 @@
 #include <utility>
 #include <vector>
 
+#include "ocr/leptonica.h"
 #include "ocr/ocr.h"
+#include "ocr/orientation.h"
+#include "ocr/pdf.h"
 
 namespace custodia::ocr {
 namespace {
 
 // Tesseract refuses larger images (its coordinates are 16-bit).
 constexpr int kMaxSide = 32767;
-// Resolution assumed when the image does not say: what scanners use for
-// documents, and what Tesseract's models are tuned for.
-constexpr int kDefaultDpi = 300;
 
 std::vector<std::string> SplitLanguages(const std::string& languages) {
   std::vector<std::string> out;
@@ -69,6 +70,30 @@ class ClearOnExit {
   tesseract::TessBaseAPI* api_;
 };
 
+// kInvalidArgument unless `image` is something Tesseract can read.
+Status CheckImage(const Image& image) {
+  if (image.empty()) {
+    return Fail(Code::kInvalidArgument, "ocr: empty image (" + std::to_string(image.width) + "x" +
+                                            std::to_string(image.height) + ")");
+  }
+  if (image.width < 0 || image.height < 0 ||
+      (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
+      image.stride < image.width * image.channels ||
+      image.pixels.size() <
+          static_cast<std::size_t>(image.stride) * static_cast<std::size_t>(image.height)) {
+    return Fail(Code::kInvalidArgument,
+                "ocr: malformed image (channels must be 1, 3 or 4 and the pixel buffer must "
+                "hold stride x height bytes)");
+  }
+  if (image.width > kMaxSide || image.height > kMaxSide) {
+    return Fail(Code::kInvalidArgument,
+                "ocr: " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                    " pixels is too large for Tesseract (at most " + std::to_string(kMaxSide) +
+                    " per side); scale the page down");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 int LibraryThreadLimit() { return omp_get_thread_limit(); }
@@ -81,7 +106,11 @@ std::string LibraryVersions() {
 }
 
 struct Engine::Impl {
+  explicit Impl(float min_confidence) : osd_min_confidence(min_confidence) {}
+
   tesseract::TessBaseAPI api;  // ~TessBaseAPI() calls End()
+  float osd_min_confidence;
+  std::unique_ptr<OrientationDetector> orientation;  // made on first use
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -102,7 +131,7 @@ Result<Engine> Engine::Open(const Options& options) {
                               " (or point Options::tessdata_dir or TESSDATA_PREFIX at the "
                               "folder holding the .traineddata files)";
   try {
-    auto impl = std::make_unique<Impl>();
+    auto impl = std::make_unique<Impl>(options.osd_min_confidence);
     tesseract::TessBaseAPI& api = impl->api;
     // Tesseract prints warnings ("Estimating resolution", missing models)
     // on stderr, which would garble the CLI's output; errors reach our
@@ -137,40 +166,69 @@ Result<Engine> Engine::Open(const Options& options) {
   }
 }
 
-Result<Page> Engine::Read(const Image& image) {
+Result<Orientation> Engine::DetectOrientation(const Image& image) {
   CU_CHECK(impl_ != nullptr);  // not a moved-from Engine
-  if (image.empty()) {
-    return Fail(Code::kInvalidArgument, "ocr: empty image (" + std::to_string(image.width) + "x" +
-                                            std::to_string(image.height) + ")");
+  CU_TRY(CheckImage(image));
+  if (impl_->orientation == nullptr) {
+    // The OSD model is looked for where the Engine's models were found.
+    const char* datapath = impl_->api.GetDatapath();
+    impl_->orientation = std::make_unique<OrientationDetector>(datapath != nullptr ? datapath : "",
+                                                               impl_->osd_min_confidence);
   }
-  if (image.width < 0 || image.height < 0 ||
-      (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
-      image.stride < image.width * image.channels ||
-      image.pixels.size() <
-          static_cast<std::size_t>(image.stride) * static_cast<std::size_t>(image.height)) {
-    return Fail(Code::kInvalidArgument,
-                "ocr: malformed image (channels must be 1, 3 or 4 and the pixel buffer must "
-                "hold stride x height bytes)");
+  return impl_->orientation->Detect(impl_->api, image);
+}
+
+Result<Page> Engine::Read(const Image& image_in, const ReadOptions& options) {
+  CU_CHECK(impl_ != nullptr);  // not a moved-from Engine
+  CU_TRY(CheckImage(image_in));
+  if (options.pdf_image != nullptr) {
+    if (auto checked = CheckImage(*options.pdf_image); !checked) {
+      // "ocr: pdf_image: empty image (0x0)"
+      return Fail(checked.error().code, "ocr: pdf_image: " + checked.error().message.substr(5));
+    }
+    if (options.pdf_image->width != image_in.width ||
+        options.pdf_image->height != image_in.height) {
+      return Fail(Code::kInvalidArgument,
+                  "ocr: pdf_image is " + std::to_string(options.pdf_image->width) + "x" +
+                      std::to_string(options.pdf_image->height) + ", the page " +
+                      std::to_string(image_in.width) + "x" + std::to_string(image_in.height) +
+                      "; the text layer needs them the same size");
+    }
   }
-  if (image.width > kMaxSide || image.height > kMaxSide) {
-    return Fail(Code::kInvalidArgument,
-                "ocr: " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                    " pixels is too large for Tesseract (at most " + std::to_string(kMaxSide) +
-                    " per side); scale the page down");
+
+  Orientation orientation;
+  Image turned, turned_pdf_image;
+  const Image* image = &image_in;
+  const Image* pdf_image = options.pdf_image != nullptr ? options.pdf_image : &image_in;
+  if (options.orient) {
+    CU_ASSIGN_OR_RETURN(orientation, DetectOrientation(image_in));
+    if (orientation.quarter_turns != 0) {
+      turned = RotateQuarterTurns(image_in, orientation.quarter_turns);
+      image = &turned;
+      if (options.pdf && options.pdf_image != nullptr) {
+        turned_pdf_image = RotateQuarterTurns(*options.pdf_image, orientation.quarter_turns);
+        pdf_image = &turned_pdf_image;
+      } else {
+        pdf_image = &turned;
+      }
+    }
   }
+
   tesseract::TessBaseAPI& api = impl_->api;
+  const int dpi = image->dpi > 0 ? image->dpi : kDefaultDpi;
   try {
     ClearOnExit clear(&api);
     // SetImage copies the pixels; `image` need not outlive the call.
-    api.SetImage(image.pixels.data(), image.width, image.height, image.channels, image.stride);
+    api.SetImage(image->pixels.data(), image->width, image->height, image->channels, image->stride);
     // Set after SetImage, which resets it. Without it Tesseract warns
     // "Invalid resolution 0 dpi" and guesses from the text height.
-    api.SetSourceResolution(image.dpi > 0 ? image.dpi : kDefaultDpi);
+    api.SetSourceResolution(dpi);
     if (api.Recognize(nullptr) != 0) {
       return Fail(Code::kInternal, "ocr: tesseract could not recognise the page");
     }
 
     Page page;
+    page.orientation = orientation;
     if (std::unique_ptr<char[]> text(api.GetUTF8Text()); text) page.text = text.get();
     page.mean_confidence = static_cast<float>(api.MeanTextConf());
 
@@ -185,6 +243,18 @@ Result<Page> Engine::Read(const Image& image) {
         page.words.push_back(Word{word.get(), left, top, right - left, bottom - top,
                                   it->Confidence(tesseract::RIL_WORD)});
       } while (it->Next(tesseract::RIL_WORD));
+    }
+
+    if (options.hocr) {
+      std::unique_ptr<char[]> hocr(api.GetHOCRText(options.page_number));
+      if (!hocr) return Fail(Code::kInternal, "ocr: tesseract could not make the page's hOCR");
+      page.hocr = hocr.get();
+    }
+    if (options.pdf) {
+      QuietLeptonica();
+      PixPtr background = ToPdfPix(*pdf_image, dpi);
+      if (!background) return Fail(Code::kInternal, "ocr: pdf: out of memory");
+      CU_ASSIGN_OR_RETURN(page.pdf, RenderPdfPage(api, std::move(background), options.temp_dir));
     }
     return page;
   } catch (const std::exception& e) {

@@ -13,8 +13,8 @@ packages=(
   libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libpoppler-cpp-dev libxapian-dev libsodium-dev
-  libgtest-dev libgmock-dev
+  libpoppler-cpp-dev libxapian-dev libsodium-dev libqpdf-dev
+  libgtest-dev libgmock-dev libxml2-dev
   libcli11-dev nlohmann-json3-dev libre2-dev
 )
 samples=(python3 python3-reportlab python3-pil python3-numpy fonts-dejavu-core)
