@@ -163,6 +163,11 @@ int SetCleanupThreads(int threads);
 // options.blank_max_ink of it. Errors as for Prepare (all black included).
 Result<bool> IsBlank(const Image& page, const CleanupOptions& options = {});
 
+// The PNG file bytes of `image` (gray, RGB or RGBA; the dpi is written when
+// set), e.g. for `custodia ingest --keep-stages DIR`. kInvalidArgument for an
+// empty or malformed image.
+Result<std::vector<std::uint8_t>> EncodePng(const Image& image);
+
 }  // namespace custodia::capture
 
 #endif  // CUSTODIA_CAPTURE_CAPTURE_H_

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -84,6 +85,96 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
   return inputs;
 }
 
+// The cleanup options IngestOptions asks for. kInvalidArgument for a stage
+// name capture does not know.
+Result<capture::CleanupOptions> CleanupOptionsFor(const IngestOptions& options) {
+  capture::CleanupOptions c;
+  const std::pair<const char*, bool*> stages[] = {
+      {"gray", &c.gray},           {"resolution", &c.resolution},
+      {"deskew", &c.deskew},       {"borders", &c.borders},
+      {"holes", &c.punch_holes},   {"illumination", &c.illumination},
+      {"contrast", &c.contrast},   {"denoise", &c.denoise},
+      {"binarize", &c.binarize}};
+  for (const std::string& skip : options.skip_stages) {
+    bool known = false;
+    for (const auto& [name, flag] : stages) {
+      if (skip == name) {
+        *flag = false;
+        known = true;
+      }
+    }
+    if (!known) {
+      return Fail(Code::kInvalidArgument,
+                  "unknown cleanup stage '" + skip +
+                      "'; the stages are gray, resolution, deskew, borders, holes, "
+                      "illumination, contrast, denoise, binarize");
+    }
+  }
+  return c;
+}
+
+// Writes a stage's image for --keep-stages. Best effort: a picture that
+// cannot be written never stops the ingest (Ingest checked the folder).
+void KeepStage(const std::string& dir, const std::string& source, int page, int* step,
+               std::string_view stage, const Image& image) {
+  auto png = capture::EncodePng(image);
+  if (!png) return;
+  char name[64];
+  std::snprintf(name, sizeof name, ".p%d.%d-", page + 1, (*step)++);
+  const fs::path path =
+      fs::path(dir) / (fs::path(source).filename().string() + name + std::string(stage) + ".png");
+  (void)Env::Default()->WriteFileAtomic(path, *png);
+}
+
+// One scanned page through cleanup and OCR: prepared (gray, resolution),
+// turned upright, cleaned, and read, with hOCR and a one-page PDF when
+// asked. nullopt for a blank page (counted in `result`). Errors name the
+// stage that failed.
+Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
+                                                 const std::string& source,
+                                                 const IngestOptions& options, ocr::Engine* engine,
+                                                 IngestResult* result) {
+  CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
+  int step = 0;
+  if (!options.keep_stages_dir.empty()) {
+    cleanup.on_stage = [&](std::string_view stage, const Image& img) {
+      KeepStage(options.keep_stages_dir, source, index, &step, stage, img);
+    };
+    KeepStage(options.keep_stages_dir, source, index, &step, "input", image);
+  }
+  ocr::ReadOptions read;
+  read.hocr = options.ocr_outputs;
+  read.pdf = options.ocr_outputs;
+  read.page_number = index;
+  if (!options.cleanup) {
+    read.orient = options.orient;
+    CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(image, read));
+    if (page.orientation.quarter_turns != 0) ++result->turned_pages;
+    return std::optional<ocr::Page>(std::move(page));
+  }
+  auto prepared = capture::Prepare(image, cleanup);
+  if (!prepared) return Wrap(prepared.error(), "cleanup");
+  if (options.orient) {
+    auto orientation = engine->DetectOrientation(prepared->image);
+    if (!orientation) return Wrap(orientation.error(), "orientation");
+    if (orientation->quarter_turns != 0) {
+      auto turned = capture::RotateQuarterTurns(prepared->image, orientation->quarter_turns);
+      if (!turned) return Wrap(turned.error(), "orientation");
+      prepared->image = std::move(turned).value();
+      ++result->turned_pages;
+      if (cleanup.on_stage) cleanup.on_stage("orient", prepared->image);
+    }
+  }
+  auto cleaned = capture::Clean(std::move(prepared).value(), cleanup);
+  if (!cleaned) return Wrap(cleaned.error(), "cleanup");
+  if (cleaned->report.blank) {
+    ++result->blank_pages;
+    return std::optional<ocr::Page>();
+  }
+  CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(cleaned->image, read));
+  return std::optional<ocr::Page>(std::move(page));
+}
+
 std::string FieldsJson(const classify::Classification& c) {
   nlohmann::json fields = nlohmann::json::object();
   for (const auto& [name, field] : c.fields) {
@@ -135,8 +226,9 @@ struct Archive::Impl {
                          std::optional<ocr::Engine>* engine);
   Result<int> CatchUpIndex();
   Status Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
-              const std::string& text, const classify::Classification& c,
-              const IngestOptions& options, IngestResult* result);
+              const std::string& text, const std::string& hocr,
+              const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
+              IngestResult* result);
 };
 
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -222,6 +314,13 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
                                       const std::function<void(const IngestResult&)>& on_result) {
   auto start = std::chrono::steady_clock::now();
   IngestSummary summary;
+  // Bad options are refused before anything is read or sealed.
+  auto cleanup = CleanupOptionsFor(options);
+  if (!cleanup) return Unexpected{cleanup.error()};
+  if (!options.keep_stages_dir.empty()) {
+    Status made = Env::Default()->CreateDir(options.keep_stages_dir);
+    if (!made) return Wrap(made.error(), "--keep-stages");
+  }
   auto reindexed = impl_->CatchUpIndex();
   if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
   summary.reindexed = *reindexed;
@@ -230,6 +329,8 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
   int jobs =
       options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
   jobs = std::clamp(jobs, 1, std::max(1, static_cast<int>(inputs.size())));
+  // One page per worker: OpenCV's own threads would only compete with them.
+  capture::SetCleanupThreads(jobs > 1 ? 1 : 0);
 
   // Workers take inputs in order; results are reported in input order as
   // soon as every earlier input has been reported.
@@ -303,37 +404,66 @@ IngestResult Archive::Impl::IngestOne(const Input& input, const IngestOptions& o
   if (!document) return finish(document.error().message);
 
   std::string text;
+  std::vector<std::string> hocr_pages;
+  std::vector<std::vector<std::uint8_t>> pdf_pages;
+  bool all_ocr = true;  // every page scanned: a searchable PDF can be made
+  auto open_engine = [&]() -> Status {
+    if (engine->has_value()) return Ok();
+    ocr::Options ocr_options;
+    ocr_options.languages = options.languages;
+    auto opened = ocr::Engine::Open(ocr_options);
+    if (!opened) return Unexpected{opened.error()};
+    engine->emplace(std::move(*opened));
+    return Ok();
+  };
   for (int i = 0; i < document->page_count(); ++i) {
+    const std::string where = "page " + std::to_string(i + 1) + ": ";
     auto page = document->ReadPage(i);
-    if (!page) return finish(page.error().message);
+    if (!page) return finish(where + page.error().message);
     if (i > 0) text += '\f';
     if (page->has_text) {
       text += page->text;
+      all_ocr = false;
       continue;
     }
-    if (!engine->has_value()) {
-      ocr::Options ocr_options;
-      ocr_options.languages = options.languages;
-      auto opened = ocr::Engine::Open(ocr_options);
-      if (!opened) return finish(opened.error().message);
-      engine->emplace(std::move(*opened));
-    }
-    auto read = (*engine)->Read(page->image);
-    if (!read) return finish("page " + std::to_string(i + 1) + ": " + read.error().message);
-    text += read->text;
+    Status opened = open_engine();
+    if (!opened) return finish(opened.error().message);
+    auto read = ReadScannedPage(page->image, i, input.source, options, &**engine, &result);
+    if (!read) return finish(where + read.error().message);
+    if (!read->has_value()) continue;  // blank: recorded, not OCR'd
+    text += (*read)->text;
     ++result.ocr_pages;
+    if (options.ocr_outputs) {
+      hocr_pages.push_back(std::move((*read)->hocr));
+      pdf_pages.push_back(std::move((*read)->pdf));
+    }
   }
   result.pages = document->page_count();
 
+  // hOCR for every document with OCR'd pages; a searchable PDF when every
+  // page was scanned (a born-digital PDF is searchable already).
+  std::string hocr;
+  std::vector<std::uint8_t> pdf;
+  if (options.ocr_outputs && !hocr_pages.empty()) {
+    hocr = ocr::MergeHocr(hocr_pages, fs::path(input.source).filename().string());
+    if (all_ocr) {
+      auto merged = ocr::MergePdfs(pdf_pages);
+      if (!merged) return finish("searchable PDF: " + merged.error().message);
+      pdf = std::move(merged).value();
+    }
+  }
+  pdf_pages.clear();
+
   classify::Classification c = classify::Classify(text);
-  Status sealed = Seal(*bytes, hash, text, c, options, &result);
+  Status sealed = Seal(*bytes, hash, text, hocr, pdf, c, &result);
   if (!sealed) return finish(sealed.error().message);
   return finish("");
 }
 
 Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
-                           const std::string& text, const classify::Classification& c,
-                           const IngestOptions& /*options*/, IngestResult* result) {
+                           const std::string& text, const std::string& hocr,
+                           const std::vector<std::uint8_t>& pdf,
+                           const classify::Classification& c, IngestResult* result) {
   std::lock_guard lock(mu);
   // Checked again under the lock: two copies of one file in the same batch.
   if (auto existing = vault.FindByHash(hash)) {
@@ -351,6 +481,12 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
   request.status = c.status;
   request.fields_json = FieldsJson(c);
   request.original_hash = hash;  // hashed once, to look for duplicates above
+  if (!hocr.empty()) {
+    request.extras.push_back(
+        {vault::Artefact::kHocr,
+         {reinterpret_cast<const std::uint8_t*>(hocr.data()), hocr.size()}});
+  }
+  if (!pdf.empty()) request.extras.push_back({vault::Artefact::kPdf, pdf});
   CU_ASSIGN_OR_RETURN(vault::Record record, vault.Seal(request));
   result->id = record.id;
   result->type = record.type;
@@ -408,6 +544,17 @@ Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int lim
     out.push_back(std::move(h));
   }
   return out;
+}
+
+Result<std::vector<std::uint8_t>> Archive::Export(const std::string& id,
+                                                  const std::string& artefact) {
+  auto kind = vault::ParseArtefact(artefact);
+  if (!kind) {
+    return Fail(Code::kInvalidArgument,
+                "unknown format '" + artefact + "'; use original, text, hocr or pdf");
+  }
+  std::lock_guard lock(impl_->mu);
+  return impl_->vault.Export(id, *kind, "export " + artefact);
 }
 
 Result<std::vector<std::uint8_t>> Archive::ExportOriginal(const std::string& id) {

@@ -23,6 +23,20 @@ struct IngestOptions {
   int jobs = 0;  // worker threads; 0: one per core
   std::int64_t max_pixels = 100'000'000;
   std::string languages = "spa+eng";
+  // Scanned pages: turned upright (Tesseract OSD, else OCR confidence) and
+  // cleaned (capture's Prepare and Clean: gray, resolution, deskew, borders,
+  // punch holes, illumination, contrast, denoise, binarize) before OCR.
+  bool orient = true;
+  bool cleanup = true;
+  // Stage names to skip ("deskew", "denoise", ... as capture::CleanupOptions
+  // names them); an unknown name is refused.
+  std::vector<std::string> skip_stages;
+  // When set, every stage's image of every scanned page is written there as
+  // PNG: <file name>.p<page>.<k>-<stage>.png.
+  std::string keep_stages_dir;
+  // Seal hOCR (word boxes, confidences) and a searchable PDF (page images
+  // with an invisible text layer) for documents whose pages were all OCR'd.
+  bool ocr_outputs = true;
 };
 
 // The outcome of one input file.
@@ -30,7 +44,9 @@ struct IngestResult {
   std::string source;  // the path as the user gave it (or as found in a folder)
   std::string id;      // empty when failed
   int pages = 0;
-  int ocr_pages = 0;  // pages read by OCR (the rest had a text layer)
+  int ocr_pages = 0;    // pages read by OCR (the rest had a text layer)
+  int blank_pages = 0;  // scanned pages found blank: recorded, not OCR'd
+  int turned_pages = 0; // scanned pages turned upright before OCR
   std::string type;
   std::string status;  // routing status; "duplicate" when already archived; "failed"
   std::string error;   // set when failed: what was wrong and what to do
@@ -165,6 +181,10 @@ class Archive {
   Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
                                         const std::string& mark_start, const std::string& mark_end);
   Result<std::vector<std::uint8_t>> ExportOriginal(const std::string& id);
+  // Any artefact the document was sealed with: "original", "text", "hocr"
+  // or "pdf" (the last two for OCR'd documents). kInvalidArgument for
+  // another name, kNotFound when the document has no such artefact.
+  Result<std::vector<std::uint8_t>> Export(const std::string& id, const std::string& artefact);
 
   // People (admin). AddUser enrolls `name` under `passphrase` when they have
   // no key file yet, then adds them with `roles`.

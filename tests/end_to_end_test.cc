@@ -284,6 +284,85 @@ TEST_F(CliTest, UnknownDocumentIsAClearFailure) {
 // Every malformed, encrypted and oversized PDF of the shared corpus: each is
 // archived or refused with a reason; nothing crashes or hangs, nothing
 // half-made is left, and the archive verifies afterwards.
+// Scanned pages through cleanup and OCR (issue 4): upside-down and sideways
+// samples are turned upright and read, every stage can be kept as a PNG, the
+// hOCR and the searchable PDF are sealed and exported, a blank page is
+// recorded and not read, and a bad stage name is refused before anything.
+TEST_F(CliTest, ScansAreTurnedCleanedAndSealedWithHocrAndPdf) {
+  const fs::path samples = testing::SourceDir() / "samples";
+  const fs::path stages = tmp_ / "stages";
+  // A white A4 page at 150 dpi with a few specks and a grey edge, as a
+  // flatbed scans an empty sheet (tests/testdata, made for this test).
+  const fs::path blank = testing::SourceDir() / "tests" / "testdata" / "blank_page.png";
+  auto r = Cli("--json ingest --jobs 2 --keep-stages " + ShellQuote(stages.string()) + " " +
+               ShellQuote((samples / "08_factura_scan_rot180.jpg").string()) + " " +
+               ShellQuote((samples / "09_albaran_scan_rot90.png").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<json> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  for (const json& l : lines) {
+    EXPECT_EQ(l["turned_pages"], 1) << l.dump();
+    EXPECT_EQ(l["ocr_pages"], 1) << l.dump();
+  }
+  // Read upright: the ground truth's keywords are in the text.
+  for (const auto& [file, id] : {std::pair{"08_factura_scan_rot180", lines[0]["id"]},
+                                 std::pair{"09_albaran_scan_rot90", lines[1]["id"]}}) {
+    const json expected = json::parse(testing::ReadText(samples / (std::string(file) + ".expected.json")));
+    auto show = Cli("--json show " + id.get<std::string>());
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    const std::string text = Fold(json::parse(show.out)["text"].get<std::string>());
+    int found = 0, total = 0;
+    for (const auto& k : expected["keywords"]) {
+      ++total;
+      if (text.find(Fold(k.get<std::string>())) != std::string::npos) ++found;
+    }
+    EXPECT_GE(found * 10, total * 9) << file << ": " << found << " of " << total << " keywords";
+  }
+  // Every stage of both pages was kept, the turn included.
+  std::set<std::string> kept;
+  for (const auto& e : fs::directory_iterator(stages)) kept.insert(e.path().filename().string());
+  for (const char* stage : {"input", "orient", "deskew", "borders", "illumination", "binarize"}) {
+    for (const char* file : {"08_factura_scan_rot180.jpg", "09_albaran_scan_rot90.png"}) {
+      bool seen = false;
+      for (const std::string& k : kept)
+        seen |= k.starts_with(std::string(file) + ".p1.") && k.ends_with(std::string("-") + stage + ".png");
+      EXPECT_TRUE(seen) << file << " " << stage;
+    }
+  }
+  // hOCR and searchable PDF, exported (and logged).
+  const std::string id = lines[0]["id"];
+  const fs::path hocr = tmp_ / "d.hocr", pdf = tmp_ / "d.pdf";
+  ASSERT_EQ(Cli("export " + id + " --format hocr --out " + ShellQuote(hocr.string())).exit_code, 0);
+  ASSERT_EQ(Cli("export " + id + " --format pdf --out " + ShellQuote(pdf.string())).exit_code, 0);
+  const std::string hocr_text = testing::ReadText(hocr);
+  EXPECT_NE(hocr_text.find("class='ocr_page'"), std::string::npos);
+  EXPECT_NE(hocr_text.find("ocrx_word"), std::string::npos);
+  EXPECT_NE(hocr_text.find("x_wconf"), std::string::npos);
+  const std::string pdf_bytes = testing::ReadText(pdf);
+  EXPECT_EQ(pdf_bytes.rfind("%PDF-", 0), 0u);
+  EXPECT_NE(pdf_bytes.find("GlyphLessFont"), std::string::npos);  // Tesseract's text layer
+  auto log = Cli("--json log");
+  EXPECT_NE(log.out.find(id + " pdf: export pdf"), std::string::npos) << log.out;
+  // A born-digital document has neither: a clear refusal.
+  ASSERT_EQ(Cli("ingest " + ShellQuote((samples / "02_dni.pdf").string())).exit_code, 0);
+  auto refused = Cli("export D000003 --format hocr --out " + ShellQuote((tmp_ / "x").string()));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("has no hocr"), std::string::npos) << refused.err;
+  // A blank page: recorded, not OCR'd.
+  auto b = Cli("--json ingest " + ShellQuote(blank.string()));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const json l = json::parse(b.out.substr(0, b.out.find('\n')));
+  EXPECT_EQ(l["pages"], 1) << l.dump();
+  EXPECT_EQ(l["blank_pages"], 1) << l.dump();
+  EXPECT_EQ(l["ocr_pages"], 0) << l.dump();
+  // A stage that does not exist: refused, nothing ingested.
+  auto bad = Cli("ingest --skip-stage sharpen " + ShellQuote((samples / "07_albaran.pdf").string()));
+  EXPECT_EQ(bad.exit_code, 2);  // bad usage
+  EXPECT_NE(bad.err.find("unknown cleanup stage 'sharpen'"), std::string::npos) << bad.err;
+}
+
 TEST(BadInputTest, SharedBadPdfsAreArchivedOrRefusedWithAReason) {
   const char* testdata = std::getenv("CUSTODIA_TESTDATA");
   if (testdata == nullptr || *testdata == '\0')

@@ -70,6 +70,11 @@ struct IngestArgs {
   std::vector<std::string> paths;
   int jobs = 0;
   std::int64_t max_pixels = 100'000'000;
+  bool no_orient = false;
+  bool no_cleanup = false;
+  std::vector<std::string> skip_stages;
+  std::string keep_stages;
+  bool no_ocr_outputs = false;
 };
 
 void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
@@ -83,12 +88,27 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
   sub->add_option("--max-pixels", args->max_pixels,
                   "refuse pages larger than this many pixels (default 100000000)")
       ->check(CLI::PositiveNumber);
+  sub->add_flag("--no-orient", args->no_orient,
+                "do not turn scanned pages upright before OCR (Tesseract OSD)");
+  sub->add_flag("--no-cleanup", args->no_cleanup,
+                "OCR scanned pages as they are, without any cleanup stage");
+  sub->add_option("--skip-stage", args->skip_stages,
+                  "leave out one cleanup stage (repeatable): gray, resolution, deskew, borders, "
+                  "holes, illumination, contrast, denoise, binarize");
+  sub->add_option("--keep-stages", args->keep_stages,
+                  "write every cleanup stage of every scanned page to this folder as PNG");
+  sub->add_flag("--no-ocr-outputs", args->no_ocr_outputs,
+                "seal only the original and its text, without hOCR and searchable PDF");
   sub->footer(
       "Each file becomes one document: PDF pages with a text layer use it, scanned pages\n"
-      "are OCR'd (Tesseract, spa+eng). A document is sealed durably before it is\n"
-      "reported. A file that fails is named with its reason; the others go on.\n"
-      "Exit 1 if any file failed.\n\n"
-      "Example: custodia ingest --jobs 2 scans/ contrato.pdf");
+      "are turned upright, cleaned (deskew, borders, punch holes, light, specks,\n"
+      "binarization) and OCR'd (Tesseract, spa+eng); blank pages are recorded and not\n"
+      "OCR'd. OCR'd documents are also sealed as hOCR and, when every page was scanned,\n"
+      "as a searchable PDF (custodia export --format hocr|pdf). A document is sealed\n"
+      "durably before it is reported. A file that fails is named with its reason; the\n"
+      "others go on. Exit 1 if any file failed.\n\n"
+      "Example: custodia ingest --jobs 2 scans/ contrato.pdf\n"
+      "         custodia ingest --keep-stages /tmp/stages torcido.jpg");
   sub->callback([g, args, exit_code] {
     auto archive = OpenArchive(*g, "ingest");
     if (!archive) {
@@ -98,11 +118,19 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     pipeline::IngestOptions options;
     options.jobs = args->jobs;
     options.max_pixels = args->max_pixels;
+    options.orient = !args->no_orient;
+    options.cleanup = !args->no_cleanup;
+    options.skip_stages = args->skip_stages;
+    options.keep_stages_dir = args->keep_stages;
+    options.ocr_outputs = !args->no_ocr_outputs;
     auto summary = archive->Ingest(args->paths, options, [g](const pipeline::IngestResult& r) {
       if (g->json) {
         json line{{"id", r.id.empty() ? json(nullptr) : json(r.id)},
                   {"source", r.source},
                   {"pages", r.pages},
+                  {"ocr_pages", r.ocr_pages},
+                  {"blank_pages", r.blank_pages},
+                  {"turned_pages", r.turned_pages},
                   {"type", r.type.empty() ? json(nullptr) : json(r.type)},
                   {"status", r.status},
                   {"seconds", r.seconds}};
@@ -114,9 +142,12 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
         std::fprintf(stderr, "custodia ingest: %s: %s\n", r.source.c_str(), r.error.c_str());
         return;
       }
+      std::string notes;
+      if (r.blank_pages > 0) notes += "  " + std::to_string(r.blank_pages) + " blank";
+      if (r.turned_pages > 0) notes += "  " + std::to_string(r.turned_pages) + " turned upright";
       std::printf(
-          "%-8s  %s  %d page%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
-          r.pages == 1 ? "" : "s", r.type.c_str(),
+          "%-8s  %s  %d page%s%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
+          r.pages == 1 ? "" : "s", notes.c_str(), r.type.c_str(),
           r.status == "duplicate" ? "  (duplicate: already archived, not stored again)" : "",
           r.seconds);
       std::fflush(stdout);
@@ -246,6 +277,7 @@ void SetupSearch(CLI::App* sub, Globals* g, int* exit_code) {
 struct ExportArgs {
   std::string id;
   std::string out;
+  std::string format = "original";
   bool force = false;
 };
 
@@ -253,10 +285,19 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
   static ExportArgs storage;
   ExportArgs* args = &storage;
   sub->add_option("ID", args->id, "document id, e.g. D000001")->required();
-  sub->add_option("-o,--out", args->out, "file to write the original to ('-' for standard output)")
+  sub->add_option("-o,--out", args->out, "file to write to ('-' for standard output)")
       ->required();
+  sub->add_option("--format", args->format,
+                  "original (default), text, hocr (word boxes and confidences) or pdf "
+                  "(searchable: page images with an invisible text layer)")
+      ->check(CLI::IsMember({"original", "text", "hocr", "pdf"}));
   sub->add_flag("-f,--force", args->force, "replace --out if it exists");
-  sub->footer("Writes the original file back, byte for byte as it was ingested.");
+  sub->footer(
+      "Writes the original file back, byte for byte as it was ingested, or what was\n"
+      "made from it: its text, its hOCR, its searchable PDF (the last two exist for\n"
+      "documents that were OCR'd; a PDF only when every page was scanned). Every\n"
+      "export is logged in the ledger before the bytes are written.\n\n"
+      "Example: custodia export D000004 --format pdf --out factura.pdf");
   sub->callback([g, args, exit_code] {
     if (args->out != "-" && !args->force && fs::exists(args->out)) {
       *exit_code = Report(
@@ -269,7 +310,7 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
       *exit_code = Report("export", archive.error());
       return;
     }
-    auto bytes = archive->ExportOriginal(args->id);
+    auto bytes = archive->Export(args->id, args->format);
     if (!bytes) {
       *exit_code = Report("export", bytes.error());
       return;
@@ -285,11 +326,15 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
       return;
     }
     if (g->json) {
-      std::cout << json{{"id", args->id}, {"out", args->out}, {"bytes", bytes->size()}}.dump()
+      std::cout << json{{"id", args->id},
+                        {"format", args->format},
+                        {"out", args->out},
+                        {"bytes", bytes->size()}}
+                       .dump()
                 << "\n";
     } else {
-      std::printf("wrote %s (%zu bytes) to %s\n", args->id.c_str(), bytes->size(),
-                  args->out.c_str());
+      std::printf("wrote %s %s (%zu bytes) to %s\n", args->id.c_str(), args->format.c_str(),
+                  bytes->size(), args->out.c_str());
     }
   });
 }
