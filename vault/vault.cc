@@ -475,7 +475,12 @@ struct Vault::Impl {
   // The wrapped key of a document's artefact under the current epoch.
   // `blob` is the index of the artefact in BlobsOf(doc.entry).
   Result<WrappedKey> CurrentWrappedKey(const DocState& doc, std::size_t blob) const {
-    if (doc.entry.key_epoch == state.epoch()) return BlobsOf(doc.entry)[blob].key;
+    if (doc.entry.key_epoch == state.epoch()) {
+      // Not BlobsOf: RotateKey asks for every key of every document.
+      if (blob == 0) return doc.entry.original_key;
+      if (blob == 1) return doc.entry.text_key;
+      return doc.entry.extras.at(blob - 2).key;
+    }
     if (!rewrapped) {
       CU_ASSIGN_OR_RETURN(KeyTable table, ReadKeyFile(state));
       rewrapped = std::move(table);
