@@ -32,9 +32,6 @@ constexpr double kMaxReadDpi = 300;
 // smaller, scanner borders, rules and photos larger.
 constexpr double kMinCharInches = 0.04;
 constexpr double kMaxCharInches = 0.6;
-// Inside the square, blobs smaller than this (speckles) are wiped before
-// reading, as are those spanning most of it.
-constexpr double kMinSpeckInches = 0.02;
 // The page is smoothed with a box of 2r+1 pixels, r = dpi / this, before
 // it is binarized for choosing the square.
 constexpr double kSmoothDpi = 300;
@@ -229,25 +226,15 @@ Result<OrientationDetector::TurnConfidences> OrientationDetector::ReadTurns(
   const Window window = FindTextWindow(binary.get(), side, dpi);
   if (window.chars < kMinChars) return confidence;
 
-  // The square, binarized as above, without speckles nor what spans most of
-  // it (borders, rules): on noisy scans this reads better than Tesseract's
-  // own binarization of the gray square, and garbage reads faster.
+  // The gray square: Tesseract's own binarization of it reads better, and
+  // faster, than the smoothed one above.
   BoxPtr box(boxCreate(window.left, window.top, window.side, window.side));
-  PixPtr crop(pixClipRectangle(binary.get(), box.get(), nullptr));
+  PixPtr crop(pixClipRectangle(gray, box.get(), nullptr));
   if (!crop) return Fail(Code::kInternal, "ocr: orientation: cannot crop the text region");
-  const int speck = std::max(1, static_cast<int>(std::lround(kMinSpeckInches * dpi)));
-  crop.reset(
-      pixSelectBySize(crop.get(), speck, speck, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, nullptr));
-  if (crop) {
-    const int large = side * 3 / 4;
-    crop.reset(
-        pixSelectBySize(crop.get(), large, large, 8, L_SELECT_IF_BOTH, L_SELECT_IF_LT, nullptr));
-  }
-  if (!crop) return Fail(Code::kInternal, "ocr: orientation: cannot clean the text region");
   int read_dpi = dpi;
   if (dpi > kMaxReadDpi) {
     const auto scale = static_cast<float>(kMaxReadDpi / dpi);
-    crop.reset(pixScaleToGray(crop.get(), scale));
+    crop.reset(pixScale(crop.get(), scale, scale));
     if (!crop) return Fail(Code::kInternal, "ocr: orientation: cannot scale the text region");
     read_dpi = static_cast<int>(kMaxReadDpi);
   }
