@@ -38,7 +38,7 @@ struct Orientation {
   int quarter_turns = 0;  // clockwise quarter turns that make the page upright, 0..3
   // kOsd: Tesseract's orientation confidence (about 15 is fairly sure).
   // kOcrConfidence: the winning turn's mean word confidence, 0..100 (turned
-  // text reads at 55 or less). kNoText: 0.
+  // text rarely reads above 60). kNoText: 0.
   float confidence = 0;
   OrientationMethod method = OrientationMethod::kNoText;
 };
@@ -122,9 +122,11 @@ class Engine {
   // OSD on a copy scaled to about 200 dpi; when OSD fails or is below
   // Options::osd_min_confidence, a square of about 1.3 inches with the most
   // character-sized blobs is read at each of the four turns (OSD's guess
-  // first) and the highest mean word confidence wins; a turn read at 80 or
-  // more wins at once. The OSD model is loaded on first use (when it is
-  // missing, only the second method is used). kInvalidArgument as for Read.
+  // first) and the highest mean word confidence wins, but overrules OSD's
+  // guess only by 5 points; a turn read at 80 or more wins at once. The OSD
+  // model is loaded on first use (when it is missing, only the second
+  // method is used). kInvalidArgument as for Read; kInternal if Tesseract
+  // or Leptonica fail outright.
   Result<Orientation> DetectOrientation(const Image& image);
 
  private:
