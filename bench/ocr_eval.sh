@@ -30,9 +30,10 @@
 #                    ocrmypdf renices itself by +5, so all compete alike)
 #   --quick          smoke test: --pages 6 --tools custodia,tesseract --no-linn
 # Needs: scripts/install_deps.sh --bench (tesseract, ocrmypdf, unpaper,
-# poppler-utils, the generator's Python packages). The full set takes about
-# an hour on 2 shared cores, most of it ocrmypdf (30-60 s a page); --quick
-# about a minute; --pages 2 (every tool, ocrmypdf included) two to three.
+# poppler-utils, the generator's Python packages). The full set took 91
+# minutes on 2 cores at load 4-6, 61 of them ocrmypdf (about 57 s a page);
+# --quick about a minute (57 s on a quiet machine); --pages 2 (every tool,
+# ocrmypdf included) about three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
