@@ -26,6 +26,9 @@ for f in samples/*.png samples/*.jpg samples/*.jpeg samples/*.tif samples/*.tiff
 done
 [ ${#images[@]} -gt 0 ] || { echo "bench: no scanned images in samples/" >&2; exit 1; }
 
+# The bench archive's admin key needs a passphrase; no terminal is asked.
+export CUSTODIA_PASSPHRASE=${CUSTODIA_PASSPHRASE:-ingest-bench}
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
