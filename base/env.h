@@ -36,6 +36,9 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// An Env is shared by the threads of one process: the vault reads blobs on
+// several threads at once, so an implementation's ReadFile and Exists must be
+// safe to call concurrently (the POSIX one is: it keeps no state).
 class Env {
  public:
   virtual ~Env() = default;

@@ -430,61 +430,87 @@ void LedgerState::Mutate(const Entry& entry) {
 Status ReplayEntries(LedgerState& state, std::span<const Entry> entries, int threads,
                      const std::function<bool(std::size_t)>& already_verified,
                      const std::function<Status(std::size_t)>& after) {
-  // Pass 1, in order: every check but the signatures, whose keys are noted.
-  std::vector<std::optional<SignPublicKey>> signers(entries.size());
-  std::size_t failed_at = entries.size();
+  // Two kinds of work, overlapped. The in-order pass (this thread) runs every
+  // check but the signatures and resolves each signer's key; the signatures
+  // (the bulk: about 55 us each) are verified by claimers of 64-entry blocks,
+  // in ledger order, as soon as the in-order pass has resolved a block. With
+  // T threads, T-1 helpers start at once and this thread joins them when its
+  // pass is over, so T cores are busy and none is oversubscribed.
+  const std::size_t count = entries.size();
+  std::vector<std::optional<SignPublicKey>> signers(count);
+  constexpr std::size_t kBlock = 64;
+  // Entries [0, resolved) have been through the in-order pass (or never will
+  // be: it is set to `count` when the pass ends, defect or not).
+  std::atomic<std::size_t> resolved{0};
+  std::atomic<std::size_t> next_block{0};
+  // Only signatures up to the first non-signature defect (that entry
+  // included: a one-at-a-time replay checks an entry's signature before its
+  // role and payload) can matter; `limit` shrinks to that when it is found.
+  std::atomic<std::size_t> limit{count};
+  std::atomic<std::size_t> first_bad{count};
+  // A copy: the in-order pass changes `state` while the helpers verify.
+  const auto archive_id = state.header().archive_id;
+
+  auto verify_blocks = [&] {
+    for (;;) {
+      const std::size_t begin = next_block.fetch_add(1) * kBlock;
+      if (begin >= count) return;
+      const std::size_t end = std::min(count, begin + kBlock);
+      for (std::size_t r = resolved.load(std::memory_order_acquire); r < end;
+           r = resolved.load(std::memory_order_acquire)) {
+        resolved.wait(r, std::memory_order_acquire);
+      }
+      for (std::size_t i = begin; i < end; ++i) {
+        if (i >= first_bad.load(std::memory_order_relaxed) ||
+            i >= limit.load(std::memory_order_relaxed)) {
+          return;  // blocks are claimed in order: every later one is past it too
+        }
+        if (!signers[i].has_value()) continue;
+        const Entry& e = entries[i];
+        if (!VerifySignature(*signers[i], SignedMessage(archive_id, e.signed_part),
+                             e.signature)) {
+          std::size_t seen = first_bad.load();
+          while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+          }
+          return;
+        }
+      }
+    }
+  };
+
+  // Below a few hundred entries a thread costs more than it saves.
+  const std::size_t helpers =
+      count < 256 ? 0 : static_cast<std::size_t>(std::max(threads, 1)) - 1;
+  std::vector<std::thread> pool;
+  for (std::size_t w = 0; w < helpers; ++w) pool.emplace_back(verify_blocks);
+
   Status failure = Ok();
-  for (std::size_t i = 0; i < entries.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     const bool skip = already_verified && already_verified(i);
     Status s = skip ? state.Apply(entries[i], SignatureCheck::kAlreadyVerified)
                     : state.Apply(entries[i], SignatureCheck::kDeferred, &signers[i]);
     if (s && after) s = after(i);
     if (!s) {
-      failed_at = i;
+      limit.store(i + 1, std::memory_order_relaxed);
       failure = std::move(s);
       break;
     }
-  }
-  // Pass 2: the signatures of every entry up to the first defect, that one
-  // included (a one-at-a-time replay checks an entry's signature before its
-  // role and payload). The first bad one, if it comes before the defect, is
-  // the error.
-  const std::size_t n = std::min(entries.size(), failed_at + 1);
-  std::atomic<std::size_t> first_bad{n};
-  auto verify_range = [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end && i < first_bad.load(std::memory_order_relaxed); ++i) {
-      if (!signers[i].has_value()) continue;
-      const Entry& e = entries[i];
-      if (!VerifySignature(*signers[i], SignedMessage(state.header().archive_id, e.signed_part),
-                           e.signature)) {
-        std::size_t seen = first_bad.load();
-        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
-        }
-        return;
-      }
+    // Publish in whole blocks: a waiter wakes once per block, not per entry.
+    if ((i + 1) % kBlock == 0) {
+      resolved.store(i + 1, std::memory_order_release);
+      if (helpers > 0) resolved.notify_all();
     }
-  };
-  // Below a few hundred entries a thread costs more than it saves.
-  const std::size_t workers =
-      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), 1, n / 256 + 1);
-  if (workers <= 1) {
-    verify_range(0, n);
-  } else {
-    // Interleaved blocks, so that an early bad signature is found early.
-    constexpr std::size_t kBlock = 64;
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < workers; ++w) {
-      pool.emplace_back([&, w] {
-        for (std::size_t b = w * kBlock; b < n; b += workers * kBlock) {
-          if (b >= first_bad.load(std::memory_order_relaxed)) return;
-          verify_range(b, std::min(n, b + kBlock));
-        }
-      });
-    }
-    for (std::thread& t : pool) t.join();
   }
+  resolved.store(count, std::memory_order_release);
+  resolved.notify_all();
+  verify_blocks();
+  for (std::thread& t : pool) t.join();
+
+  // The first bad signature, if it comes before the first other defect, is
+  // the error (`first_bad` < `limit` then, as no signature past it was
+  // looked at).
   const std::size_t bad = first_bad.load();
-  if (bad < n) {
+  if (bad < limit.load()) {
     const Entry& e = entries[bad];
     return Impossible(e, "signature does not verify against " + e.actor + "'s key");
   }

@@ -126,7 +126,8 @@ class LedgerState {
 
 // Replays `entries`, in ledger order, into `state`: every check Apply makes,
 // with the Ed25519 signatures (the bulk of the work: about 55 us each)
-// verified afterwards on up to `threads` threads. `already_verified(i)` says
+// verified on `threads` threads (this one included), block by block as soon
+// as the in-order checks have resolved their signers. `already_verified(i)` says
 // that entry i may skip its signature (SignatureCheck::kAlreadyVerified's
 // rule); `after(i)` runs once entry i is applied, for checks kept outside the
 // state (Merkle roots), and may fail. Either may be empty.

@@ -956,6 +956,29 @@ TEST_F(BlobDamageTest, FlippedByteAtAnyOffsetOfABlobIsCaught) {
   EXPECT_TRUE(vault.Verify());
 }
 
+// Blobs are checked on every core; the defect named is still the first in
+// ledger order, whichever thread finds which first.
+TEST_F(VaultTest, ParallelBlobChecksReportTheFirstDamagedBlobInLedgerOrder) {
+  std::vector<Record> sealed;
+  {
+    Vault vault = CreateAndOpen();
+    for (int i = 0; i < 40; ++i) sealed.push_back(SealOrDie(vault, Pattern(300 + i, i)));
+  }
+  // Damage a late document's blob first on disk, then an early one's.
+  fs::remove(BlobFile(sealed[37].original_blob));
+  Bytes early = ReadAll(BlobFile(sealed[6].text_blob));
+  early[early.size() / 2] ^= 1;
+  WriteAll(BlobFile(sealed[6].text_blob), early);
+  for (int round = 0; round < 20; ++round) {
+    Vault vault = OpenOrDie();
+    auto report = vault.Verify();
+    ASSERT_FALSE(report);
+    EXPECT_EQ(report.error().message, "vault: blob " + sealed[6].text_blob +
+                                          ": hash mismatch, referenced by entry " +
+                                          std::to_string(sealed[6].seq));
+  }
+}
+
 TEST_F(BlobDamageTest, DeletedBlobIsCaught) {
   fs::remove(BlobFile(first_.original_blob));
   EXPECT_EQ(ExpectTamperedOriginal(),
