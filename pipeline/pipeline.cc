@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -128,12 +131,12 @@ void KeepStage(const std::string& dir, const std::string& source, int page, int*
 
 // One scanned page through cleanup and OCR: prepared (gray, resolution),
 // turned upright, cleaned, and read, with hOCR and a one-page PDF when
-// asked. nullopt for a blank page (counted in `result`). Errors name the
-// stage that failed.
+// asked. nullopt for a blank page; `*was_turned` set when it was turned upright.
+// Errors name the stage that failed.
 Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
                                                  const std::string& source,
                                                  const IngestOptions& options, ocr::Engine* engine,
-                                                 IngestResult* result) {
+                                                 bool* was_turned) {
   CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
   int step = 0;
   if (!options.keep_stages_dir.empty()) {
@@ -149,7 +152,7 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   if (!options.cleanup) {
     read.orient = options.orient;
     CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(image, read));
-    if (page.orientation.quarter_turns != 0) ++result->turned_pages;
+    *was_turned = page.orientation.quarter_turns != 0;
     return std::optional<ocr::Page>(std::move(page));
   }
   auto prepared = capture::Prepare(image, cleanup);
@@ -161,16 +164,13 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
       auto turned = capture::RotateQuarterTurns(prepared->image, orientation->quarter_turns);
       if (!turned) return Wrap(turned.error(), "orientation");
       prepared->image = std::move(turned).value();
-      ++result->turned_pages;
+      *was_turned = true;
       if (cleanup.on_stage) cleanup.on_stage("orient", prepared->image);
     }
   }
   auto cleaned = capture::Clean(std::move(prepared).value(), cleanup);
   if (!cleaned) return Wrap(cleaned.error(), "cleanup");
-  if (cleaned->report.blank) {
-    ++result->blank_pages;
-    return std::optional<ocr::Page>();
-  }
+  if (cleaned->report.blank) return std::optional<ocr::Page>();
   CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(cleaned->image, read));
   return std::optional<ocr::Page>(std::move(page));
 }
@@ -222,8 +222,12 @@ struct Archive::Impl {
   Impl(fs::path d, vault::Vault v, index::Index i)
       : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
 
-  IngestResult IngestOne(const Input& input, const IngestOptions& options,
-                         std::optional<ocr::Engine>* engine);
+  struct Job;
+  struct PageOut;
+  std::unique_ptr<Job> StartJob(const Input& input, const IngestOptions& options);
+  PageOut ReadJobPage(Job& job, int page, const IngestOptions& options,
+                      std::optional<ocr::Engine>* engine);
+  void FinishJob(Job& job, const IngestOptions& options);
   Result<int> CatchUpIndex();
   Status Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
               const std::string& text, const std::string& hocr,
@@ -309,6 +313,44 @@ Result<int> Archive::Impl::CatchUpIndex() {
   return count;
 }
 
+// One page's outcome, kept until its document is sealed.
+struct Archive::Impl::PageOut {
+  std::string error;  // "page N: ..." when it failed
+  bool has_text = false;
+  bool ocr = false;
+  bool blank = false;
+  bool turned = false;
+  std::string text;
+  std::string hocr;
+  std::vector<std::uint8_t> pdf;
+};
+
+// One input on its way through ingest. Its pages are handed to whichever
+// worker is free, so the pages of one long PDF are read on every core.
+struct Archive::Impl::Job {
+  std::size_t index = 0;  // in the input list: results are reported in this order
+  IngestResult result;
+  std::chrono::steady_clock::time_point start;
+  std::vector<std::uint8_t> bytes;
+  std::string hash;
+  std::optional<capture::Document> document;  // keeps a reference to `bytes`
+  std::mutex read_mu;  // a Document reads one page at a time (Poppler is not thread-safe)
+  // The rest is guarded by the ingest's scheduling mutex.
+  int page_count = 0;
+  int next_page = 0;  // pages are handed out in order
+  int in_flight = 0;
+  bool stop = false;  // a page failed: hand out no more
+  std::vector<PageOut> pages;
+  std::set<int> workers;  // who read its pages
+
+  void Finish(std::string error) {
+    result.error = std::move(error);
+    if (!result.error.empty()) result.status = "failed";
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+};
+
 Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
                                       const IngestOptions& options,
                                       const std::function<void(const IngestResult&)>& on_result) {
@@ -326,138 +368,244 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
   summary.reindexed = *reindexed;
   std::vector<Input> inputs = ExpandInputs(paths, &summary.skipped);
 
-  int jobs =
-      options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
-  jobs = std::clamp(jobs, 1, std::max(1, static_cast<int>(inputs.size())));
+  const int jobs = std::max(
+      1, options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency()));
   // One page per worker: OpenCV's own threads would only compete with them.
   capture::SetCleanupThreads(jobs > 1 ? 1 : 0);
 
-  // Workers take inputs in order; results are reported in input order as
-  // soon as every earlier input has been reported.
-  std::atomic<std::size_t> next{0};
+  // The unit of work is a page. A free worker takes the next page of the
+  // earliest open document; when there is none it opens the next input. So
+  // at most about one document per worker is open at a time (memory is
+  // bounded by the workers, not the batch), and a long PDF's pages spread
+  // over every worker. A document is sealed by the worker that finishes its
+  // last page; results are reported in input order as soon as every earlier
+  // input has been reported.
+  std::mutex mu;
+  std::condition_variable work_cv;  // a document opened, or the last one is being opened
+  std::size_t next_input = 0;
+  int opening = 0;  // inputs being opened (outside the lock)
+  std::vector<std::unique_ptr<Impl::Job>> open;
   std::vector<std::optional<IngestResult>> results(inputs.size());
-  std::mutex out_mu;
   std::size_t reported = 0;
-  auto work = [&] {
-    std::optional<ocr::Engine> engine;  // opened on the first page that needs OCR
-    for (std::size_t i = next++; i < inputs.size(); i = next++) {
-      IngestResult r = impl_->IngestOne(inputs[i], options, &engine);
-      std::lock_guard lock(out_mu);
-      results[i] = std::move(r);
-      while (reported < results.size() && results[reported]) {
-        const IngestResult& done = *results[reported];
-        if (done.failed()) {
-          ++summary.failed;
-        } else if (done.status == "duplicate") {
-          ++summary.duplicates;
-        } else {
-          ++summary.sealed;
-          summary.pages += done.pages;
-        }
-        if (on_result) on_result(done);
-        ++reported;
+
+  // REQUIRES: mu held.
+  auto complete = [&](Impl::Job& job) {
+    results[job.index] = std::move(job.result);
+    while (reported < results.size() && results[reported]) {
+      const IngestResult& done = *results[reported];
+      if (done.failed()) {
+        ++summary.failed;
+      } else if (done.status == "duplicate") {
+        ++summary.duplicates;
+      } else {
+        ++summary.sealed;
+        summary.pages += done.pages;
       }
+      if (on_result) on_result(done);
+      ++reported;
+    }
+  };
+
+  auto work = [&](int worker) {
+    std::optional<ocr::Engine> engine;  // opened on the first page that needs OCR
+    std::unique_lock lock(mu);
+    for (;;) {
+      Impl::Job* job = nullptr;
+      int page = 0;
+      for (const auto& j : open) {
+        if (!j->stop && j->next_page < j->page_count) {
+          job = j.get();
+          page = job->next_page++;
+          ++job->in_flight;
+          job->workers.insert(worker);
+          break;
+        }
+      }
+      if (job == nullptr) {
+        if (next_input < inputs.size()) {
+          const std::size_t i = next_input++;
+          ++opening;
+          lock.unlock();
+          std::unique_ptr<Impl::Job> started = impl_->StartJob(inputs[i], options);
+          started->index = i;
+          if (started->page_count == 0) impl_->FinishJob(*started, options);  // ended early
+          lock.lock();
+          --opening;
+          if (started->page_count == 0) {
+            complete(*started);
+          } else {
+            open.push_back(std::move(started));
+          }
+          work_cv.notify_all();
+          continue;
+        }
+        // Nothing to take: wait while a document being opened may bring pages.
+        if (opening == 0) return;
+        work_cv.wait(lock);
+        continue;
+      }
+      lock.unlock();
+      Impl::PageOut out = impl_->ReadJobPage(*job, page, options, &engine);
+      lock.lock();
+      if (!out.error.empty()) job->stop = true;
+      job->pages[page] = std::move(out);
+      --job->in_flight;
+      if (job->in_flight > 0 || (!job->stop && job->next_page < job->page_count)) continue;
+      // This was the document's last page: seal it, outside the lock.
+      auto it = std::find_if(open.begin(), open.end(), [&](const auto& j) { return j.get() == job; });
+      std::unique_ptr<Impl::Job> owned = std::move(*it);
+      open.erase(it);
+      lock.unlock();
+      owned->result.workers = static_cast<int>(owned->workers.size());
+      impl_->FinishJob(*owned, options);
+      owned->bytes.clear();
+      lock.lock();
+      complete(*owned);
     }
   };
   std::vector<std::thread> threads;
-  for (int t = 1; t < jobs; ++t) threads.emplace_back(work);
-  work();
+  for (int t = 1; t < jobs; ++t) threads.emplace_back(work, t);
+  work(0);
   for (std::thread& t : threads) t.join();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 
-IngestResult Archive::Impl::IngestOne(const Input& input, const IngestOptions& options,
-                                      std::optional<ocr::Engine>* engine) {
-  auto start = std::chrono::steady_clock::now();
-  IngestResult result;
-  result.source = input.source;
-  auto finish = [&](std::string error) {
-    result.error = std::move(error);
-    if (!result.error.empty()) result.status = "failed";
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return result;
+// Reads the input, looks for a duplicate, and opens it. A job that ends
+// here (failed or duplicate) has page_count 0 and result.error or status set.
+std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
+                                                            const IngestOptions& options) {
+  auto job = std::make_unique<Job>();
+  job->start = std::chrono::steady_clock::now();
+  job->result.source = input.source;
+  auto fail = [&](std::string error) {
+    job->result.error = std::move(error);
+    return std::move(job);
   };
-  if (!input.missing.empty()) return finish(input.missing);
+  if (!input.missing.empty()) return fail(input.missing);
 
   auto bytes = Env::Default()->ReadFile(input.source);
-  if (!bytes) return finish("cannot read it: " + bytes.error().message);
-  if (bytes->empty())
-    return finish("empty file (0 bytes): nothing to archive; check what wrote it");
+  if (!bytes) return fail("cannot read it: " + bytes.error().message);
+  if (bytes->empty()) return fail("empty file (0 bytes): nothing to archive; check what wrote it");
+  job->bytes = std::move(bytes).value();
 
-  std::string hash = vault::Vault::HashHex(*bytes);
+  job->hash = vault::Vault::HashHex(job->bytes);
   {
     std::lock_guard lock(mu);
-    if (auto existing = vault.FindByHash(hash)) {
-      result.id = existing->id;
-      result.pages = existing->pages;
-      result.type = existing->type;
-      result.status = "duplicate";
-      return finish("");
+    if (auto existing = vault.FindByHash(job->hash)) {
+      job->result.id = existing->id;
+      job->result.pages = existing->pages;
+      job->result.type = existing->type;
+      job->result.status = "duplicate";
+      return job;
     }
   }
 
   capture::Options capture_options;
   capture_options.max_pixels = options.max_pixels;
-  auto document = capture::Document::Open(*bytes, capture_options);
-  if (!document) return finish(document.error().message);
+  auto document = capture::Document::Open(job->bytes, capture_options);
+  if (!document) return fail(document.error().message);
+  job->document.emplace(std::move(document).value());
+  job->page_count = job->document->page_count();
+  job->pages.resize(static_cast<std::size_t>(job->page_count));
+  return job;
+}
 
+Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestOptions& options,
+                                                  std::optional<ocr::Engine>* engine) {
+  PageOut out;
+  const std::string where = "page " + std::to_string(i + 1) + ": ";
+  Result<capture::Page> page = [&] {
+    std::lock_guard lock(job.read_mu);
+    return job.document->ReadPage(i);
+  }();
+  if (!page) {
+    out.error = where + page.error().message;
+    return out;
+  }
+  if (page->has_text) {
+    out.has_text = true;
+    out.text = std::move(page->text);
+    return out;
+  }
+  if (!engine->has_value()) {
+    ocr::Options ocr_options;
+    ocr_options.languages = options.languages;
+    auto opened = ocr::Engine::Open(ocr_options);
+    if (!opened) {
+      out.error = opened.error().message;
+      return out;
+    }
+    engine->emplace(std::move(opened).value());
+  }
+  auto read = ReadScannedPage(page->image, i, job.result.source, options, &**engine, &out.turned);
+  if (!read) {
+    out.error = where + read.error().message;
+    return out;
+  }
+  if (!read->has_value()) {
+    out.blank = true;  // recorded, not OCR'd
+    return out;
+  }
+  out.ocr = true;
+  out.text = std::move((*read)->text);
+  if (options.ocr_outputs) {
+    out.hocr = std::move((*read)->hocr);
+    out.pdf = std::move((*read)->pdf);
+  }
+  return out;
+}
+
+// Assembles the pages (the first failed one, in page order, fails the
+// document), classifies and seals. Sets job.result.
+void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
+  if (!job.result.error.empty() || job.result.status == "duplicate") return job.Finish(job.result.error);
   std::string text;
   std::vector<std::string> hocr_pages;
   std::vector<std::vector<std::uint8_t>> pdf_pages;
   bool all_ocr = true;  // every page scanned: a searchable PDF can be made
-  auto open_engine = [&]() -> Status {
-    if (engine->has_value()) return Ok();
-    ocr::Options ocr_options;
-    ocr_options.languages = options.languages;
-    auto opened = ocr::Engine::Open(ocr_options);
-    if (!opened) return Unexpected{opened.error()};
-    engine->emplace(std::move(*opened));
-    return Ok();
-  };
-  for (int i = 0; i < document->page_count(); ++i) {
-    const std::string where = "page " + std::to_string(i + 1) + ": ";
-    auto page = document->ReadPage(i);
-    if (!page) return finish(where + page.error().message);
+  for (int i = 0; i < job.page_count; ++i) {
+    PageOut& page = job.pages[static_cast<std::size_t>(i)];
+    if (!page.error.empty()) return job.Finish(std::move(page.error));
     if (i > 0) text += '\f';
-    if (page->has_text) {
-      text += page->text;
+    if (page.turned) ++job.result.turned_pages;
+    if (page.has_text) {
+      text += page.text;
       all_ocr = false;
       continue;
     }
-    Status opened = open_engine();
-    if (!opened) return finish(opened.error().message);
-    auto read = ReadScannedPage(page->image, i, input.source, options, &**engine, &result);
-    if (!read) return finish(where + read.error().message);
-    if (!read->has_value()) continue;  // blank: recorded, not OCR'd
-    text += (*read)->text;
-    ++result.ocr_pages;
+    if (page.blank) {
+      ++job.result.blank_pages;
+      continue;
+    }
+    text += page.text;
+    ++job.result.ocr_pages;
     if (options.ocr_outputs) {
-      hocr_pages.push_back(std::move((*read)->hocr));
-      pdf_pages.push_back(std::move((*read)->pdf));
+      hocr_pages.push_back(std::move(page.hocr));
+      pdf_pages.push_back(std::move(page.pdf));
     }
   }
-  result.pages = document->page_count();
+  job.pages.clear();
+  job.result.pages = job.page_count;
 
   // hOCR for every document with OCR'd pages; a searchable PDF when every
   // page was scanned (a born-digital PDF is searchable already).
   std::string hocr;
   std::vector<std::uint8_t> pdf;
   if (options.ocr_outputs && !hocr_pages.empty()) {
-    hocr = ocr::MergeHocr(hocr_pages, fs::path(input.source).filename().string());
+    hocr = ocr::MergeHocr(hocr_pages, fs::path(job.result.source).filename().string());
     if (all_ocr) {
       auto merged = ocr::MergePdfs(pdf_pages);
-      if (!merged) return finish("searchable PDF: " + merged.error().message);
+      if (!merged) return job.Finish("searchable PDF: " + merged.error().message);
       pdf = std::move(merged).value();
     }
   }
   pdf_pages.clear();
 
   classify::Classification c = classify::Classify(text);
-  Status sealed = Seal(*bytes, hash, text, hocr, pdf, c, &result);
-  if (!sealed) return finish(sealed.error().message);
-  return finish("");
+  Status sealed = Seal(job.bytes, job.hash, text, hocr, pdf, c, &job.result);
+  if (!sealed) return job.Finish(sealed.error().message);
+  job.Finish("");
 }
 
 Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std::string& hash,

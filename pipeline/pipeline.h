@@ -47,6 +47,7 @@ struct IngestResult {
   int ocr_pages = 0;    // pages read by OCR (the rest had a text layer)
   int blank_pages = 0;  // scanned pages found blank: recorded, not OCR'd
   int turned_pages = 0; // scanned pages turned upright before OCR
+  int workers = 0;      // how many of the ingest's workers read its pages
   std::string type;
   std::string status;  // routing status; "duplicate" when already archived; "failed"
   std::string error;   // set when failed: what was wrong and what to do

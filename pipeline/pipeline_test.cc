@@ -91,6 +91,38 @@ TEST(ArchiveTest, IngestReportsInInputOrderAndStoresADuplicateOnce) {
   EXPECT_EQ(report->indexed, pdfs.size());
 }
 
+// The pages of one scanned document are read by every worker, and its text
+// keeps the pages in order: the same text as one worker reads.
+TEST(ArchiveTest, PagesOfOneDocumentAreReadOnEveryWorkerAndKeptInOrder) {
+  TempDir tmp;
+  const std::string scan = (custodia::testing::SourceDir() / "samples" / "05_contrato_scan.tif").string();
+  std::string texts[2];
+  for (int jobs : {1, 2}) {
+    const fs::path dir = tmp / ("a" + std::to_string(jobs));
+    ASSERT_TRUE(Archive::Create(dir, "admin", kPass));
+    auto archive = Archive::Open(dir);
+    ASSERT_TRUE(archive) << archive.error().message;
+    ASSERT_TRUE(archive->Login("admin", kPass));
+    IngestOptions options;
+    options.jobs = jobs;
+    options.ocr_outputs = false;
+    std::vector<IngestResult> results;
+    auto summary =
+        archive->Ingest({scan}, options, [&](const IngestResult& r) { results.push_back(r); });
+    ASSERT_TRUE(summary) << summary.error().message;
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].failed()) << results[0].error;
+    EXPECT_EQ(results[0].pages, 2);
+    EXPECT_EQ(results[0].ocr_pages, 2);
+    EXPECT_EQ(results[0].workers, jobs);
+    auto doc = archive->Show(results[0].id);
+    ASSERT_TRUE(doc) << doc.error().message;
+    texts[jobs - 1] = doc->text;
+  }
+  EXPECT_EQ(texts[0], texts[1]);
+  EXPECT_NE(texts[0].find('\f'), std::string::npos);
+}
+
 TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   TempDir tmp;
   ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
