@@ -131,6 +131,7 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
                   {"ocr_pages", r.ocr_pages},
                   {"blank_pages", r.blank_pages},
                   {"turned_pages", r.turned_pages},
+                  {"workers", r.workers},
                   {"type", r.type.empty() ? json(nullptr) : json(r.type)},
                   {"status", r.status},
                   {"seconds", r.seconds}};
