@@ -37,8 +37,9 @@ enum class OrientationMethod {
 struct Orientation {
   int quarter_turns = 0;  // clockwise quarter turns that make the page upright, 0..3
   // kOsd: Tesseract's orientation confidence (about 15 is fairly sure).
-  // kOcrConfidence: the winning turn's mean word confidence, 0..100 (turned
-  // text rarely reads above 60). kNoText: 0.
+  // kOcrConfidence: the winning turn's word score, 0..100: mean word
+  // confidence weighted by length, words under four letters and digits
+  // counting 0 (docs/ocr.md). kNoText: 0.
   float confidence = 0;
   OrientationMethod method = OrientationMethod::kNoText;
 };

@@ -5,6 +5,7 @@
 
 #include <tesseract/baseapi.h>
 #include <tesseract/osdetect.h>
+#include <tesseract/resultiterator.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +41,8 @@ constexpr double kSmoothDpi = 300;
 constexpr int kMinChars = 8;
 // A turn whose reading has fewer letters and digits than this is not text.
 constexpr int kMinLetters = 8;
-// A turn read with at least this mean word confidence wins at once: turned
+// A turn read with at least this mean word confidence, and clearly better
+// than the opposite turn, wins without reading the sideways turns: turned
 // text rarely reads above 60, clean upright text at 80 to 95 (docs/ocr.md).
 constexpr float kSureConfidence = 80;
 // When OSD was unsure, the fallback overrules its guess only if the best
@@ -74,6 +77,28 @@ int CountLetters(const char* text) {
     }
   }
   return n;
+}
+
+// How well the recogniser's last page reads as words: the mean word
+// confidence weighted by length, where a word of fewer than four letters
+// and digits counts as confidence 0. Turned text reads as short fragments
+// ("wey", "nov", "oo"), some of them confidently; upright text, even
+// blurred, as long words and numbers.
+float WordScore(tesseract::TessBaseAPI& ocr) {
+  std::unique_ptr<tesseract::ResultIterator> it(ocr.GetIterator());
+  if (it == nullptr || it->Empty(tesseract::RIL_WORD)) return 0;
+  double score = 0, total = 0;
+  do {
+    std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
+    if (!word) continue;
+    int chars = 0;  // code points
+    for (const char* p = word.get(); *p != '\0'; ++p) {
+      if ((static_cast<unsigned char>(*p) & 0xC0) != 0x80) ++chars;
+    }
+    total += chars;
+    if (CountLetters(word.get()) >= 4) score += static_cast<double>(it->Confidence(tesseract::RIL_WORD)) * chars;
+  } while (it->Next(tesseract::RIL_WORD));
+  return total > 0 ? static_cast<float>(score / total) : 0;
 }
 
 struct Window {
@@ -243,8 +268,13 @@ Result<OrientationDetector::TurnConfidences> OrientationDetector::ReadTurns(
   // One block of horizontal lines: a turned page then reads as garbage
   // instead of being recognised as vertical text, which PSM_AUTO does.
   ocr.SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+  // The first guess, then its opposite, then the two sideways turns. Digits
+  // and symbols ("0", "8", "<<<" of an ID card's machine-readable zone) read
+  // well upside down too, so a sure read is trusted only against the read
+  // of the opposite turn.
+  constexpr int kOrder[4] = {0, 2, 1, 3};
   for (int i = 0; i < 4; ++i) {
-    const int turns = (first_turns + i) % 4;
+    const int turns = (first_turns + kOrder[i]) % 4;
     PixPtr turned(pixRotateOrth(crop.get(), turns));
     if (!turned) return Fail(Code::kInternal, "ocr: orientation: cannot turn the text region");
     ocr.SetImage(turned.get());
@@ -254,10 +284,18 @@ Result<OrientationDetector::TurnConfidences> OrientationDetector::ReadTurns(
     }
     std::unique_ptr<char[]> text(ocr.GetUTF8Text());
     const int letters = text ? CountLetters(text.get()) : 0;
-    if (letters >= kMinLetters) confidence[turns] = static_cast<float>(ocr.MeanTextConf());
+    if (letters >= kMinLetters) confidence[turns] = WordScore(ocr);
     ocr.Clear();
-    // Turned text rarely reads above 60: no need to read the rest.
-    if (confidence[turns] >= kSureConfidence) break;
+    // Turned text rarely reads above 60: once one of a pair of opposite
+    // turns reads sure and clearly better than the other, the sideways
+    // turns need not be read.
+    if (i == 1) {
+      const int a = first_turns, b = (first_turns + 2) % 4;
+      if (std::max(confidence[a], confidence[b]) >= kSureConfidence &&
+          std::abs(confidence[a] - confidence[b]) >= kMinLead) {
+        break;
+      }
+    }
   }
   return confidence;
 }
