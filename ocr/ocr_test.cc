@@ -340,6 +340,28 @@ TEST_F(OrientationTest, ScannedPageEveryTurnByOsd) {
   ExpectEveryTurnDetected(*engine_, linn, "linn.png", OrientationMethod::kOsd);
 }
 
+// Prose in two columns is read column by column (forms line by line across
+// the page): consecutive lines of the left column follow each other in the
+// text, with nothing of the right column between them.
+TEST_F(OrientationTest, TwoColumnPageIsReadColumnByColumn) {
+  const Image linn = Linn();
+  if (linn.empty()) GTEST_SKIP() << "CUSTODIA_TESTDATA is not set (the shared testdata folder)";
+  auto page = engine_->Read(linn);
+  ASSERT_TRUE(page) << page.error().message;
+  std::string text;
+  for (char c : page->text) {
+    if (c == '\n' || c == ' ') {
+      if (!text.empty() && text.back() != ' ') text += ' ';
+    } else {
+      text += c;
+    }
+  }
+  EXPECT_NE(text.find("then play your MIDI keyboard in time to the"), std::string::npos) << text;
+  EXPECT_NE(text.find("may be used at any time to quickly access any location in your sequence"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(OrientationTest, ScannedPageEveryTurnByOcrConfidenceWhenOsdIsNotTrusted) {
   const Image linn = Linn();
   if (linn.empty()) GTEST_SKIP() << "CUSTODIA_TESTDATA is not set (the shared testdata folder)";

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -57,6 +58,48 @@ bool HasLetterOrDigit(std::string_view word) {
     if (!latin1_symbol && !punctuation && cp != 0xD7 && cp != 0xF7) return true;
   }
   return false;
+}
+
+// Whether the page set in `api` (image and resolution set, nothing
+// recognised yet) is prose in two or more columns: in Tesseract's own
+// layout analysis (PSM_AUTO), flowing-text blocks wider than a quarter of
+// the page stand side by side over at least kMinColumnsPercent of the
+// page's height. A form's or table's columns are narrow, and the sender and
+// addressee blocks of an invoice are a few lines. Leaves the page
+// segmentation mode as it found it.
+constexpr int kMinColumnsPercent = 15;
+
+bool IsMultiColumnProse(tesseract::TessBaseAPI& api, int width, int height) {
+  const tesseract::PageSegMode mode = api.GetPageSegMode();
+  api.SetPageSegMode(tesseract::PSM_AUTO);
+  struct Box {
+    int left, top, right, bottom;
+  };
+  std::vector<Box> blocks;
+  {
+    std::unique_ptr<tesseract::PageIterator> it(api.AnalyseLayout());
+    if (it != nullptr && !it->Empty(tesseract::RIL_BLOCK)) {
+      do {
+        Box b{};
+        if (!it->BoundingBox(tesseract::RIL_BLOCK, &b.left, &b.top, &b.right, &b.bottom)) continue;
+        if (it->BlockType() != tesseract::PT_FLOWING_TEXT) continue;
+        if (b.right - b.left > width / 4) blocks.push_back(b);
+      } while (it->Next(tesseract::RIL_BLOCK));
+    }
+  }
+  api.SetPageSegMode(mode);
+  // How far down the page wide text blocks stand side by side.
+  long side_by_side = 0;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    for (std::size_t j = i + 1; j < blocks.size(); ++j) {
+      const Box& a = blocks[i];
+      const Box& b = blocks[j];
+      const bool apart = a.right <= b.left || b.right <= a.left;
+      const int overlap = std::min(a.bottom, b.bottom) - std::max(a.top, b.top);
+      if (apart && overlap > 0) side_by_side += overlap;
+    }
+  }
+  return side_by_side * 100 >= static_cast<long>(height) * kMinColumnsPercent;
 }
 
 // The page's text, a line per text line and a blank line between
@@ -302,7 +345,20 @@ Result<Page> Engine::Read(const Image& image_in, const ReadOptions& options) {
     // Set after SetImage, which resets it. Without it Tesseract warns
     // "Invalid resolution 0 dpi" and guesses from the text height.
     api.SetSourceResolution(dpi);
-    if (api.Recognize(nullptr) != 0) {
+    // Forms and tables are read line by line across the page (Open), prose
+    // set in columns column by column.
+    const bool columns = IsMultiColumnProse(api, image->width, image->height);
+    if (columns) {
+      api.SetPageSegMode(tesseract::PSM_AUTO);  // Recognize reuses that layout
+    } else {
+      // Recognize would reuse the PSM_AUTO layout too: set the page again.
+      api.SetImage(image->pixels.data(), image->width, image->height, image->channels,
+                   image->stride);
+      api.SetSourceResolution(dpi);
+    }
+    const int recognised = api.Recognize(nullptr);
+    if (columns) api.SetPageSegMode(tesseract::PSM_SINGLE_COLUMN);
+    if (recognised != 0) {
       return Fail(Code::kInternal, "ocr: tesseract could not recognise the page");
     }
 
