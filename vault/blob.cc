@@ -265,6 +265,8 @@ const char* KindName(BlobKind kind) {
       return "hocr";
     case BlobKind::kPdf:
       return "pdf";
+    case BlobKind::kFields:
+      return "fields";
   }
   return "unknown";
 }

@@ -21,9 +21,9 @@ inline constexpr std::uint32_t kBlobVersion = 1;
 inline constexpr std::size_t kMaxDocIdSize = 32;
 
 // The artefacts of a document (numbered as vault.h's Artefact).
-enum class BlobKind : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4 };
-inline constexpr std::uint8_t kMaxBlobKind = 4;
-// "original", "text", "hocr", "pdf"; "unknown" otherwise.
+enum class BlobKind : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4, kFields = 5 };
+inline constexpr std::uint8_t kMaxBlobKind = 5;
+// "original", "text", "hocr", "pdf", "fields"; "unknown" otherwise.
 const char* KindName(BlobKind kind);
 
 // What a blob claims to be. Written in clear at the start of the blob and

@@ -1036,10 +1036,11 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   std::uint8_t kinds = 0;
   for (const ExtraArtefact& x : request.extras) {
     const auto kind = static_cast<std::uint8_t>(x.kind);
-    if ((x.kind != Artefact::kHocr && x.kind != Artefact::kPdf) || (kinds & (1u << kind)) != 0) {
+    if ((x.kind != Artefact::kHocr && x.kind != Artefact::kPdf && x.kind != Artefact::kFields) ||
+        (kinds & (1u << kind)) != 0) {
       return Fail(Code::kInvalidArgument, std::string("vault: seal: extra artefact ") +
                                               ArtefactName(x.kind) + " of " + request.source +
-                                              " is not hocr or pdf, or is given twice");
+                                              " is not hocr, pdf or fields, or is given twice");
     }
     kinds = static_cast<std::uint8_t>(kinds | (1u << kind));
     e.extras.push_back(BlobRef{kind, x.bytes.size(), {}, {}});

@@ -41,16 +41,18 @@ Result<Role> ParseRole(const std::string& name);
 // What a document is sealed as: the original file, its text (pages
 // separated by '\f'), and, for OCR'd documents, hOCR (word boxes and
 // confidences) and a searchable PDF (page images with an invisible text
-// layer).
-enum class Artefact : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4 };
-// "original", "text", "hocr", "pdf".
+// layer), and what classify found in it (type confidence, review reasons
+// and field values, a JSON object: field values are document content, so
+// they are sealed like the text and never written to the ledger in clear).
+enum class Artefact : std::uint8_t { kOriginal = 1, kText = 2, kHocr = 3, kPdf = 4, kFields = 5 };
+// "original", "text", "hocr", "pdf", "fields".
 const char* ArtefactName(Artefact artefact);
 // The artefact named `name` (as ArtefactName gives it); nullopt otherwise.
 std::optional<Artefact> ParseArtefact(std::string_view name);
 
 // An artefact beyond the original and the text, handed to Seal.
 struct ExtraArtefact {
-  Artefact kind = Artefact::kHocr;  // kHocr or kPdf
+  Artefact kind = Artefact::kHocr;  // kHocr, kPdf or kFields
   std::span<const std::uint8_t> bytes;
 };
 
@@ -60,9 +62,12 @@ struct SealRequest {
   std::string text;                        // extracted text, pages separated by '\f'
   std::string source;                      // the path as the user gave it
   int pages = 0;
-  std::string type;         // document type ("unclassified" for now)
-  std::string status;       // routing status
-  std::string fields_json;  // extracted fields, a JSON object
+  std::string type;    // document type ("factura", ..., "otro"), in clear in the ledger
+  std::string status;  // routing status ("auto", "review"), in clear in the ledger
+  // In clear in the ledger, so no document content: ingest leaves it empty
+  // and seals the fields as the kFields extra artefact instead. Kept for
+  // ledgers written before that (which hold "{}").
+  std::string fields_json;
   // HashHex(original), when the caller has already computed it (ingest does,
   // to find duplicates before sealing); empty: Seal computes it. It must be
   // the hash of these very bytes: every read checks it, so a wrong one makes

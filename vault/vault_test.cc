@@ -378,6 +378,31 @@ TEST_F(VaultTest, ExtraArtefactsAreSealedReadCheckedAndRotated) {
   EXPECT_NE(verified.error().message.find("hash mismatch"), std::string::npos);
 }
 
+// Extracted fields are document content: sealed as the "fields" artefact,
+// they never reach the ledger in clear (an auditor reads the ledger).
+TEST_F(VaultTest, FieldsAreSealedAndNotInTheLedger) {
+  const std::string fields = R"({"fields":{"iban":{"value":"ES9121000418450200051332"}}})";
+  Vault vault = CreateAndOpen();
+  SealRequest request = Request(Pattern(200, 2), "t", "scan.tif");
+  request.extras = {{Artefact::kFields,
+                     {reinterpret_cast<const std::uint8_t*>(fields.data()), fields.size()}},
+                    {Artefact::kHocr, Pattern(50, 3)}};
+  auto record = vault.Seal(request);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->artefacts, (std::vector<std::string>{"original", "text", "fields", "hocr"}));
+  auto got = vault.Export(record->id, Artefact::kFields, "show");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(std::string(got->begin(), got->end()), fields);
+  EXPECT_EQ(ParseArtefact("fields"), Artefact::kFields);
+  const Bytes ledger = ReadAll((dir_ / "ledger").string());
+  ASSERT_NE(std::string(ledger.begin(), ledger.end()).find("scan.tif"), std::string::npos);
+  EXPECT_EQ(std::string(ledger.begin(), ledger.end()).find("ES9121000418450200051332"),
+            std::string::npos);
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->blobs, 4u);
+}
+
 TEST_F(VaultTest, UnknownDocumentIsNotFound) {
   Vault vault = CreateAndOpen();
   EXPECT_EQ(vault.Find("D000001").error().code, Code::kNotFound);
