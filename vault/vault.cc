@@ -1121,6 +1121,15 @@ Result<std::string> Vault::ReadText(const std::string& id, std::string_view purp
   return text;
 }
 
+Result<std::string> Vault::ReadFields(const std::string& id, std::string_view purpose) {
+  CU_CHECK(impl_ != nullptr);
+  CU_ASSIGN_OR_RETURN(Bytes plaintext,
+                      impl_->Access(id, BlobKind::kFields, EntryType::kView, purpose));
+  std::string fields(plaintext.begin(), plaintext.end());
+  Wipe(plaintext);
+  return fields;
+}
+
 Result<std::vector<std::string>> Vault::ReadTexts(const std::vector<std::string>& ids,
                                                   std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);

@@ -250,6 +250,9 @@ class Vault {
   // is returned then).
   Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id, std::string_view purpose);
   Result<std::string> ReadText(const std::string& id, std::string_view purpose);
+  // Archivist: as ReadText, for what classify found (the "fields" artefact,
+  // a JSON object). kNotFound if the document was sealed without one.
+  Result<std::string> ReadFields(const std::string& id, std::string_view purpose);
   // Archivist: ReadText for several documents at once (search snippets):
   // one view entry each, made durable together with one fsync before any
   // text is returned (with a Batch open too). All or nothing: the first

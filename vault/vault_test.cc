@@ -390,9 +390,10 @@ TEST_F(VaultTest, FieldsAreSealedAndNotInTheLedger) {
   auto record = vault.Seal(request);
   ASSERT_TRUE(record) << record.error().message;
   EXPECT_EQ(record->artefacts, (std::vector<std::string>{"original", "text", "fields", "hocr"}));
-  auto got = vault.Export(record->id, Artefact::kFields, "show");
+  auto got = vault.ReadFields(record->id, "show");
   ASSERT_TRUE(got) << got.error().message;
-  EXPECT_EQ(std::string(got->begin(), got->end()), fields);
+  EXPECT_EQ(*got, fields);
+  EXPECT_EQ(vault.Log().back().detail, record->id + " fields: show");
   EXPECT_EQ(ParseArtefact("fields"), Artefact::kFields);
   const Bytes ledger = ReadAll((dir_ / "ledger").string());
   ASSERT_NE(std::string(ledger.begin(), ledger.end()).find("scan.tif"), std::string::npos);
