@@ -1,0 +1,61 @@
+// classify/extract.h: the fields of each document type, read from its text
+// by their labels, in canonical form, validated, each with a confidence.
+// A value is never guessed: what cannot be read is missing, with a note.
+// Pure functions; any bytes are accepted, and the work is linear in the
+// text. The rules: docs/extraction.md.
+#ifndef CUSTODIA_CLASSIFY_EXTRACT_H_
+#define CUSTODIA_CLASSIFY_EXTRACT_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/validate.h"
+
+namespace custodia::classify {
+
+// One OCR word and its confidence, 0..100 (Tesseract's scale).
+struct WordConfidence {
+  std::string text;
+  float confidence = 0;
+};
+
+struct ExtractedField {
+  std::string value;                  // canonical: "2024-03-12", "1234.56", "B64717838"
+  double confidence = 0;              // 0..1: how sure the match is x the OCR of its words
+  bool valid = false;                 // false: read, but fails its check (see `reason`)
+  std::string reason;                 // why invalid, or why the confidence is low; "" if neither
+  std::string raw;                    // the text as read, before canonical form
+  std::vector<Substitution> repairs;  // OCR repairs made to an id (RepairId)
+};
+
+struct Extraction {
+  std::map<std::string, ExtractedField> fields;  // found fields, valid or not
+  std::vector<std::string> missing;              // fields of the type not found; each has a note
+  std::vector<std::string> notes;                // "cliente_nif: no label found", ...
+};
+
+// The fields of `type` ("factura", "dni", "justificante_bancario", "nomina",
+// "contrato", "reclamacion", "albaran"), in document order; empty for any
+// other type.
+const std::vector<std::string>& FieldNames(std::string_view type);
+
+// Reads the fields of `type` from `text`. `words` are the OCR words of the
+// text with their confidences; an empty list means a text layer (a
+// born-digital PDF), read with full confidence. Runs CheckConsistency on
+// what it found. An unknown type gives an empty Extraction.
+Extraction ExtractFields(std::string_view type, std::string_view text,
+                         const std::vector<WordConfidence>& words);
+
+// The cross-field rules of `type`: in a factura base + iva = total and
+// iva = base x iva_pct / 100, each within 0.01; in a nomina neto <= bruto.
+// Marks the fields of a broken rule invalid, with the rule as their reason,
+// and returns one line per broken rule. Rules whose fields are missing or
+// already invalid are not checked.
+std::vector<std::string> CheckConsistency(std::string_view type,
+                                          std::map<std::string, ExtractedField>* fields);
+
+}  // namespace custodia::classify
+
+#endif  // CUSTODIA_CLASSIFY_EXTRACT_H_
