@@ -382,6 +382,21 @@ TEST(PdfTest, TextPageUsesItsTextLayer) {
   EXPECT_TRUE(page->image.empty());
 }
 
+// A form's label and value, and a table's row, stay on one line, as
+// Tesseract reads a scanned form: the physical layout, spaces collapsed.
+// (In reading order the table's columns came out one after the other.)
+TEST(PdfTest, TextLayerKeepsTheLinesOfAForm) {
+  const char* root = std::getenv("CUSTODIA_SOURCE_DIR");
+  if (root == nullptr) GTEST_SKIP() << "CUSTODIA_SOURCE_DIR is unset (ctest sets it)";
+  const Page page = ReadOnePage(ReadFile(fs::path(root) / "samples" / "01_factura.pdf"));
+  ASSERT_TRUE(page.has_text);
+  for (const char* line : {"\nDescripción Cant. Precio Importe\n",
+                           "\nMenú del día (comida de empresa) 1 15,47 15,47\n",
+                           "\nTOTAL FACTURA: 728,86 €\n"}) {
+    EXPECT_NE(page.text.find(line), std::string::npos) << line << " in\n" << page.text;
+  }
+}
+
 TEST(PdfTest, ScannedPageIsRenderedAt300Dpi) {
   // A 4 x 2 inch page holding only an image.
   const Page page = ReadOnePage(Fixture("scan.pdf"));

@@ -12,6 +12,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "capture/page_source.h"
@@ -61,6 +62,25 @@ int CountLettersAndDigits(const std::string& utf8) {
   return count;
 }
 
+// Each line of `text` without the spaces the physical layout pads columns
+// with: runs of spaces become one, lines lose leading and trailing spaces.
+// The result reads like Tesseract's line-by-line text of a scan.
+std::string CollapseSpaces(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\t') {
+      space = true;
+      continue;
+    }
+    if (space && c != '\n' && !out.empty() && out.back() != '\n') out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 std::string TrimTrailingSpace(std::string s) {
   while (!s.empty() && std::strchr(" \t\r\n\f", s.back()) != nullptr) s.pop_back();
   return s;
@@ -94,11 +114,14 @@ class PdfPages final : public PageSource {
     // of a rotated page in place while extracting its text.
     const poppler::rectf box = page->page_rect(poppler::crop_box);
     Page out;
-    // Reading order (pdftotext's default), not the physical layout: columns
-    // come out one after the other, as Tesseract gives them for scans.
+    // The physical layout (pdftotext -layout), line by line across the
+    // page, as Tesseract reads scanned forms (docs/ocr.md): a label and its
+    // value stay on one line ("TOTAL FACTURA: 728,86 €"), where reading
+    // order would put a table's columns one after the other. Prose set in
+    // columns is interleaved; back-office PDFs are forms.
     const poppler::byte_array utf8 =
-        page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout).to_utf8();
-    std::string text(utf8.begin(), utf8.end());
+        page->text(poppler::rectf(), poppler::page::physical_layout).to_utf8();
+    std::string text = CollapseSpaces(std::string_view(utf8.data(), utf8.size()));
     if (CountLettersAndDigits(text) >= options_.min_text_chars) {
       out.has_text = true;
       out.text = TrimTrailingSpace(std::move(text));
