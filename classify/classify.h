@@ -1,32 +1,68 @@
-// classify/classify.h: document type, fields and routing from the text of a
-// document. Pure functions of their inputs.
+// classify/classify.h: a document's type, its fields and its route, from
+// its text. Pure functions of their inputs (and of the model).
 //
-// The classifier and field extractors are not built yet (they are their own
-// issue): Classify() says so plainly by answering type "unclassified" with
-// no fields and status "unclassified"; it never guesses.
+// The type comes from a trained model (classify/classifier.h), the fields
+// from label-anchored extractors, canonicalised and validated
+// (classify/extract.h, classify/validate.h). A document is routed "auto"
+// only when its type is sure and every field of its type is present, valid
+// and confidently read; otherwise "review", with every reason.
 #ifndef CUSTODIA_CLASSIFY_CLASSIFY_H_
 #define CUSTODIA_CLASSIFY_CLASSIFY_H_
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace custodia::classify {
+
+class TypeModel;
 
 struct Field {
   std::string value;      // canonical form
   double confidence = 0;  // 0..1
   bool valid = false;
+  std::string reason;                // why not valid, or why unsure; "" if neither
+  std::string raw;                   // as read
+  std::vector<std::string> repairs;  // OCR confusions repaired: "7: S -> 5"
 };
 
 struct Classification {
-  std::string type;  // "unclassified" until the classifier lands
+  std::string type;  // "factura", ..., "otro"
   double type_confidence = 0;
-  std::string status;  // routing: "unclassified" until routing lands
+  std::string status;  // "auto" or "review"
   std::map<std::string, Field> fields;
+  std::vector<std::string> reasons;  // why "review"; empty for "auto"
 };
 
-Classification Classify(std::string_view text);
+// One OCR word and its confidence (0..100), in reading order. Words of a
+// text layer are not given: that text is read with certainty.
+struct OcrWord {
+  std::string text;
+  float confidence = 0;
+};
+
+// When a document goes to review (docs/classify.md says why these).
+struct RoutingPolicy {
+  double min_type_confidence = 0.90;
+  double min_field_confidence = 0.80;
+};
+
+// Classifies `text` with `model` (the default model when null).
+Classification Classify(std::string_view text, const std::vector<OcrWord>& words = {},
+                        const TypeModel* model = nullptr, const RoutingPolicy& policy = {});
+
+// Routes `c` again after its type or fields changed (in review): sets
+// status and reasons from its type, fields and type confidence.
+void Route(Classification* c, const RoutingPolicy& policy = {});
+
+// The fields each type has; empty for "otro" and unknown types.
+const std::vector<std::string>& FieldsOf(std::string_view type);
+
+// The classification as the vault keeps it (a JSON object: type_confidence,
+// reasons, fields), and back; type and status are kept beside it.
+std::string ToJson(const Classification& c);
+Classification FromJson(std::string_view type, std::string_view status, std::string_view json);
 
 }  // namespace custodia::classify
 

@@ -175,18 +175,10 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   return std::optional<ocr::Page>(std::move(page));
 }
 
-std::string FieldsJson(const classify::Classification& c) {
-  nlohmann::json fields = nlohmann::json::object();
-  for (const auto& [name, field] : c.fields) {
-    fields[name] = {
-        {"value", field.value}, {"confidence", field.confidence}, {"valid", field.valid}};
-  }
-  return fields.dump();
-}
-
-// The index's view of a sealed document: field values from the record's
-// fields JSON ({name: {"value", ...}}).
-index::Doc IndexDoc(const vault::Record& record, std::string text) {
+// The index's view of a sealed document: field values from its
+// classification (classify::ToJson, the sealed "fields" artefact).
+index::Doc IndexDoc(const vault::Record& record, std::string text,
+                    const classify::Classification& c) {
   index::Doc doc;
   doc.id = record.id;
   doc.text = std::move(text);
@@ -194,15 +186,21 @@ index::Doc IndexDoc(const vault::Record& record, std::string text) {
   doc.status = record.status;
   doc.source = record.source;
   doc.ingest_micros = record.sealed_micros;
-  nlohmann::json fields =
-      nlohmann::json::parse(record.fields_json, nullptr, /*allow_exceptions=*/false);
-  if (fields.is_object()) {
-    for (const auto& [name, field] : fields.items()) {
-      if (field.is_object() && field.contains("value") && field["value"].is_string())
-        doc.fields[name] = field["value"].get<std::string>();
-    }
-  }
+  for (const auto& [name, field] : c.fields) doc.fields[name] = field.value;
   return doc;
+}
+
+// What classify found for a sealed document: its "fields" artefact (a
+// logged read), or, for documents sealed before there was one, the
+// ledger's fields JSON.
+Result<classify::Classification> ReadClassification(vault::Vault& vault,
+                                                   const vault::Record& record,
+                                                   std::string_view purpose) {
+  const bool sealed = std::find(record.artefacts.begin(), record.artefacts.end(), "fields") !=
+                      record.artefacts.end();
+  if (!sealed) return classify::FromJson(record.type, record.status, "{}");
+  CU_ASSIGN_OR_RETURN(std::string json, vault.ReadFields(record.id, purpose));
+  return classify::FromJson(record.type, record.status, json);
 }
 
 }  // namespace
@@ -306,7 +304,9 @@ Result<int> Archive::Impl::CatchUpIndex() {
       break;
     }
     if (!text) return Unexpected{text.error()};
-    CU_TRY(index.Put(IndexDoc(record, std::move(*text))));
+    CU_ASSIGN_OR_RETURN(classify::Classification c,
+                        ReadClassification(vault, record, "reindex"));
+    CU_TRY(index.Put(IndexDoc(record, std::move(*text), c)));
     ++count;
   }
   if (count > 0) CU_TRY(index.Commit());
@@ -321,6 +321,7 @@ struct Archive::Impl::PageOut {
   bool blank = false;
   bool turned = false;
   std::string text;
+  std::vector<classify::OcrWord> words;  // OCR'd pages: every word and its confidence
   std::string hocr;
   std::vector<std::uint8_t> pdf;
 };
@@ -549,6 +550,8 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
   }
   out.ocr = true;
   out.text = std::move((*read)->text);
+  out.words.reserve((*read)->words.size());
+  for (ocr::Word& w : (*read)->words) out.words.push_back({std::move(w.text), w.confidence});
   if (options.ocr_outputs) {
     out.hocr = std::move((*read)->hocr);
     out.pdf = std::move((*read)->pdf);
@@ -561,6 +564,7 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
 void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   if (!job.result.error.empty() || job.result.status == "duplicate") return job.Finish(job.result.error);
   std::string text;
+  std::vector<classify::OcrWord> words;
   std::vector<std::string> hocr_pages;
   std::vector<std::vector<std::uint8_t>> pdf_pages;
   bool all_ocr = true;  // every page scanned: a searchable PDF can be made
@@ -579,6 +583,8 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
       continue;
     }
     text += page.text;
+    words.insert(words.end(), std::make_move_iterator(page.words.begin()),
+                 std::make_move_iterator(page.words.end()));
     ++job.result.ocr_pages;
     if (options.ocr_outputs) {
       hocr_pages.push_back(std::move(page.hocr));
@@ -602,7 +608,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   }
   pdf_pages.clear();
 
-  classify::Classification c = classify::Classify(text);
+  classify::Classification c = classify::Classify(text, words);
   Status sealed = Seal(job.bytes, job.hash, text, hocr, pdf, c, &job.result);
   if (!sealed) return job.Finish(sealed.error().message);
   job.Finish("");
@@ -627,7 +633,11 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
   request.pages = result->pages;
   request.type = c.type;
   request.status = c.status;
-  request.fields_json = FieldsJson(c);
+  // Field values are document content: sealed, never in the ledger.
+  const std::string fields = classify::ToJson(c);
+  request.extras.push_back(
+      {vault::Artefact::kFields,
+       {reinterpret_cast<const std::uint8_t*>(fields.data()), fields.size()}});
   request.original_hash = hash;  // hashed once, to look for duplicates above
   if (!hocr.empty()) {
     request.extras.push_back(
@@ -642,7 +652,7 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
 
   // The document is durable from here on; the index is a projection that
   // `verify` checks and a later ingest or rebuild brings back in step.
-  Status put = index.Put(IndexDoc(record, text));
+  Status put = index.Put(IndexDoc(record, text, c));
   if (put) put = index.Commit();
   if (!put) return Wrap(put.error(), record.id + " is sealed but not indexed");
   return Ok();
@@ -652,13 +662,15 @@ Result<Document> Archive::Show(const std::string& id) {
   std::lock_guard lock(impl_->mu);
   CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(id));
   CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(id, "show"));
+  CU_ASSIGN_OR_RETURN(classify::Classification c,
+                      ReadClassification(impl_->vault, record, "show"));
   Document d;
   d.id = record.id;
   d.source = record.source;
   d.pages = record.pages;
   d.type = record.type;
   d.status = record.status;
-  d.fields_json = record.fields_json.empty() ? "{}" : record.fields_json;
+  d.classification_json = classify::ToJson(c);
   d.text = std::move(text);
   d.original_hash = record.original_hash;
   d.original_size = record.original_size;

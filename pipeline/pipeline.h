@@ -72,7 +72,9 @@ struct Document {
   int pages = 0;
   std::string type;
   std::string status;
-  std::string fields_json;    // a JSON object
+  // What classify found: {"type_confidence", "reasons": [...], "fields":
+  // {name: {"value", "confidence", "valid", "reason"?, "raw"?, "repairs"?}}}
+  std::string classification_json;
   std::string text;           // pages separated by '\f'
   std::string original_hash;  // hex BLAKE2b-256 of the original bytes
   std::uint64_t original_size = 0;

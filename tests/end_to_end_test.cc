@@ -135,13 +135,28 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
     ASSERT_TRUE(ingested["id"].is_string()) << ingested.dump();
     std::string id = ingested["id"];
     EXPECT_EQ(ingested["pages"], s.expected["pages"]);
-    EXPECT_EQ(ingested["type"], "unclassified");
+    EXPECT_EQ(ingested["type"], s.expected["type"]);
 
     auto show = RunCommand(Custodia(archive, "--json show " + id), tmp.path());
     ASSERT_EQ(show.exit_code, 0) << show.err;
     json doc = json::parse(show.out);
     EXPECT_EQ(doc["source"], s.file.string());
-    EXPECT_TRUE(doc["fields"].is_object());
+    EXPECT_EQ(doc["type"], s.expected["type"]);
+    EXPECT_TRUE(doc["type_confidence"].is_number());
+    EXPECT_TRUE(doc["reasons"].is_array());
+    ASSERT_TRUE(doc["fields"].is_object());
+    // From a text layer every field is read exactly, valid, and the
+    // document needs no person.
+    if (s.expected.at("degradation").is_null()) {
+      const json& fields = doc.at("fields");
+      for (const auto& [name, value] : s.expected.at("fields").items()) {
+        auto it = fields.find(name);
+        ASSERT_NE(it, fields.end()) << name;
+        EXPECT_EQ(it->value("value", std::string()), value.get<std::string>()) << name;
+        EXPECT_TRUE(it->value("valid", false)) << name;
+      }
+      EXPECT_EQ(doc.value("status", std::string()), "auto") << doc.at("reasons").dump();
+    }
     EXPECT_EQ(doc["original_hash"].get<std::string>().size(), 64u);
     std::string text = Fold(doc["text"].get<std::string>());
     std::size_t form_feeds = std::count(text.begin(), text.end(), '\f');

@@ -179,7 +179,7 @@ class TamperTest : public ::testing::Test {
 TEST_F(TamperTest, UntouchedArchiveVerifiesWithoutFalseAlarms) {
   auto plain = Verify();
   EXPECT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_NE(plain.out.find("verified: 10 ledger entries, 8 blobs, 2 users, 0 open loans"),
+  EXPECT_NE(plain.out.find("verified: 10 ledger entries, 12 blobs, 2 users, 0 open loans"),
             std::string::npos)
       << plain.out;
   EXPECT_EQ(plain.err, "");
@@ -189,7 +189,7 @@ TEST_F(TamperTest, UntouchedArchiveVerifiesWithoutFalseAlarms) {
       << against.out;
   auto deep = Verify(" --deep");
   EXPECT_EQ(deep.exit_code, 0) << deep.err;
-  EXPECT_NE(deep.out.find("decrypted: 8 blobs"), std::string::npos) << deep.out;
+  EXPECT_NE(deep.out.find("decrypted: 12 blobs"), std::string::npos) << deep.out;
 }
 
 // Every bit of the byte at each offset of entry 7 (the check-out) is
@@ -324,13 +324,13 @@ TEST_F(TamperTest, DeletedBlobIsCaught) {
 
 // After the rotation, the current wrapped keys live in vault/keys/epoch-000002
 // (docs/vault_format.md, "Key rotation and key files"): a 24-byte header,
-// then each document's original and text key, 72 bytes each.
+// then each document's original, text and fields key, 72 bytes each.
 TEST_F(TamperTest, SwappedWrappedKeysInTheKeyFileAreCaught) {
   const fs::path keys = copy_ / "vault" / "keys" / "epoch-000002";
   std::string bytes = ReadText(keys);
-  ASSERT_EQ(bytes.size(), 24u + 4 * 2 * 72);
+  ASSERT_EQ(bytes.size(), 24u + 4 * 3 * 72);
   // Document 1's original key and document 2's.
-  std::swap_ranges(bytes.begin() + 24, bytes.begin() + 24 + 72, bytes.begin() + 24 + 2 * 72);
+  std::swap_ranges(bytes.begin() + 24, bytes.begin() + 24 + 72, bytes.begin() + 24 + 3 * 72);
   WriteText(keys, bytes);
   ExpectCaught("key file epoch-000002: hash mismatch, committed by entry 10");
   ExpectCaught("key file epoch-000002: hash mismatch", " --deep");
@@ -404,7 +404,7 @@ TEST_F(TamperTest, DeepVerifyDecryptsEveryBlobAndWritesNoLedgerEntry) {
   const std::string before = ReadText(LedgerPath());
   auto r = Verify(" --deep --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"decrypted\":8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"decrypted\":12"), std::string::npos) << r.out;
   EXPECT_EQ(ReadText(LedgerPath()), before);
   // In-process, the same through the API.
   auto archive = pipeline::Archive::Open(copy_);
@@ -412,7 +412,7 @@ TEST_F(TamperTest, DeepVerifyDecryptsEveryBlobAndWritesNoLedgerEntry) {
   ASSERT_TRUE(archive->Login("admin", kAdminPassphrase).has_value());
   auto report = archive->VerifyDeep();
   ASSERT_TRUE(report.has_value()) << report.error().message;
-  EXPECT_EQ(report->decrypted, 8u);
+  EXPECT_EQ(report->decrypted, 12u);
   EXPECT_EQ(archive->Log().size(), 10u);
 }
 

@@ -149,7 +149,9 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
       std::printf(
           "%-8s  %s  %d page%s%s  %s%s  %.1f s\n", r.id.c_str(), r.source.c_str(), r.pages,
           r.pages == 1 ? "" : "s", notes.c_str(), r.type.c_str(),
-          r.status == "duplicate" ? "  (duplicate: already archived, not stored again)" : "",
+          r.status == "duplicate" ? "  (duplicate: already archived, not stored again)"
+          : r.status == "review"  ? "  to review"
+                                  : "",
           r.seconds);
       std::fflush(stdout);
     });
@@ -191,14 +193,22 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
       *exit_code = Report("show", d.error());
       return;
     }
-    json fields = json::parse(d->fields_json, nullptr, /*allow_exceptions=*/false);
-    if (fields.is_discarded()) fields = json::object();
+    json c = json::parse(d->classification_json, nullptr, /*allow_exceptions=*/false);
+    if (!c.is_object()) c = json::object();
+    json fields = c.contains("fields") && c["fields"].is_object() ? c["fields"] : json::object();
+    json reasons = c.contains("reasons") && c["reasons"].is_array() ? c["reasons"] : json::array();
+    const double type_confidence =
+        c.contains("type_confidence") && c["type_confidence"].is_number()
+            ? c["type_confidence"].get<double>()
+            : 0.0;
     if (g->json) {
       std::cout << json{{"id", d->id},
                         {"source", d->source},
                         {"pages", d->pages},
                         {"type", d->type},
+                        {"type_confidence", type_confidence},
                         {"status", d->status},
+                        {"reasons", reasons},
                         {"fields", fields},
                         {"text", d->text},
                         {"original_hash", d->original_hash},
@@ -209,16 +219,24 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
                 << "\n";
       return;
     }
-    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s\nstatus    %s\n",
-                d->id.c_str(), d->source.c_str(), d->pages, d->type.c_str(), d->status.c_str());
+    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s (%.0f%% sure)\nstatus    %s\n",
+                d->id.c_str(), d->source.c_str(), d->pages, d->type.c_str(),
+                type_confidence * 100, d->status.c_str());
+    for (const json& r : reasons)
+      if (r.is_string()) std::printf("  review: %s\n", r.get<std::string>().c_str());
     std::printf("sealed    %s by %s\noriginal  %llu bytes, blake2b-256 %s\n", d->sealed_at.c_str(),
                 d->actor.c_str(), static_cast<unsigned long long>(d->original_size),
                 d->original_hash.c_str());
-    if (fields.empty()) {
-      std::printf("fields    none (field extraction is not built yet)\n");
-    } else {
-      for (auto& [name, f] : fields.items())
-        std::printf("field     %s = %s\n", name.c_str(), f.value("value", "").c_str());
+    if (fields.empty()) std::printf("fields    none\n");
+    for (auto& [name, f] : fields.items()) {
+      if (!f.is_object()) continue;
+      std::string note = f.value("valid", false) ? "" : "  NOT VALID";
+      if (f.contains("reason") && f["reason"].is_string())
+        note += "  (" + f["reason"].get<std::string>() + ")";
+      if (f.contains("repairs") && f["repairs"].is_array() && !f["repairs"].empty())
+        note += "  repaired: " + f["repairs"].dump();
+      std::printf("field     %-18s %s  %.0f%%%s\n", name.c_str(), f.value("value", "").c_str(),
+                  f.value("confidence", 0.0) * 100, note.c_str());
     }
     std::printf("\n%s\n", d->text.c_str());
   });
