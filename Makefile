@@ -7,24 +7,28 @@ JOBS ?= $(shell nproc)
 CUSTODIA_TESTDATA ?= $(wildcard $(abspath ../shared/testdata))
 export CUSTODIA_TESTDATA
 
-.PHONY: all deps build test demo asan clean
+.PHONY: all deps test-deps build test demo asan clean
 all: build
 
 deps:
 	scripts/install_deps.sh
 
+# The tests also run samples/generate.py (the classifier's noisy-set test).
+test-deps:
+	scripts/install_deps.sh --samples
+
 build: deps
 	cmake -S . -B $(BUILD) -DCU_WERROR=ON
 	cmake --build $(BUILD) -j$(JOBS)
 
-test: build
+test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
 	scripts/demo.sh $(BUILD)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build and test run.
-asan: deps
+asan: test-deps
 	cmake -S . -B $(BUILD)-asan -DCU_WERROR=ON -DCU_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
