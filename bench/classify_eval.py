@@ -147,6 +147,29 @@ def evaluate(docs):
     return out, by["all"]
 
 
+def threshold_curve(docs):
+    """How routing would move with RoutingPolicy::min_field_confidence."""
+    out = ["field-confidence threshold: docs auto, valid fields accepted, wrong among them",
+           "(type confidence and the other rules as now)"]
+    for t in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+        auto = accepted = wrong = 0
+        for _, exp, got in docs:
+            fields = got.get("fields") or {}
+            exp_fields = exp.get("fields") or {}
+            other = [r for r in (got.get("reasons") or []) if "confidence" not in r]
+            ok = not other and got.get("type") not in (None, "otro") and all(
+                f.get("valid") and f.get("confidence", 0) >= t for f in fields.values())
+            if not ok:
+                continue
+            auto += 1
+            for name, f in fields.items():
+                accepted += 1
+                wrong += field_value(f) != exp_fields.get(name)
+        out.append(f"  >= {t:.2f}: {pct(auto, len(docs)):>8s} auto, {accepted} fields, "
+                   f"{wrong} wrong ({pct(wrong, accepted)})")
+    return out
+
+
 def invoices(custodia, env, testdata, jobs, workdir):
     """Per-field recall on invoice2data's compare/ invoices (PDF and PNG)."""
     folder = os.path.join(testdata, "invoices_invoice2data", "compare")
@@ -207,10 +230,14 @@ def main(argv):
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--results", help="keep per-document JSON and the table here")
     ap.add_argument("--invoices", action="store_true", help="also the invoice2data recall")
+    ap.add_argument("--tuning", action="store_true",
+                    help="a tuning run: allow a training seed (1000-1999) and print how "
+                    "the share routed auto and the wrong values accepted move with the "
+                    "field-confidence threshold")
     ap.add_argument("--testdata", default=os.environ.get(
         "CUSTODIA_TESTDATA", os.path.join(ROOT, "..", "shared", "testdata")))
     args = ap.parse_args(argv)
-    if args.seed in TRAINING_SEEDS:
+    if args.seed in TRAINING_SEEDS and not args.tuning:
         ap.error(f"seed {args.seed} is a training seed (1000-1999); pick one outside")
     if not os.access(args.custodia, os.X_OK):
         ap.error(f"no custodia binary at {args.custodia}: build it (make build) or pass --custodia")
@@ -253,6 +280,8 @@ def main(argv):
             f"({3600 * pages / seconds:.0f} pages/hour)" if seconds else ""]
     table, _ = evaluate(docs)
     lines = head + [""] + table
+    if args.tuning:
+        lines += [""] + threshold_curve(docs)
     if args.invoices:
         lines += [""] + invoices(args.custodia, env, args.testdata, args.jobs, work)
     print("\n".join(lines))

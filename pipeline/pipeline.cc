@@ -191,8 +191,8 @@ index::Doc IndexDoc(const vault::Record& record, std::string text,
 }
 
 // What classify found for a sealed document: its "fields" artefact (a
-// logged read), or, for documents sealed before there was one, the
-// ledger's fields JSON.
+// logged read); documents sealed before there was one have no fields
+// (their ledger entries hold "{}").
 Result<classify::Classification> ReadClassification(vault::Vault& vault,
                                                    const vault::Record& record,
                                                    std::string_view purpose) {
