@@ -174,7 +174,12 @@ struct Candidate {
   std::string reason;
   std::vector<Substitution> repairs;
   std::size_t offset = 0;  // of `raw` in the text it was read from
+  std::string doubt;       // why the value may be wrong although it parses
 };
+
+// A value read with a doubt (`Candidate::doubt`) keeps this much of its
+// confidence: under any routing threshold, so a person looks at it.
+constexpr double kDoubtFactor = 0.5;
 
 const RE2& DateRe() {
   static const auto* re = Compile(R"(\b(\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4})\b)"
@@ -220,7 +225,20 @@ const RE2& AmountRe() {
   return *re;
 }
 
-std::optional<Candidate> ParseAmount(std::string_view rest, Pick pick) {
+// OCR splits an amount at its thousands separator: "14. 200,00" or
+// "14 200,00" for 14.200,00. Joined again (the space only) when exactly
+// three digits and the decimals follow, so "24 200,00" in a list of
+// numbers is the one case read wrong either way.
+std::string JoinSplitThousands(std::string_view rest) {
+  static const auto* re = Compile(R"((\d[.,]?) (\d{3}[.,]\d{2})\b)").release();
+  std::string out(rest);
+  RE2::GlobalReplace(&out, *re, R"(\1\2)");
+  return out;
+}
+
+std::optional<Candidate> ParseAmount(std::string_view rest_in, Pick pick) {
+  const std::string joined = JoinSplitThousands(rest_in);
+  const std::string_view rest = joined;
   std::optional<Candidate> found;
   std::size_t pos = 0;
   std::string_view match, group;
@@ -234,6 +252,11 @@ std::optional<Candidate> ParseAmount(std::string_view rest, Pick pick) {
     } else {
       c.value = c.raw;
       c.reason = "not an amount: " + c.raw;
+    }
+    if (joined.size() != rest_in.size()) {
+      c.doubt = "joined an amount OCR split at its thousands";
+      // Offsets are into `rest_in`: a join before the amount moved it.
+      c.offset = std::min(c.offset, rest_in.size());
     }
     found = std::move(c);
     if (pick == Pick::kFirst) break;
@@ -347,6 +370,22 @@ std::optional<Candidate> ParseRef(std::string_view rest) {
   c.value = c.raw;
   c.valid = true;
   c.offset = static_cast<std::size_t>(w.data() - rest.data());
+  // A number that ends in a separator was cut by OCR ("REC-2022- 932290")
+  // or caught a speck ("P20234082-"): joined with the next word when there
+  // is one, else the separator dropped; either way a person checks it.
+  const char last = w.back();
+  if (last == '-' || last == '/' || last == '.' || last == '_') {
+    auto two = SplitWords(rest, 2);
+    std::string_view next = two.size() > 1 ? StripPunct(two[1]) : std::string_view();
+    if (!next.empty() && std::all_of(next.begin(), next.end(), IsAsciiAlnum)) {
+      c.raw = std::string(w) + " " + std::string(next);
+      c.value = std::string(w) + std::string(next);
+      c.doubt = "joined a number OCR split after '" + std::string(1, last) + "'";
+    } else {
+      c.value = c.raw.substr(0, c.raw.size() - 1);
+      c.doubt = "dropped a trailing '" + std::string(1, last) + "'";
+    }
+  }
   return c;
 }
 
@@ -965,6 +1004,10 @@ Extraction ExtractFields(std::string_view type, std::string_view text,
     e.repairs = f.candidate.repairs;
     double confidence = f.confidence * index.Confidence(e.raw);
     if (index.Confidence(e.raw) < 0.8) f.why.push_back("OCR is unsure of its words");
+    if (!f.candidate.doubt.empty()) {
+      confidence *= kDoubtFactor;
+      f.why.push_back(f.candidate.doubt);
+    }
     if (!e.repairs.empty()) {
       confidence *= std::pow(kRepairFactor, static_cast<double>(e.repairs.size()));
       f.why.push_back("repaired " + std::to_string(e.repairs.size()) + " OCR confusion" +
