@@ -225,14 +225,17 @@ const RE2& AmountRe() {
   return *re;
 }
 
-// OCR splits an amount at its thousands separator: "14. 200,00" or
-// "14 200,00" for 14.200,00. Joined again (the space only) when exactly
+// OCR splits an amount at its thousands separator: "14. 200,00",
+// "38. 050, 00" or "14 200,00" for 14.200,00. Joined again (the space only) when exactly
 // three digits and the decimals follow, so "24 200,00" in a list of
 // numbers is the one case read wrong either way.
 std::string JoinSplitThousands(std::string_view rest) {
-  static const auto* re = Compile(R"((\d[.,]?) (\d{3}[.,]\d{2})\b)").release();
+  static const auto* re = Compile(R"((\d[.,]?) (\d{3}[.,]) ?(\d{2})\b)").release();
+  // ... and after the decimal separator too: "38.050, 00".
+  static const auto* cents = Compile(R"((\d[.,]\d{3}[.,]) (\d{2})\b)").release();
   std::string out(rest);
-  RE2::GlobalReplace(&out, *re, R"(\1\2)");
+  RE2::GlobalReplace(&out, *re, R"(\1\2\3)");
+  RE2::GlobalReplace(&out, *cents, R"(\1\2)");
   return out;
 }
 

@@ -190,6 +190,10 @@ TEST(ExtractTest, NumbersOcrSplitAreJoinedAndDoubted) {
   ASSERT_TRUE(c.fields.count("importe"));
   EXPECT_EQ(c.fields["importe"].value, "14200.00");
   EXPECT_LT(c.fields["importe"].confidence, 0.8);
+  Extraction c2 = ExtractFields(
+      "contrato", "El precio total de los servicios asciende a 38. 050, 00€ (TREINTA Y OCHO\n", {});
+  EXPECT_EQ(c2.fields["importe"].value, "38050.00");
+  EXPECT_LT(c2.fields["importe"].confidence, 0.8);
   Extraction r = ExtractFields("reclamacion", "Nº de reclamación: REC-2022- 932290\n", {});
   ASSERT_TRUE(r.fields.count("numero"));
   EXPECT_EQ(r.fields["numero"].value, "REC-2022-932290");
