@@ -383,10 +383,13 @@ TEST_F(VaultTest, ExtraArtefactsAreSealedReadCheckedAndRotated) {
 TEST_F(VaultTest, FieldsAreSealedAndNotInTheLedger) {
   const std::string fields = R"({"fields":{"iban":{"value":"ES9121000418450200051332"}}})";
   Vault vault = CreateAndOpen();
-  SealRequest request = Request(Pattern(200, 2), "t", "scan.tif");
+  // The request holds spans: the bytes they point at must outlive Seal.
+  const Bytes original = Pattern(200, 2);
+  const Bytes hocr = Pattern(50, 3);
+  SealRequest request = Request(original, "t", "scan.tif");
   request.extras = {{Artefact::kFields,
                      {reinterpret_cast<const std::uint8_t*>(fields.data()), fields.size()}},
-                    {Artefact::kHocr, Pattern(50, 3)}};
+                    {Artefact::kHocr, hocr}};
   auto record = vault.Seal(request);
   ASSERT_TRUE(record) << record.error().message;
   EXPECT_EQ(record->artefacts, (std::vector<std::string>{"original", "text", "fields", "hocr"}));
