@@ -6,6 +6,9 @@
 //                                               ("text" with OCR noise level N)
 //                                               or on DIR/*.txt (type in name)
 //   train_type_model predict MODEL FILE         type, confidence, ranking
+//   train_type_model extract TYPE FILE          TYPE's fields from FILE's text,
+//                                               as JSON (bench/classify_eval.py
+//                                               --invoices, whatever the type)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "classify/classifier.h"
+#include "classify/extract.h"
 
 namespace fs = std::filesystem;
 using custodia::classify::LabelledText;
@@ -130,9 +134,19 @@ int main(int argc, char** argv) {
     std::printf("\n");
     return 0;
   }
+  if (args.size() == 3 && args[0] == "extract") {
+    auto e = custodia::classify::ExtractFields(args[1], ReadFile(args[2]), {});
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& [name, f] : e.fields)
+      fields[name] = {{"value", f.value}, {"valid", f.valid}, {"confidence", f.confidence}};
+    std::printf("%s\n",
+                fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
   std::fprintf(stderr,
                "usage: train_type_model train OUT DIR...\n"
                "       train_type_model eval MODEL [--noise N] DIR...\n"
-               "       train_type_model predict MODEL FILE\n");
+               "       train_type_model predict MODEL FILE\n"
+               "       train_type_model extract TYPE FILE\n");
   return 2;
 }
