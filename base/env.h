@@ -30,6 +30,14 @@ class AppendableFile {
   virtual Status Close() = 0;
 };
 
+// A file opened for reading from start to end. Not thread-safe.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to out.size() bytes into `out`; returns how many (0 at the end).
+  virtual Result<std::size_t> Read(std::span<std::uint8_t> out) = 0;
+};
+
 // Held while an advisory lock on a file is held; unlocks when destroyed.
 class FileLock {
  public:
@@ -47,6 +55,10 @@ class Env {
   static Env* Default();
 
   virtual Result<Bytes> ReadFile(const std::filesystem::path& path) = 0;
+  // Opens `path` to read it a piece at a time (a large input is never held
+  // whole). kInvalidArgument for a directory.
+  virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::filesystem::path& path) = 0;
   // Opens `path` for appending, creating it (mode 0600) when missing.
   virtual Result<std::unique_ptr<AppendableFile>> NewAppendableFile(
       const std::filesystem::path& path) = 0;

@@ -105,6 +105,23 @@ class PosixAppendableFile final : public AppendableFile {
   fs::path path_;
 };
 
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(UniqueFd fd, fs::path path) : fd_(std::move(fd)), path_(std::move(path)) {}
+
+  Result<std::size_t> Read(std::span<std::uint8_t> out) override {
+    for (;;) {
+      ssize_t n = ::read(fd_.get(), out.data(), out.size());
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) return PosixError(path_, "read", errno);
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+  fs::path path_;
+};
+
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(UniqueFd fd) : fd_(std::move(fd)) {}
@@ -136,6 +153,16 @@ class PosixEnv final : public Env {
       out.insert(out.end(), buf, buf + n);
     }
     return out;
+  }
+
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const fs::path& path) override {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return PosixError(path, "open", errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return PosixError(path, "stat", errno);
+    if (S_ISDIR(st.st_mode))
+      return Fail(Code::kInvalidArgument, path.string() + ": is a directory");
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(std::move(fd), path));
   }
 
   Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& path) override {

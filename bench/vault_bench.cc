@@ -131,6 +131,9 @@ class NoSyncEnv final : public Env {
   explicit NoSyncEnv(Env* base) : base_(base) {}
 
   Result<Bytes> ReadFile(const fs::path& path) override { return base_->ReadFile(path); }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const fs::path& path) override {
+    return base_->NewSequentialFile(path);
+  }
   Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& path) override {
     CU_ASSIGN_OR_RETURN(std::unique_ptr<AppendableFile> file, base_->NewAppendableFile(path));
     return std::unique_ptr<AppendableFile>(new NoSyncFile(std::move(file)));

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/env.h"
 #include "capture/page_source.h"
 
 namespace custodia::capture {
@@ -125,6 +126,7 @@ std::string OverLimitMessage(std::int64_t width, std::int64_t height, std::int64
 
 struct Document::Impl {
   Format format;
+  Bytes owned;  // an image file's bytes, when opened by OpenFile; before `source`, which reads them
   std::unique_ptr<PageSource> source;
 };
 
@@ -133,12 +135,21 @@ Document::Document(Document&&) noexcept = default;
 Document& Document::operator=(Document&&) noexcept = default;
 Document::~Document() = default;
 
-Result<Document> Document::Open(std::span<const std::uint8_t> bytes, const Options& options) {
+namespace {
+
+Status CheckOptions(const Options& options) {
   if (options.max_pixels <= 0 || options.render_dpi <= 0 || options.min_text_chars < 0) {
     return Fail(Code::kInvalidArgument,
                 "capture: options: max_pixels and render_dpi must be positive, "
                 "min_text_chars not negative");
   }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Document> Document::Open(std::span<const std::uint8_t> bytes, const Options& options) {
+  CU_TRY(CheckOptions(options));
   if (bytes.empty()) return Fail(Code::kInvalidArgument, "capture: empty file (0 bytes)");
   CU_ASSIGN_OR_RETURN(Format format, Sniff(bytes));
   std::unique_ptr<PageSource> source;
@@ -147,7 +158,35 @@ Result<Document> Document::Open(std::span<const std::uint8_t> bytes, const Optio
   } else {
     CU_ASSIGN_OR_RETURN(source, OpenImagePages(bytes, format, options));
   }
-  return Document(std::make_unique<Impl>(Impl{format, std::move(source)}));
+  return Document(std::make_unique<Impl>(Impl{format, {}, std::move(source)}));
+}
+
+Result<Document> Document::OpenFile(const std::string& path, const Options& options) {
+  CU_TRY(CheckOptions(options));
+  Format format;
+  {
+    // The format is told by the first bytes; only an image is read whole.
+    CU_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> in, Env::Default()->NewSequentialFile(path));
+    Bytes head(kPdfHeaderWindow);
+    std::size_t have = 0;
+    while (have < head.size()) {
+      CU_ASSIGN_OR_RETURN(std::size_t n, in->Read(std::span(head).subspan(have)));
+      if (n == 0) break;
+      have += n;
+    }
+    head.resize(have);
+    if (head.empty()) return Fail(Code::kInvalidArgument, "capture: empty file (0 bytes)");
+    CU_ASSIGN_OR_RETURN(format, Sniff(head));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->format = format;
+  if (format == Format::kPdf) {
+    CU_ASSIGN_OR_RETURN(impl->source, OpenPdfFile(path, options));
+  } else {
+    CU_ASSIGN_OR_RETURN(impl->owned, Env::Default()->ReadFile(path));
+    CU_ASSIGN_OR_RETURN(impl->source, OpenImagePages(impl->owned, format, options));
+  }
+  return Document(std::move(impl));
 }
 
 Format Document::format() const { return impl_->format; }

@@ -46,7 +46,8 @@ struct Page {
 };
 
 // A document opened for reading page by page, so that a long PDF is never
-// held decoded as a whole. Keeps a reference to `bytes`, which must outlive it.
+// held decoded as a whole. Open keeps a reference to `bytes`, which must
+// outlive it.
 class Document {
  public:
   // kUnsupported for formats we do not read, kCorruption for a damaged file,
@@ -54,6 +55,11 @@ class Document {
   // with only owner-password restrictions, such as no-copy, is read),
   // kInvalidArgument for an empty one.
   static Result<Document> Open(std::span<const std::uint8_t> bytes, const Options& options = {});
+  // Open on a file. A PDF is read as pages need it, never held whole (its
+  // file must not change while the Document is open); an image is read into
+  // memory, owned by the Document. Errors as Open, and kIo / kNotFound when
+  // the file cannot be read.
+  static Result<Document> OpenFile(const std::string& path, const Options& options = {});
 
   Document(Document&&) noexcept;
   Document& operator=(Document&&) noexcept;

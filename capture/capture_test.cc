@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include <unistd.h>
+
 // Under -DCU_SANITIZE=ON: fontconfig, which poppler asks for fonts a PDF
 // does not embed, keeps a process-lifetime cache that LeakSanitizer reports.
 // It is not ours to free; everything of custodia's is still checked.
@@ -277,6 +279,48 @@ TEST(BadImageTest, JpegWhoseHeaderClaims60000x60000IsRefusedBeforeDecoding) {
   ASSERT_FALSE(page);
   EXPECT_EQ(page.error().code, Code::kInvalidArgument);
   EXPECT_NE(page.error().message.find("60000x60000"), std::string::npos);
+}
+
+// OpenFile reads a PDF from its file as pages need it, and an image whole:
+// the pages are those Open gives on the same bytes. Bad files get Open's
+// errors, and a missing one says so.
+TEST(OpenFileTest, GivesTheSamePagesAsOpenOnTheBytes) {
+  for (const char* name : {"two_pages.pdf", "scan.pdf", "three.tif", "page.png"}) {
+    SCOPED_TRACE(name);
+    const std::string path = (fs::path(CU_CAPTURE_TESTDATA) / name).string();
+    const Bytes bytes = Fixture(name);
+    auto from_file = Document::OpenFile(path);
+    auto from_bytes = Document::Open(bytes);
+    ASSERT_TRUE(from_file) << from_file.error().message;
+    ASSERT_TRUE(from_bytes);
+    EXPECT_EQ(from_file->format(), from_bytes->format());
+    ASSERT_EQ(from_file->page_count(), from_bytes->page_count());
+    for (int i = 0; i < from_file->page_count(); ++i) {
+      auto a = from_file->ReadPage(i);
+      auto b = from_bytes->ReadPage(i);
+      ASSERT_TRUE(a && b);
+      EXPECT_EQ(a->has_text, b->has_text);
+      EXPECT_EQ(a->text, b->text);
+      EXPECT_EQ(a->image.width, b->image.width);
+      EXPECT_TRUE(a->image.pixels == b->image.pixels);
+    }
+  }
+  const fs::path dir = fs::temp_directory_path() / ("capture_openfile_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream(dir / "empty.pdf");
+    std::ofstream(dir / "note.pdf") << "just some text\n";
+  }
+  auto empty = Document::OpenFile((dir / "empty.pdf").string());
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, Code::kInvalidArgument);
+  auto text = Document::OpenFile((dir / "note.pdf").string());
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, Code::kUnsupported);
+  auto missing = Document::OpenFile((dir / "missing.pdf").string());
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("missing.pdf"), std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(BadImageTest, EmptyInputIsInvalidArgument) {

@@ -33,6 +33,10 @@ Result<std::unique_ptr<PageSource>> OpenImagePages(std::span<const std::uint8_t>
 Result<std::unique_ptr<PageSource>> OpenPdfPages(std::span<const std::uint8_t> bytes,
                                                  const Options& options);
 
+// OpenPdfPages on a file that poppler reads as it needs it (a long PDF is
+// never held whole). The file must not change while the source is open.
+Result<std::unique_ptr<PageSource>> OpenPdfFile(const std::string& path, const Options& options);
+
 // "page 3" (1-based), the context every per-page error message starts with.
 inline std::string PageContext(int index) { return "page " + std::to_string(index + 1); }
 

@@ -187,6 +187,28 @@ class PdfPages final : public PageSource {
 
 }  // namespace
 
+namespace {
+
+// The checks every opened PDF goes through. `doc` may be null (unparseable).
+Result<std::unique_ptr<PageSource>> Checked(std::unique_ptr<poppler::document> doc,
+                                            const Options& options) {
+  if (!doc) {
+    return Fail(Code::kCorruption, "capture: cannot parse the pdf (damaged or truncated file)");
+  }
+  // Locked means a user (open) password is needed. A file with only an
+  // owner password (no-copy, no-print flags) opens and is read: custodia
+  // archives it unchanged and needs its text to index it.
+  if (doc->is_locked()) {
+    return Fail(Code::kPermissionDenied,
+                "capture: encrypted PDF: custodia cannot read password-protected files; "
+                "remove the password and ingest again");
+  }
+  if (doc->pages() <= 0) return Fail(Code::kCorruption, "capture: the pdf has no pages");
+  return std::unique_ptr<PageSource>(std::make_unique<PdfPages>(std::move(doc), options));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<PageSource>> OpenPdfPages(std::span<const std::uint8_t> bytes,
                                                  const Options& options) {
   QuietPoppler();
@@ -195,21 +217,20 @@ Result<std::unique_ptr<PageSource>> OpenPdfPages(std::span<const std::uint8_t> b
   }
   try {
     // load_from_raw_data reads `bytes` in place for the document's lifetime.
-    std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(
-        reinterpret_cast<const char*>(bytes.data()), static_cast<int>(bytes.size())));
-    if (!doc) {
-      return Fail(Code::kCorruption, "capture: cannot parse the pdf (damaged or truncated file)");
-    }
-    // Locked means a user (open) password is needed. A file with only an
-    // owner password (no-copy, no-print flags) opens and is read: custodia
-    // archives it unchanged and needs its text to index it.
-    if (doc->is_locked()) {
-      return Fail(Code::kPermissionDenied,
-                  "capture: encrypted PDF: custodia cannot read password-protected files; "
-                  "remove the password and ingest again");
-    }
-    if (doc->pages() <= 0) return Fail(Code::kCorruption, "capture: the pdf has no pages");
-    return std::unique_ptr<PageSource>(std::make_unique<PdfPages>(std::move(doc), options));
+    return Checked(std::unique_ptr<poppler::document>(poppler::document::load_from_raw_data(
+                       reinterpret_cast<const char*>(bytes.data()), static_cast<int>(bytes.size()))),
+                   options);
+  } catch (const std::exception& e) {
+    return Fail(Code::kInternal, std::string("capture: pdf reader failed: ") + e.what());
+  }
+}
+
+Result<std::unique_ptr<PageSource>> OpenPdfFile(const std::string& path, const Options& options) {
+  QuietPoppler();
+  try {
+    // Poppler reads the file as it needs it, through a small cache.
+    return Checked(std::unique_ptr<poppler::document>(poppler::document::load_from_file(path)),
+                   options);
   } catch (const std::exception& e) {
     return Fail(Code::kInternal, std::string("capture: pdf reader failed: ") + e.what());
   }

@@ -227,7 +227,7 @@ struct Archive::Impl {
                       std::optional<ocr::Engine>* engine);
   void FinishJob(Job& job, const IngestOptions& options);
   Result<int> CatchUpIndex();
-  Status Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
+  Status Seal(const std::string& original_file, const std::string& hash,
               const std::string& text, const std::string& hocr,
               const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
               IngestResult* result);
@@ -332,9 +332,10 @@ struct Archive::Impl::Job {
   std::size_t index = 0;  // in the input list: results are reported in this order
   IngestResult result;
   std::chrono::steady_clock::time_point start;
-  std::vector<std::uint8_t> bytes;
+  // The input is never held whole: hashed a piece at a time, read by capture
+  // as pages need it, streamed into the vault.
   std::string hash;
-  std::optional<capture::Document> document;  // keeps a reference to `bytes`
+  std::optional<capture::Document> document;
   std::mutex read_mu;  // a Document reads one page at a time (Poppler is not thread-safe)
   // The rest is guarded by the ingest's scheduling mutex.
   int page_count = 0;
@@ -459,7 +460,7 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
       lock.unlock();
       owned->result.workers = static_cast<int>(owned->workers.size());
       impl_->FinishJob(*owned, options);
-      owned->bytes.clear();
+      owned->document.reset();
       lock.lock();
       complete(*owned);
     }
@@ -485,12 +486,12 @@ std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
   };
   if (!input.missing.empty()) return fail(input.missing);
 
-  auto bytes = Env::Default()->ReadFile(input.source);
-  if (!bytes) return fail("cannot read it: " + bytes.error().message);
-  if (bytes->empty()) return fail("empty file (0 bytes): nothing to archive; check what wrote it");
-  job->bytes = std::move(bytes).value();
-
-  job->hash = vault::Vault::HashHex(job->bytes);
+  auto hashed = vault::Vault::HashFileHex(input.source);
+  if (!hashed) return fail("cannot read it: " + hashed.error().message);
+  if (hashed->second == 0) {
+    return fail("empty file (0 bytes): nothing to archive; check what wrote it");
+  }
+  job->hash = std::move(hashed->first);
   {
     std::lock_guard lock(mu);
     if (auto existing = vault.FindByHash(job->hash)) {
@@ -504,7 +505,7 @@ std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
 
   capture::Options capture_options;
   capture_options.max_pixels = options.max_pixels;
-  auto document = capture::Document::Open(job->bytes, capture_options);
+  auto document = capture::Document::OpenFile(input.source, capture_options);
   if (!document) return fail(document.error().message);
   job->document.emplace(std::move(document).value());
   job->page_count = job->document->page_count();
@@ -592,6 +593,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
     }
   }
   job.pages.clear();
+  job.document.reset();  // every page is read: let Poppler's caches go
   job.result.pages = job.page_count;
 
   // hOCR for every document with OCR'd pages; a searchable PDF when every
@@ -600,6 +602,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   std::vector<std::uint8_t> pdf;
   if (options.ocr_outputs && !hocr_pages.empty()) {
     hocr = ocr::MergeHocr(hocr_pages, fs::path(job.result.source).filename().string());
+    hocr_pages.clear();  // a 500-page scan's pages hold tens of MiB
     if (all_ocr) {
       auto merged = ocr::MergePdfs(pdf_pages);
       if (!merged) return job.Finish("searchable PDF: " + merged.error().message);
@@ -609,12 +612,12 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   pdf_pages.clear();
 
   classify::Classification c = classify::Classify(text, words);
-  Status sealed = Seal(job.bytes, job.hash, text, hocr, pdf, c, &job.result);
+  Status sealed = Seal(job.result.source, job.hash, text, hocr, pdf, c, &job.result);
   if (!sealed) return job.Finish(sealed.error().message);
   job.Finish("");
 }
 
-Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std::string& hash,
+Status Archive::Impl::Seal(const std::string& original_file, const std::string& hash,
                            const std::string& text, const std::string& hocr,
                            const std::vector<std::uint8_t>& pdf,
                            const classify::Classification& c, IngestResult* result) {
@@ -627,7 +630,9 @@ Status Archive::Impl::Seal(const std::vector<std::uint8_t>& original, const std:
     return Ok();
   }
   vault::SealRequest request;
-  request.original = original;
+  // Streamed from the file and hashed again as it is sealed: a file
+  // rewritten since it was read is refused, never sealed under the old hash.
+  request.original_file = original_file;
   request.text = text;
   request.source = result->source;
   request.pages = result->pages;

@@ -140,11 +140,17 @@ namespace {
 // then kStreamSegment plaintext bytes per call.
 class BlobEncoder {
  public:
+  // The plaintext is `plaintext`, or, when `source` is given, what it reads
+  // (label.plaintext_size bytes), a segment at a time.
   BlobEncoder(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
-              const SecretKey& key)
-      : plaintext_(plaintext), label_bytes_(EncodeLabel(label)), chunks_(ChunkCount(plaintext.size())) {
+              const BlobSource* source, const SecretKey& key)
+      : plaintext_(plaintext),
+        source_(source),
+        size_(label.plaintext_size),
+        label_bytes_(EncodeLabel(label)),
+        chunks_(ChunkCount(label.plaintext_size)) {
     CU_CHECK(InitCrypto());
-    CU_CHECK(label.plaintext_size == plaintext.size());
+    CU_CHECK(source != nullptr || label.plaintext_size == plaintext.size());
     CU_CHECK(ValidDocId(label.doc_id));
     head_ = label_bytes_;
     head_.resize(label_bytes_.size() + kStreamHeaderSize);
@@ -157,24 +163,32 @@ class BlobEncoder {
   bool done() const { return next_chunk_ == chunks_; }
 
   // Encrypts the next segment (up to 16 chunks) into `out`, resized to fit.
-  void Next(Bytes& out) {
+  // Fails only when the source does.
+  Status Next(Bytes& out) {
     const std::size_t first = next_chunk_;
     const std::size_t last = std::min(chunks_, first + kStreamSegment / kChunkSize);
     const std::size_t begin = first * kChunkSize;
-    const std::size_t end = std::min(plaintext_.size(), last * kChunkSize);
+    const std::size_t end = std::min<std::uint64_t>(size_, last * kChunkSize);
+    if (source_ != nullptr) {
+      read_.resize(end - begin);
+      CU_TRY((*source_)(read_));
+    }
     out.resize(end - begin + (last - first) * kChunkOverhead);
     static const std::uint8_t kNothing = 0;  // a valid pointer for empty input
     std::size_t pos = 0;
     for (std::size_t i = first; i < last; ++i) {
       const std::size_t in = i * kChunkSize;
-      const std::size_t n = std::min(kChunkSize, plaintext_.size() - in);
+      const std::size_t n = std::min<std::uint64_t>(kChunkSize, size_ - in);
+      const std::uint8_t* from = n == 0                ? &kNothing
+                                 : source_ != nullptr ? read_.data() + (in - begin)
+                                                      : plaintext_.data() + in;
       const bool final = i + 1 == chunks_;
       // The label is the additional data of the first chunk only: that binds
       // it to the stream, whose later chunks are bound to the first by the
       // stream's own nonce sequence.
       unsigned long long written = 0;
       crypto_secretstream_xchacha20poly1305_push(
-          state_.get(), out.data() + pos, &written, n == 0 ? &kNothing : plaintext_.data() + in, n,
+          state_.get(), out.data() + pos, &written, from, n,
           i == 0 ? label_bytes_.data() : nullptr, i == 0 ? label_bytes_.size() : 0,
           final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
                 : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
@@ -182,10 +196,14 @@ class BlobEncoder {
     }
     CU_CHECK(pos == out.size());
     next_chunk_ = last;
+    return Ok();
   }
 
  private:
   std::span<const std::uint8_t> plaintext_;
+  const BlobSource* source_;
+  const std::uint64_t size_;
+  Bytes read_;  // the segment's plaintext, when read from source_
   Bytes label_bytes_;
   Bytes head_;
   const std::size_t chunks_;
@@ -237,8 +255,9 @@ Result<Hash> StreamPipelined(BlobEncoder& encoder, Hasher& hasher, const BlobSin
       buffer = std::move(free_buffers.back());
       free_buffers.pop_back();
     }
-    encoder.Next(buffer);
+    Status encoded = encoder.Next(buffer);
     std::lock_guard lock(mu);
+    if (!encoded && failure) failure = std::move(encoded);
     if (!failure) break;
     full.push_back(std::move(buffer));
     cv.notify_all();
@@ -271,20 +290,34 @@ const char* KindName(BlobKind kind) {
   return "unknown";
 }
 
-Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
-                        const SecretKey& key, const BlobSink& sink, bool pipelined) {
-  BlobEncoder encoder(label, plaintext, key);
+namespace {
+
+Result<Hash> Stream(BlobEncoder& encoder, const BlobSink& sink, bool pipelined) {
   Hasher hasher;
   hasher.Update(encoder.head());
   CU_TRY(sink(encoder.head()));
   if (pipelined) return StreamPipelined(encoder, hasher, sink);
   Bytes segment;
   while (!encoder.done()) {
-    encoder.Next(segment);
+    CU_TRY(encoder.Next(segment));
     hasher.Update(segment);
     CU_TRY(sink(segment));
   }
   return hasher.Final();
+}
+
+}  // namespace
+
+Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
+                        const SecretKey& key, const BlobSink& sink, bool pipelined) {
+  BlobEncoder encoder(label, plaintext, nullptr, key);
+  return Stream(encoder, sink, pipelined);
+}
+
+Result<Hash> StreamBlob(const BlobLabel& label, const BlobSource& source, const SecretKey& key,
+                        const BlobSink& sink, bool pipelined) {
+  BlobEncoder encoder(label, {}, &source, key);
+  return Stream(encoder, sink, pipelined);
 }
 
 Bytes EncodeBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,

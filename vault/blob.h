@@ -49,6 +49,15 @@ inline constexpr std::size_t kStreamSegment = 16 * kChunkSize;
 Result<Hash> StreamBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,
                         const SecretKey& key, const BlobSink& sink, bool pipelined = false);
 
+// Fills `out` with the next out.size() plaintext bytes, in order.
+using BlobSource = std::function<Status(std::span<std::uint8_t> out)>;
+
+// StreamBlob over label.plaintext_size bytes read from `source` a segment at
+// a time, so a large original is never held whole. The first source error
+// stops the stream and is returned.
+Result<Hash> StreamBlob(const BlobLabel& label, const BlobSource& source, const SecretKey& key,
+                        const BlobSink& sink, bool pipelined = false);
+
 // The blob file bytes for `plaintext` under `key` (StreamBlob into memory).
 // REQUIRES: as StreamBlob.
 Bytes EncodeBlob(const BlobLabel& label, std::span<const std::uint8_t> plaintext,

@@ -395,8 +395,14 @@ struct Vault::Impl {
   // streamed to tmp/ (its name is the hash of bytes not yet written), then
   // fsynced and renamed into its fan-out directory, which is fsynced: a
   // crash leaves either nothing under blobs/ or the whole blob.
+  // Writes the blob of `plaintext`, or, when `source` is given, of the
+  // label.plaintext_size bytes it reads. `check`, when given, runs after the
+  // blob is written and synced but before it takes its name: its failure
+  // leaves no blob behind.
   Result<std::pair<Hash, WrappedKey>> WriteBlob(const BlobLabel& label,
-                                                std::span<const std::uint8_t> plaintext) {
+                                                std::span<const std::uint8_t> plaintext,
+                                                const BlobSource* source = nullptr,
+                                                const std::function<Status()>& check = {}) {
     CU_ASSIGN_OR_RETURN(SecretKey key, SecretKey::Random());
     const fs::path tmp_dir = dir / kTmpDir;
     const fs::path tmp = tmp_dir / "blob.tmp";
@@ -417,9 +423,11 @@ struct Vault::Impl {
       }
       return Ok();
     };
-    auto streamed =
-        StreamBlob(label, plaintext, key, sink, plaintext.size() >= kPipelineMinBytes);
+    const bool pipelined = label.plaintext_size >= kPipelineMinBytes;
+    auto streamed = source != nullptr ? StreamBlob(label, *source, key, sink, pipelined)
+                                      : StreamBlob(label, plaintext, key, sink, pipelined);
     Status done = streamed ? (*file)->Sync() : Status(Unexpected(streamed.error()));
+    if (done && check) done = check();
     Status closed = (*file)->Close();
     if (done) done = closed;
     if (!done) {
@@ -1022,6 +1030,16 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   e.fields_json = request.fields_json;
   e.key_epoch = im.session->epoch;
   e.original_size = request.original.size();
+  if (!request.original_file.empty()) {
+    if (request.original_hash.empty() || !request.original.empty()) {
+      return Fail(Code::kInvalidArgument, "vault: seal: " + request.source +
+                                              ": original_file needs original_hash and no "
+                                              "original bytes");
+    }
+    auto size = im.env->FileSize(request.original_file);
+    if (!size) return Wrap(size.error(), "vault: seal: " + request.source);
+    e.original_size = *size;
+  }
   if (request.original_hash.empty()) {
     e.original_hash = HashBytes(request.original);
   } else {
@@ -1055,9 +1073,40 @@ Result<Record> Vault::Seal(const SealRequest& request) {
   // Crash safety: both blobs are durable before the entry that names them
   // is appended; the entry is durable before we return. A crash in between
   // leaves at most unreferenced blobs, never an entry without its blobs.
-  CU_ASSIGN_OR_RETURN(
-      std::tie(e.original_blob, e.original_key),
-      im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kOriginal, e.original_size}, request.original));
+  const BlobLabel original_label{e.doc_id, BlobKind::kOriginal, e.original_size};
+  if (request.original_file.empty()) {
+    CU_ASSIGN_OR_RETURN(std::tie(e.original_blob, e.original_key),
+                        im.WriteBlob(original_label, request.original));
+  } else {
+    // Streamed from the file, hashed as it is read: the blob is kept only if
+    // the file is still exactly what was hashed (a scanner or a person may
+    // rewrite an input while it is being archived).
+    const std::string changed = "vault: seal: " + request.source +
+                                " changed while it was being archived (it is not what was "
+                                "hashed); nothing was sealed: ingest it again";
+    auto in = im.env->NewSequentialFile(request.original_file);
+    if (!in) return Wrap(in.error(), "vault: seal: " + request.source);
+    Hasher plain;
+    const BlobSource source = [&](std::span<std::uint8_t> out) -> Status {
+      for (std::size_t filled = 0; filled < out.size();) {
+        CU_ASSIGN_OR_RETURN(std::size_t n, (*in)->Read(out.subspan(filled)));
+        if (n == 0) return Fail(Code::kFailedPrecondition, changed);
+        filled += n;
+      }
+      plain.Update(out);
+      return Ok();
+    };
+    const auto check = [&]() -> Status {
+      std::uint8_t more = 0;
+      CU_ASSIGN_OR_RETURN(std::size_t n, (*in)->Read({&more, 1}));
+      if (n != 0 || plain.Final() != e.original_hash) {
+        return Fail(Code::kFailedPrecondition, changed);
+      }
+      return Ok();
+    };
+    CU_ASSIGN_OR_RETURN(std::tie(e.original_blob, e.original_key),
+                        im.WriteBlob(original_label, {}, &source, check));
+  }
   CU_ASSIGN_OR_RETURN(
       std::tie(e.text_blob, e.text_key),
       im.WriteBlob(BlobLabel{e.doc_id, BlobKind::kText, e.text_size}, AsBytes(request.text)));
@@ -1081,6 +1130,21 @@ std::optional<Artefact> ParseArtefact(std::string_view name) {
 }
 
 std::string Vault::HashHex(std::span<const std::uint8_t> bytes) { return Hex(HashBytes(bytes)); }
+
+Result<std::pair<std::string, std::uint64_t>> Vault::HashFileHex(const fs::path& path, Env* env) {
+  if (env == nullptr) env = Env::Default();
+  CU_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> in, env->NewSequentialFile(path));
+  Hasher hasher;
+  std::uint64_t size = 0;
+  Bytes buffer(kStreamSegment);
+  for (;;) {
+    CU_ASSIGN_OR_RETURN(std::size_t n, in->Read(buffer));
+    if (n == 0) break;
+    hasher.Update(std::span(buffer).first(n));
+    size += n;
+  }
+  return std::pair{Hex(hasher.Final()), size};
+}
 
 Result<Record> Vault::Find(const std::string& id) const {
   CU_CHECK(impl_ != nullptr);

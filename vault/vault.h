@@ -59,6 +59,11 @@ struct ExtraArtefact {
 // What the caller hands over to be sealed. The sealer is the logged-in user.
 struct SealRequest {
   std::span<const std::uint8_t> original;  // the file's bytes, exactly
+  // Or, instead of `original`, the file to stream them from, never held
+  // whole (a 500-page scan is hundreds of MiB). Needs original_hash: the
+  // file is hashed again as it is sealed, and a file that changed since is
+  // refused (kFailedPrecondition) with nothing written.
+  std::filesystem::path original_file;
   std::string text;                        // extracted text, pages separated by '\f'
   std::string source;                      // the path as the user gave it
   int pages = 0;
@@ -232,6 +237,10 @@ class Vault {
 
   // Hex BLAKE2b-256 of `bytes`, as Record::original_hash holds it.
   static std::string HashHex(std::span<const std::uint8_t> bytes);
+  // HashHex of a file's contents, read a piece at a time through `env`
+  // (Env::Default() when null); also gives the file's size.
+  static Result<std::pair<std::string, std::uint64_t>> HashFileHex(const std::filesystem::path& path,
+                                                                 Env* env = nullptr);
 
   // The record of a document; kNotFound if unknown.
   Result<Record> Find(const std::string& id) const;

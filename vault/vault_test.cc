@@ -378,6 +378,61 @@ TEST_F(VaultTest, ExtraArtefactsAreSealedReadCheckedAndRotated) {
   EXPECT_NE(verified.error().message.find("hash mismatch"), std::string::npos);
 }
 
+// A large original is streamed from its file, never held whole: the blob is
+// the same as from bytes, and spans several segments (pipelined above 4 MiB).
+TEST_F(VaultTest, SealStreamsTheOriginalFromItsFile) {
+  Vault vault = CreateAndOpen();
+  const Bytes original = Pattern(5 * 1024 * 1024 + 17, 9);
+  const fs::path file = root_ / "scan.pdf";
+  WriteAll(file, original);
+  auto hashed = Vault::HashFileHex(file);
+  ASSERT_TRUE(hashed) << hashed.error().message;
+  EXPECT_EQ(hashed->first, Vault::HashHex(original));
+  EXPECT_EQ(hashed->second, original.size());
+  SealRequest request = Request({}, "t", "scan.pdf");
+  request.original_file = file;
+  request.original_hash = hashed->first;
+  auto record = vault.Seal(request);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->original_size, original.size());
+  auto read = vault.ReadOriginal(record->id, "check");
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_TRUE(*read == original);
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+}
+
+// A file rewritten between hashing and sealing (same size, other bytes;
+// longer; shorter) is refused, and leaves neither an entry nor a blob.
+TEST_F(VaultTest, SealRefusesAnOriginalThatChangedSinceItWasHashed) {
+  Vault vault = CreateAndOpen();
+  const Bytes original = Pattern(200000, 4);
+  const fs::path file = root_ / "scan.pdf";
+  const std::string hash = Vault::HashHex(original);
+  Bytes flipped = original;
+  flipped[150000] ^= 1;
+  Bytes longer = original;
+  longer.push_back(7);
+  Bytes shorter = original;
+  shorter.pop_back();
+  for (const Bytes* now : {&flipped, &longer, &shorter}) {
+    WriteAll(file, *now);
+    SealRequest request = Request({}, "t", "scan.pdf");
+    request.original_file = file;
+    request.original_hash = hash;
+    auto refused = vault.Seal(request);
+    ASSERT_FALSE(refused) << now->size();
+    EXPECT_EQ(refused.error().code, Code::kFailedPrecondition) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("changed while it was being archived"),
+              std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_TRUE(vault.List().empty());
+  auto report = vault.Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->unreferenced_blobs.empty());
+}
+
 // Extracted fields are document content: sealed as the "fields" artefact,
 // they never reach the ledger in clear (an auditor reads the ledger).
 TEST_F(VaultTest, FieldsAreSealedAndNotInTheLedger) {
@@ -738,6 +793,9 @@ class FaultEnv final : public Env {
   int ledger_syncs = 0;  // fsyncs of the ledger through this Env
 
   Result<Bytes> ReadFile(const fs::path& p) override { return base_->ReadFile(p); }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const fs::path& p) override {
+    return base_->NewSequentialFile(p);
+  }
   Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& p) override {
     auto file = base_->NewAppendableFile(p);
     if (!file) return Unexpected{file.error()};
@@ -1164,6 +1222,48 @@ TEST_F(BlobFormatTest, StreamStopsAtTheFirstSinkError) {
       EXPECT_EQ(name.error().message, "disk full");
       EXPECT_EQ(taken, fail_at + 1) << "pipelined " << pipelined;
     }
+  }
+}
+
+// A blob streamed from a source is byte for byte the blob of the same bytes
+// given whole; the source's first error stops it and is returned.
+TEST_F(BlobFormatTest, StreamFromASourceIsTheSameBlobAndStopsAtItsError) {
+  const Bytes plain = Pattern(3 * kStreamSegment + 5, 6);
+  for (bool pipelined : {false, true}) {
+    Bytes whole, streamed;
+    auto into = [](Bytes* out) {
+      return [out](std::span<const std::uint8_t> piece) -> Status {
+        out->insert(out->end(), piece.begin(), piece.end());
+        return Ok();
+      };
+    };
+    auto a = StreamBlob(Label(plain.size()), plain, *key_, into(&whole), pipelined);
+    std::size_t pos = 0;
+    auto b = StreamBlob(
+        Label(plain.size()),
+        [&](std::span<std::uint8_t> out) -> Status {
+          std::copy_n(plain.begin() + static_cast<std::ptrdiff_t>(pos), out.size(), out.begin());
+          pos += out.size();
+          return Ok();
+        },
+        *key_, into(&streamed), pipelined);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(pos, plain.size());
+    auto decoded = DecodeBlob(streamed, Label(plain.size()), *key_);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    EXPECT_TRUE(*decoded == plain);
+    EXPECT_EQ(whole.size(), streamed.size());
+    int reads = 0;
+    auto failed = StreamBlob(
+        Label(plain.size()),
+        [&](std::span<std::uint8_t>) -> Status {
+          if (++reads == 2) return Fail(Code::kFailedPrecondition, "file changed");
+          return Ok();
+        },
+        *key_, [](std::span<const std::uint8_t>) { return Ok(); }, pipelined);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().message, "file changed");
+    EXPECT_EQ(reads, 2) << "pipelined " << pipelined;
   }
 }
 
