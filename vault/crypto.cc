@@ -157,6 +157,16 @@ Hash DomainHash(std::string_view domain, std::span<const std::uint8_t> data) {
   return out;
 }
 
+Result<SecretKey> DeriveKey(const SecretKey& key, std::string_view context) {
+  CU_TRY(InitCrypto());
+  std::uint8_t* data = AllocateKey();
+  if (data == nullptr) return NoSecureMemory();
+  crypto_generichash(data, kKeySize, reinterpret_cast<const unsigned char*>(context.data()),
+                     context.size(), key.bytes().data(), kKeySize);
+  sodium_mprotect_readonly(data);
+  return SecretKey(data);
+}
+
 Hash KeyId(const SecretKey& key) {
   CU_CHECK(InitCrypto());
   Hash out;

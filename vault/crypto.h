@@ -74,6 +74,7 @@ class SecretKey {
   friend Result<SecretKey> UnwrapKey(const WrappedKey&, const SecretKey&, std::uint32_t,
                                      const Hash&);
   friend Result<SecretKey> OpenSealedKey(const SealedKey&, const Identity&);
+  friend Result<SecretKey> DeriveKey(const SecretKey&, std::string_view);
   friend Result<SecretKey> PassphraseKey(std::string_view, std::span<const std::uint8_t, kSaltSize>,
                                          std::uint64_t, std::uint64_t);
   explicit SecretKey(std::uint8_t* data) : data_(data) {}
@@ -157,6 +158,10 @@ Result<SecretBytes> Decrypt(std::span<const std::uint8_t> sealed, std::span<cons
 
 // The functions below that return no Result abort (CU_CHECK) if libsodium
 // cannot be initialised; callers on fallible paths call InitCrypto() first.
+
+// A key for one purpose derived from `key`: keyed BLAKE2b-256 of `context`.
+// Different contexts give independent keys. kUnavailable if no secure memory.
+Result<SecretKey> DeriveKey(const SecretKey& key, std::string_view context);
 
 // Overwrites `bytes` with zeros in a way the compiler cannot elide.
 void Wipe(std::span<std::uint8_t> bytes);

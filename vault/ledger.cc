@@ -128,6 +128,8 @@ const char* EntryTypeName(EntryType type) {
       return "key-rotation";
     case EntryType::kCheckpoint:
       return "checkpoint";
+    case EntryType::kReview:
+      return "review";
   }
   return "unknown";
 }

@@ -35,7 +35,7 @@ enum class EntryType : std::uint8_t {
   kIngest = 1,      // a document was sealed
   kView = 2,        // an artefact was decrypted for reading
   kExport = 3,      // an artefact was decrypted to leave the archive
-  kCorrection = 4,  // a field of a document was corrected
+  kCorrection = 4,  // retired: a correction with its values in clear (read, never written)
   kCheckout = 5,    // a document went out on loan
   kReturn = 6,      // it came back
   kUserAdded = 7,
@@ -44,8 +44,9 @@ enum class EntryType : std::uint8_t {
   kUserRevoked = 10,
   kKeyRotation = 11,  // a new key epoch began
   kCheckpoint = 12,   // a signed checkpoint was issued
+  kReview = 13,       // an archivist's decision on a document in review
 };
-inline constexpr std::uint8_t kMaxEntryType = 12;
+inline constexpr std::uint8_t kMaxEntryType = 13;
 
 // A lower-case name for `type` ("ingest", "user-added").
 const char* EntryTypeName(EntryType type);

@@ -262,6 +262,40 @@ Result<CorrectionEntry> DecodeCorrection(std::span<const std::uint8_t> payload) 
   return e;
 }
 
+Bytes ReviewAd(const ReviewEntry& e) {
+  FieldWriter w;
+  w.String("custodia review v1");
+  w.String(e.doc_id);
+  w.U8(e.action);
+  w.String(e.field);
+  return w.Finish();
+}
+
+Bytes EncodeReview(const ReviewEntry& e) {
+  FieldWriter w;
+  w.String(e.doc_id);
+  w.U8(e.action);
+  w.String(e.field);
+  w.String(e.type);
+  w.String(e.status);
+  w.Raw(e.sealed);
+  return w.Finish();
+}
+
+Result<ReviewEntry> DecodeReview(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  ReviewEntry e;
+  CU_ASSIGN_OR_RETURN(e.doc_id, r.String());
+  CU_ASSIGN_OR_RETURN(e.action, r.U8());
+  CU_ASSIGN_OR_RETURN(e.field, r.String());
+  CU_ASSIGN_OR_RETURN(e.type, r.String());
+  CU_ASSIGN_OR_RETURN(e.status, r.String());
+  CU_ASSIGN_OR_RETURN(auto sealed, r.Next());
+  e.sealed.assign(sealed.begin(), sealed.end());
+  CU_TRY(r.Finish());
+  return e;
+}
+
 Bytes EncodeCheckout(const CheckoutEntry& e) {
   FieldWriter w;
   w.String(e.doc_id);
@@ -424,6 +458,8 @@ Record ToRecord(const IngestEntry& e, std::uint64_t seq, std::int64_t micros,
   r.pages = static_cast<int>(e.pages);
   r.type = e.type;
   r.status = e.status;
+  r.sealed_type = e.type;
+  r.sealed_status = e.status;
   r.fields_json = e.fields_json;
   r.actor = actor;
   r.original_hash = Hex(e.original_hash);

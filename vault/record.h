@@ -64,6 +64,22 @@ struct CorrectionEntry {
   std::string new_value;
 };
 
+// A review decision (type 13). The values a person typed are document
+// content: they travel in `sealed`, encrypted under a key derived from the
+// document's text blob key (so only its readers can open them, and a key
+// rotation, which rewraps that key, keeps them readable).
+struct ReviewEntry {
+  std::string doc_id;
+  std::uint8_t action = 0;  // 1 set a field, 2 set the type, 3 approve
+  std::string field;        // action 1: the field's name; empty otherwise
+  std::string type;         // the document's type afterwards
+  std::string status;       // its status afterwards: "review" or "approved"
+  Bytes sealed;             // empty (approve), or Encrypt(values, ReviewAd(...))
+};
+
+// The additional data `sealed` is bound to: the document, action and field.
+Bytes ReviewAd(const ReviewEntry& entry);
+
 struct CheckoutEntry {
   std::string doc_id;
   std::string to;
@@ -124,6 +140,8 @@ Bytes EncodeAccess(const AccessEntry& entry);
 Result<AccessEntry> DecodeAccess(std::span<const std::uint8_t> payload);
 Bytes EncodeCorrection(const CorrectionEntry& entry);
 Result<CorrectionEntry> DecodeCorrection(std::span<const std::uint8_t> payload);
+Bytes EncodeReview(const ReviewEntry& entry);
+Result<ReviewEntry> DecodeReview(std::span<const std::uint8_t> payload);
 Bytes EncodeCheckout(const CheckoutEntry& entry);
 Result<CheckoutEntry> DecodeCheckout(std::span<const std::uint8_t> payload);
 Bytes EncodeReturn(const ReturnEntry& entry);

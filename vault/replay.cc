@@ -53,6 +53,8 @@ Authority AuthorityFor(EntryType type) {
       return {"revoking users", kAdmin, "the admin role"};
     case EntryType::kKeyRotation:
       return {"rotating keys", kAdmin, "the admin role"};
+    case EntryType::kReview:
+      return {"reviewing documents", kArchivist, "the archivist role"};
     case EntryType::kCheckpoint:
       // Anyone with a role may sign and record a checkpoint: it reveals
       // nothing, and the more signers, the better.
@@ -230,6 +232,31 @@ Status LedgerState::CheckPayload(const Entry& entry) const {
       if (e->field.empty()) return Impossible(entry, "correction of an unnamed field");
       return doc_known(e->doc_id);
     }
+    case EntryType::kReview: {
+      auto e = DecodeReview(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      CU_TRY(doc_known(e->doc_id));
+      if (e->action < 1 || e->action > 3) {
+        return Impossible(entry, "unknown review action " + std::to_string(e->action));
+      }
+      if ((e->action == 1) == e->field.empty()) {
+        return Impossible(entry, "a field named for a review action that takes none, or none "
+                                 "for one that does");
+      }
+      if (e->type.empty() || e->type.size() > 64) {
+        return Impossible(entry, "review leaves the document without a type");
+      }
+      if (e->status != "review" && e->status != "approved") {
+        return Impossible(entry, "review status \"" + e->status + "\" is neither review nor approved");
+      }
+      // Corrections carry their values sealed (nonce and tag at least); an
+      // approval carries none.
+      constexpr std::size_t kMinSealed = 24 + 16;
+      if ((e->action == 3) != e->sealed.empty() || (!e->sealed.empty() && e->sealed.size() < kMinSealed)) {
+        return Impossible(entry, "review values missing, or given to an approval");
+      }
+      return Ok();
+    }
     case EntryType::kCheckout: {
       auto e = DecodeCheckout(entry.payload);
       if (!e) return Wrap(e.error(), where);
@@ -341,7 +368,7 @@ void LedgerState::Mutate(const Entry& entry) {
       const std::size_t index = docs_.size();
       by_id_.emplace(record.id, index);
       by_hash_.emplace(record.original_hash, index);  // the first seal of a hash wins
-      docs_.push_back(DocState{std::move(e), std::move(record)});
+      docs_.push_back(DocState{std::move(e), std::move(record), {}});
       break;
     }
     case EntryType::kView:
@@ -353,6 +380,22 @@ void LedgerState::Mutate(const Entry& entry) {
     case EntryType::kCorrection: {
       const CorrectionEntry e = DecodeCorrection(entry.payload).value();
       ev.detail = e.doc_id + " " + e.field + ": \"" + e.old_value + "\" -> \"" + e.new_value + "\"";
+      break;
+    }
+    case EntryType::kReview: {
+      ReviewEntry e = DecodeReview(entry.payload).value();
+      const auto action = static_cast<ReviewAction>(e.action);
+      // No values here: the log shows what was done, not what was typed.
+      ev.detail = e.doc_id + (action == ReviewAction::kSetField  ? " set " + e.field
+                              : action == ReviewAction::kSetType ? " typed " + e.type
+                                                                 : " approved") +
+                  " (" + e.status + ")";
+      DocState& doc = docs_[by_id_.at(e.doc_id)];
+      doc.record.type = e.type;
+      doc.record.status = e.status;
+      doc.record.reviews.push_back(
+          ReviewEvent{entry.seq, entry.micros, entry.actor, action, e.field, e.type, e.status, {}});
+      doc.reviews.push_back(std::move(e));
       break;
     }
     case EntryType::kCheckout: {

@@ -43,7 +43,8 @@ struct UserState {
 
 struct DocState {
   IngestEntry entry;
-  Record record;
+  Record record;  // type and status as the last review left them
+  std::vector<ReviewEntry> reviews;  // in ledger order, beside record.reviews
 };
 
 // "D000001": documents are numbered from 1 in ledger order.

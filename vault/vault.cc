@@ -557,6 +557,17 @@ struct Vault::Impl {
     return plaintext;
   }
 
+  // The key that seals a document's review values: derived from its text
+  // blob key, which every document has and every rotation rewraps.
+  Result<SecretKey> ReviewKey(const DocState& doc) const {
+    CU_ASSIGN_OR_RETURN(const std::size_t index, BlobIndex(doc, BlobKind::kText));
+    CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, CurrentWrappedKey(doc, index));
+    const Hash& name = BlobsOf(doc.entry)[index].blob;
+    auto key = UnwrapKey(wrapped, EpochKey(), session->epoch, name);
+    if (!key) return Wrap(key.error(), "vault: " + doc.entry.doc_id + ": review key");
+    return DeriveKey(*key, "custodia review values v1");
+  }
+
   // Decrypts an artefact, logs the access (`type` view or export) durably,
   // and only then hands the plaintext back.
   Result<Bytes> Access(const std::string& id, BlobKind kind, EntryType type,
@@ -1260,15 +1271,58 @@ Result<std::vector<std::uint8_t>> Vault::Export(const std::string& id, Artefact 
   return impl_->Access(id, static_cast<BlobKind>(artefact), EntryType::kExport, purpose);
 }
 
-Status Vault::CorrectField(const std::string& id, const std::string& field,
-                           const std::string& old_value, const std::string& new_value) {
+Status Vault::Review(const std::string& id, ReviewAction action, const std::string& field,
+                     const std::string& type, const std::string& status, std::string_view values) {
   CU_CHECK(impl_ != nullptr);
   Impl& im = *impl_;
-  CU_TRY(im.Require(EntryType::kCorrection));
-  if (im.state.FindDoc(id) == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
-  if (field.empty()) return Fail(Code::kInvalidArgument, "vault: correct: no field named");
-  return im.Append(EntryType::kCorrection,
-                   EncodeCorrection(CorrectionEntry{id, field, old_value, new_value}));
+  CU_TRY(im.Writable());
+  CU_TRY(im.Require(EntryType::kReview));
+  const DocState* doc = im.state.FindDoc(id);
+  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  const bool set_field = action == ReviewAction::kSetField;
+  if (set_field == field.empty() || type.empty() || (status != "review" && status != "approved") ||
+      (action == ReviewAction::kApprove) != values.empty()) {
+    return Fail(Code::kInvalidArgument,
+                "vault: review of " + id +
+                    ": a field name for a field correction only, a type, status review or "
+                    "approved, and values for a correction only");
+  }
+  ReviewEntry e{id, static_cast<std::uint8_t>(action), field, type, status, {}};
+  if (!values.empty()) {
+    CU_ASSIGN_OR_RETURN(SecretKey key, im.ReviewKey(*doc));
+    e.sealed = Encrypt(AsBytes(values), ReviewAd(e), key);
+  }
+  return im.Append(EntryType::kReview, EncodeReview(e));
+}
+
+Result<std::vector<ReviewEvent>> Vault::ReadReviews(const std::string& id,
+                                                    std::string_view purpose) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Require(EntryType::kView));
+  const DocState* doc = im.state.FindDoc(id);
+  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  std::vector<ReviewEvent> out = doc->record.reviews;
+  if (!doc->reviews.empty()) {
+    CU_ASSIGN_OR_RETURN(SecretKey key, im.ReviewKey(*doc));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const ReviewEntry& e = doc->reviews[i];
+      if (e.sealed.empty()) continue;
+      auto opened = Decrypt(e.sealed, ReviewAd(e), key);
+      if (!opened) {
+        return Fail(Code::kTampered, "vault: review entry " + std::to_string(out[i].seq) + " of " +
+                                         id + ": its values do not open (" +
+                                         opened.error().message + ")");
+      }
+      const auto bytes = opened->bytes();
+      out[i].values.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+  }
+  // As every read: logged durably before anything is handed back.
+  const BlobKind kind = BlobKind::kFields;
+  CU_TRY(im.Append(EntryType::kView,
+                   EncodeAccess(AccessEntry{id, static_cast<std::uint8_t>(kind), std::string(purpose)})));
+  return out;
 }
 
 Status Vault::Checkout(const std::string& id, const std::string& to, const std::string& due,

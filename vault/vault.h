@@ -82,6 +82,21 @@ struct SealRequest {
   std::vector<ExtraArtefact> extras;
 };
 
+// What an archivist did to a document in review (docs/review.md).
+enum class ReviewAction : std::uint8_t { kSetField = 1, kSetType = 2, kApprove = 3 };
+
+// One review entry of a document.
+struct ReviewEvent {
+  std::uint64_t seq = 0;
+  std::int64_t micros = 0;
+  std::string actor;
+  ReviewAction action = ReviewAction::kApprove;
+  std::string field;   // kSetField
+  std::string type;    // the document's type afterwards
+  std::string status;  // its status afterwards: "review" or "approved"
+  std::string values;  // what the reviewer sealed; only ReadReviews fills it
+};
+
 // One sealed document, as the ledger records it.
 struct Record {
   std::string id;         // "D000001"
@@ -89,8 +104,11 @@ struct Record {
   std::int64_t sealed_micros = 0;
   std::string source;
   int pages = 0;
-  std::string type;
-  std::string status;
+  std::string type;    // now: as sealed, or as review last set it
+  std::string status;  // now: "auto" or "review" as sealed, "approved" after review
+  std::string sealed_type;    // as classified at ingest
+  std::string sealed_status;  // as routed at ingest
+  std::vector<ReviewEvent> reviews;  // in ledger order; values empty
   std::string fields_json;
   std::string actor;          // who sealed it
   std::string original_hash;  // hex BLAKE2b-256 of the original plaintext
@@ -299,11 +317,18 @@ class Vault {
   Result<std::vector<std::uint8_t>> Export(const std::string& id, Artefact artefact,
                                            std::string_view purpose);
 
-  // Archivist: records that `field` of document `id` was corrected from
-  // `old_value` to `new_value`. kNotFound if the id is unknown;
-  // kInvalidArgument for an empty field name.
-  Status CorrectField(const std::string& id, const std::string& field, const std::string& old_value,
-                      const std::string& new_value);
+  // Archivist: records a review decision on document `id`: a field set, the
+  // type set, or approval, with the type and status it leaves. `values`
+  // (what was typed: the caller's JSON) is document content: it is sealed
+  // in the entry under a key derived from the document's text key, never in
+  // clear; it is required for kSetField and kSetType and must be empty for
+  // kApprove. kNotFound for an unknown id; kInvalidArgument for an action
+  // without what it needs, or a status other than "review" or "approved".
+  Status Review(const std::string& id, ReviewAction action, const std::string& field,
+                const std::string& type, const std::string& status, std::string_view values);
+  // Archivist: the review entries of `id` with their values opened, logged
+  // first as a view of its fields for `purpose`.
+  Result<std::vector<ReviewEvent>> ReadReviews(const std::string& id, std::string_view purpose);
 
   // Archivist: checks document `id` out to `to` until `due` (YYYY-MM-DD).
   // kFailedPrecondition if it is already on loan (naming the holder and due

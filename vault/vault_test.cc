@@ -1635,14 +1635,85 @@ TEST_F(VaultTest, ArchivistAddedByAdminReadsWithTheirOwnPassphrase) {
   EXPECT_TRUE(vault.Verify());
 }
 
-TEST_F(VaultTest, FieldCorrectionIsLogged) {
+// A review decision is a signed ledger entry. What the reviewer typed is
+// sealed in it: an auditor reading the ledger sees who set which field of
+// which document when, never the values; an archivist opens them, and that
+// read is logged. Type and status follow the last decision, across a reopen
+// and a key rotation (the values' key derives from the rewrapped text key).
+TEST_F(VaultTest, ReviewDecisionsAreSignedEntriesWithTheirValuesSealed) {
   Vault vault = CreateAndOpen();
   SealOrDie(vault, Pattern(10, 1));
-  ASSERT_TRUE(vault.CorrectField("D000001", "nif", "1234567Z", "12345678Z"));
-  EXPECT_EQ(vault.CorrectField("D000009", "nif", "", "x").error().code, Code::kNotFound);
-  EXPECT_EQ(vault.CorrectField("D000001", "", "", "x").error().code, Code::kInvalidArgument);
-  EXPECT_EQ(vault.Log().back().type, "correction");
-  EXPECT_EQ(vault.Log().back().detail, "D000001 nif: \"1234567Z\" -> \"12345678Z\"");
+  const std::string values = R"({"old":"1234567Z","new":"12345678Z"})";
+  ASSERT_TRUE(vault.Review("D000001", ReviewAction::kSetField, "cliente_nif", "factura", "review",
+                           values));
+  ASSERT_TRUE(vault.Review("D000001", ReviewAction::kSetType, "", "contrato", "review",
+                           R"({"fields":{}})"));
+  ASSERT_TRUE(vault.Review("D000001", ReviewAction::kApprove, "", "contrato", "approved", ""));
+  EXPECT_EQ(vault.Review("D000009", ReviewAction::kApprove, "", "x", "approved", "").error().code,
+            Code::kNotFound);
+  // Malformed decisions are refused before anything is written.
+  const std::uint64_t entries = vault.entry_count();
+  EXPECT_EQ(vault.Review("D000001", ReviewAction::kSetField, "", "factura", "review", values)
+                .error()
+                .code,
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault.Review("D000001", ReviewAction::kApprove, "", "factura", "approved", values)
+                .error()
+                .code,
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault.Review("D000001", ReviewAction::kApprove, "", "factura", "done", "").error().code,
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault.entry_count(), entries);
+
+  const auto log = vault.Log();
+  EXPECT_EQ(log[log.size() - 3].type, "review");
+  EXPECT_EQ(log[log.size() - 3].detail, "D000001 set cliente_nif (review)");
+  EXPECT_EQ(log[log.size() - 2].detail, "D000001 typed contrato (review)");
+  EXPECT_EQ(log.back().detail, "D000001 approved (approved)");
+  const Bytes ledger = ReadAll((dir_ / "ledger").string());
+  const std::string raw(ledger.begin(), ledger.end());
+  EXPECT_EQ(raw.find("12345678Z"), std::string::npos);
+  EXPECT_EQ(raw.find("1234567Z"), std::string::npos);
+
+  auto record = vault.Find("D000001");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->type, "contrato");
+  EXPECT_EQ(record->status, "approved");
+  EXPECT_EQ(record->sealed_type, "unclassified");
+  ASSERT_EQ(record->reviews.size(), 3u);
+  EXPECT_EQ(record->reviews[0].field, "cliente_nif");
+  EXPECT_EQ(record->reviews[0].actor, "admin");
+  EXPECT_TRUE(record->reviews[0].values.empty());
+
+  ASSERT_TRUE(vault.RotateKey());
+  { Vault closed = std::move(vault); }
+  vault = Vault::Open(dir_).value();
+  ASSERT_TRUE(vault.Login("admin", kPass));
+  EXPECT_EQ(vault.Find("D000001")->status, "approved");
+  auto read = vault.ReadReviews("D000001", "review show");
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_EQ(read->size(), 3u);
+  EXPECT_EQ((*read)[0].values, values);
+  EXPECT_EQ((*read)[1].values, R"({"fields":{}})");
+  EXPECT_EQ((*read)[2].values, "");
+  EXPECT_EQ(vault.Log().back().detail, "D000001 fields: review show");
+  EXPECT_TRUE(vault.Verify());
+}
+
+// A review entry whose sealed values were moved to another document's entry
+// does not open: the values are bound to their document, action and field.
+TEST_F(VaultTest, ReviewValuesAreBoundToTheirDocumentAndField) {
+  const Bytes a = EncodeReview(ReviewEntry{"D000001", 1, "iban", "factura", "review", {}});
+  auto decoded = DecodeReview(a);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->field, "iban");
+  ReviewEntry one{"D000001", 1, "iban", "factura", "review", {}};
+  ReviewEntry other = one;
+  other.field = "total";
+  EXPECT_NE(ReviewAd(one), ReviewAd(other));
+  other = one;
+  other.doc_id = "D000002";
+  EXPECT_NE(ReviewAd(one), ReviewAd(other));
 }
 
 // ---------------------------------------------------------------------------
@@ -1956,7 +2027,8 @@ TEST_F(CheckpointTest, CheckpointVerifiesAgainstTheSameLedgerAndAfterMoreAppends
   EXPECT_EQ(check->signer, "admin");
 
   SealOrDie(vault, Pattern(12, 3));
-  ASSERT_TRUE(vault.CorrectField("D000001", "date", "", "2024-01-01"));
+  ASSERT_TRUE(vault.Review("D000001", ReviewAction::kSetField, "fecha", "factura", "review",
+                           R"({"old":"","new":"2024-01-01"})"));
   check = vault.VerifyCheckpoint(*note);
   ASSERT_TRUE(check) << check.error().message;
   EXPECT_EQ(check->current_size, 6u);
@@ -2144,7 +2216,7 @@ TEST_F(CheckpointTest, ProofFromProveVerifiesAndFailsForAnotherDocumentsLeaf) {
   Vault vault = CreateAndOpen();
   std::vector<Record> records;
   for (int i = 0; i < 5; ++i) records.push_back(SealOrDie(vault, Pattern(50 + i, i)));
-  ASSERT_TRUE(vault.CorrectField("D000002", "a", "b", "c"));
+  ASSERT_TRUE(vault.Review("D000002", ReviewAction::kApprove, "", "factura", "approved", ""));
   const std::size_t entries = vault.entry_count();
   auto text = vault.Prove("D000002");
   ASSERT_TRUE(text) << text.error().message;
