@@ -48,6 +48,10 @@ class Index {
   // kInvalidArgument for an empty id, a field name holding ':' or a term
   // too long for Xapian (docs/index_schema.md); nothing is changed then.
   Status Put(const Doc& doc);
+  // Replaces the type, status and field terms of document doc.id (a review
+  // changed them), keeping its text terms; doc.text is not read. kNotFound
+  // if it is not indexed; otherwise as Put.
+  Status Relabel(const Doc& doc);
   // kIo (or kCorruption) when Xapian cannot write the changes.
   Status Commit();
   // The number of documents, uncommitted ones included.

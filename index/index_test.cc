@@ -281,6 +281,38 @@ TEST_F(IndexTest, StoresPrefixedTermsAndIngestTimeAsTheSchemaSays) {
   EXPECT_EQ(stored.values_count(), 1u);
 }
 
+// A review changes type, status and fields: Relabel swaps those terms and
+// keeps the text's, without the text.
+TEST_F(IndexTest, RelabelReplacesTypeStatusAndFieldTermsAndKeepsTheText) {
+  Index index = OpenOrDie();
+  Doc doc;
+  doc.id = "doc-7";
+  doc.text = "Factura de Ferretería López";
+  doc.type = "factura";
+  doc.status = "review";
+  doc.fields = {{"nif", "12345678Z"}, {"total", "10.00"}};
+  ASSERT_TRUE(index.Put(doc));
+  Doc relabel;
+  relabel.id = "doc-7";
+  relabel.type = "contrato";
+  relabel.status = "approved";
+  relabel.fields = {{"nif", "87654321X"}};
+  ASSERT_TRUE(index.Relabel(relabel));
+  ASSERT_TRUE(index.Commit());
+  EXPECT_EQ(Ids(index, "ferreteria"), IdList{"doc-7"});
+  Xapian::Database db(dir_.string());
+  for (const char* gone : {"XTfactura", "XSreview", "XFnif:12345678Z", "XFtotal:10.00"}) {
+    EXPECT_FALSE(db.term_exists(gone)) << gone;
+  }
+  for (const char* now : {"XTcontrato", "XSapproved", "XFnif:87654321X", "Qdoc-7", "lopez"}) {
+    EXPECT_TRUE(db.term_exists(now)) << now;
+  }
+  relabel.id = "doc-8";
+  auto missing = index.Relabel(relabel);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kNotFound);
+}
+
 TEST_F(IndexTest, DocumentDataHoldsTheIdOnly) {
   const std::string sentence = "El arrendatario abonará la renta mensual de 845 euros";
   {

@@ -151,6 +151,33 @@ Result<Index> Index::Open(const std::filesystem::path& dir, bool create) {
   return Index(std::move(impl));
 }
 
+namespace {
+
+// The type, status and field terms of `doc` (all boolean, all prefixed X...).
+Status AddLabels(const Doc& doc, const std::string& context, Xapian::Document* xdoc) {
+  std::vector<std::string> terms;
+  if (!doc.type.empty()) terms.push_back(kPrefixType + doc.type);
+  if (!doc.status.empty()) terms.push_back(kPrefixStatus + doc.status);
+  for (const auto& [name, value] : doc.fields) {
+    if (name.empty() || name.find(':') != std::string::npos) {
+      return Fail(Code::kInvalidArgument,
+                  "index: " + context + ": bad field name \"" + name + "\"");
+    }
+    if (value.empty()) continue;
+    terms.push_back(kPrefixField + Fold(name) + ":" + value);
+  }
+  for (const std::string& term : terms) {
+    if (!TermFits(term)) {
+      return Fail(Code::kInvalidArgument,
+                  "index: " + context + ": term too long: " + term.substr(0, 40) + "...");
+    }
+    xdoc->add_boolean_term(term);
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Status Index::Put(const Doc& doc) {
   if (doc.id.empty()) return Fail(Code::kInvalidArgument, "index: document without an id");
   const std::string context = "document " + doc.id;
@@ -171,27 +198,34 @@ Status Index::Put(const Doc& doc) {
     generator.set_document(xdoc);
     generator.index_text(Fold(doc.text));  // with positions, for phrases
 
-    std::vector<std::string> terms;
-    if (!doc.type.empty()) terms.push_back(kPrefixType + doc.type);
-    if (!doc.status.empty()) terms.push_back(kPrefixStatus + doc.status);
-    for (const auto& [name, value] : doc.fields) {
-      if (name.empty() || name.find(':') != std::string::npos) {
-        return Fail(Code::kInvalidArgument,
-                    "index: " + context + ": bad field name \"" + name + "\"");
-      }
-      if (value.empty()) continue;
-      terms.push_back(kPrefixField + Fold(name) + ":" + value);
-    }
-    for (const std::string& term : terms) {
-      if (!TermFits(term)) {
-        return Fail(Code::kInvalidArgument,
-                    "index: " + context + ": term too long: " + term.substr(0, 40) + "...");
-      }
-      xdoc.add_boolean_term(term);
-    }
+    CU_TRY(AddLabels(doc, context, &xdoc));
 
     xdoc.add_value(kSlotIngestMicros,
                    Xapian::sortable_serialise(static_cast<double>(doc.ingest_micros)));
+    impl_->db.replace_document(id_term, xdoc);
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, context);
+  }
+  return Ok();
+}
+
+Status Index::Relabel(const Doc& doc) {
+  const std::string context = "document " + doc.id;
+  const std::string id_term = kPrefixId + doc.id;
+  try {
+    Xapian::PostingIterator it = impl_->db.postlist_begin(id_term);
+    if (it == impl_->db.postlist_end(id_term)) {
+      return Fail(Code::kNotFound, "index: " + context + " is not indexed");
+    }
+    Xapian::Document xdoc = impl_->db.get_document(*it);
+    std::vector<std::string> old;
+    for (const char* prefix : {kPrefixType, kPrefixStatus, kPrefixField}) {
+      auto t = xdoc.termlist_begin();
+      t.skip_to(prefix);
+      for (; t != xdoc.termlist_end() && (*t).starts_with(prefix); ++t) old.push_back(*t);
+    }
+    for (const std::string& term : old) xdoc.remove_term(term);
+    CU_TRY(AddLabels(doc, context, &xdoc));
     impl_->db.replace_document(id_term, xdoc);
   } catch (const Xapian::Error& e) {
     return FromXapian(e, context);
