@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace custodia::classify {
 
 class TypeModel;
@@ -58,6 +60,38 @@ void Route(Classification* c, const RoutingPolicy& policy = {});
 
 // The fields each type has; empty for "otro" and unknown types.
 const std::vector<std::string>& FieldsOf(std::string_view type);
+
+// Every document type, as a reviewer may choose one: factura, dni,
+// justificante_bancario, nomina, contrato, reclamacion, albaran, otro.
+const std::vector<std::string>& DocumentTypes();
+
+// Corrections in review (docs/classify.md): a person types a field's value
+// or chooses the type, and the document is checked and routed again.
+
+// The value a person typed for `field` of `type`, in the canonical form the
+// extractor writes (docs/extraction.md): value canonical, confidence 1,
+// valid, raw as typed, reason empty. Nothing is repaired: a person typed it.
+// Errors are kInvalidArgument, naming the field, what is wrong and the form
+// expected: a value that does not read or fails its validator, an empty one
+// or one over 256 bytes, a field not of `type` or a type without fields.
+// Any bytes are accepted.
+Result<Field> ParseCorrection(std::string_view type, std::string_view field,
+                              std::string_view value);
+
+// After fields of `c` were corrected: runs the cross-field rules of c->type
+// again (factura: base + iva = total, iva = base x iva_pct / 100; nomina:
+// neto <= bruto), first making valid again each field whose only fault was
+// a broken rule, then routes `c` (Route). So correcting a misread total
+// makes base, iva and total valid once they add up.
+void Revalidate(Classification* c, const RoutingPolicy& policy = {});
+
+// As Classify, with the type chosen by a person: type = `type`,
+// type_confidence = 1, the fields of that type read from `text` and
+// `words`, routed. A type without fields ("otro", or a name outside
+// DocumentTypes(), which callers should refuse first) is kept as given,
+// with no fields, and goes to review.
+Classification ClassifyAs(std::string_view type, std::string_view text,
+                          const std::vector<OcrWord>& words = {}, const RoutingPolicy& policy = {});
 
 // The classification as the vault keeps it (a JSON object: type_confidence,
 // reasons, fields), and back; type and status are kept beside it.

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "classify/classifier.h"
 
 namespace custodia::classify {
 namespace {
@@ -104,6 +108,285 @@ TEST(ClassifyTest, JsonRoundTripKeepsEverything) {
   Classification odd;
   odd.fields["numero"].value = "\xff\xfe";
   EXPECT_EQ(FromJson("", "", ToJson(odd)).fields.size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Corrections in review
+
+// The canonical value of a correction, or the error message when refused.
+std::string Corrected(std::string_view type, std::string_view field, std::string_view value) {
+  Result<Field> f = ParseCorrection(type, field, value);
+  if (!f) return "error: " + f.error().message;
+  EXPECT_TRUE(f->valid);
+  EXPECT_DOUBLE_EQ(f->confidence, 1.0);
+  EXPECT_EQ(f->raw, value);
+  EXPECT_TRUE(f->reason.empty());
+  EXPECT_TRUE(f->repairs.empty());
+  return f->value;
+}
+
+// The message of a refused correction; fails the test when it was accepted.
+std::string Refusal(std::string_view type, std::string_view field, std::string_view value) {
+  Result<Field> f = ParseCorrection(type, field, value);
+  if (f) {
+    ADD_FAILURE() << field << " = \"" << value << "\" accepted as " << f->value;
+    return "";
+  }
+  EXPECT_EQ(f.error().code, Code::kInvalidArgument);
+  return f.error().message;
+}
+
+bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+bool Contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(ParseCorrectionTest, DatesInCanonicalForm) {
+  EXPECT_EQ(Corrected("factura", "fecha", "12/03/2024"), "2024-03-12");
+  EXPECT_EQ(Corrected("factura", "fecha", "12-03-2024"), "2024-03-12");
+  EXPECT_EQ(Corrected("factura", "fecha", "12.3.2024"), "2024-03-12");
+  EXPECT_EQ(Corrected("factura", "fecha", " 2024-03-12 "), "2024-03-12");
+  EXPECT_EQ(Corrected("factura", "fecha", "12 de marzo de 2024"), "2024-03-12");
+  EXPECT_EQ(Corrected("dni", "caducidad", "29/02/2028"), "2028-02-29");
+  EXPECT_EQ(Corrected("justificante_bancario", "fecha", "1/2/24"), "2024-02-01");
+}
+
+TEST(ParseCorrectionTest, AmountsInCanonicalForm) {
+  EXPECT_EQ(Corrected("factura", "total", "1.234,56 €"), "1234.56");
+  EXPECT_EQ(Corrected("factura", "total", "1234,56"), "1234.56");
+  EXPECT_EQ(Corrected("factura", "total", "1234.56"), "1234.56");
+  EXPECT_EQ(Corrected("factura", "base", "EUR 1.234,56"), "1234.56");
+  EXPECT_EQ(Corrected("nomina", "neto", "1.850"), "1850.00");
+  EXPECT_EQ(Corrected("contrato", "importe", "12.000,00 euros"), "12000.00");
+}
+
+TEST(ParseCorrectionTest, IdsInCanonicalForm) {
+  EXPECT_EQ(Corrected("factura", "iban", "es91 2100 0418 4502 0005 1332"),
+            "ES9121000418450200051332");
+  EXPECT_EQ(
+      Corrected("justificante_bancario", "iban_beneficiario", "IBAN ES75-4564-7920-6786-8795-8918"),
+      "ES7545647920678687958918");
+  EXPECT_EQ(Corrected("factura", "cliente_nif", "52.081.171-v"), "52081171V");
+  EXPECT_EQ(Corrected("factura", "emisor_cif", "ES B-18337204"), "B18337204");
+  EXPECT_EQ(Corrected("reclamacion", "cups", "es 0021 0000 0000 0000 rc"), "ES0021000000000000RC");
+}
+
+TEST(ParseCorrectionTest, PeriodPercentAndTextInCanonicalForm) {
+  EXPECT_EQ(Corrected("nomina", "periodo", "marzo 2024"), "2024-03");
+  EXPECT_EQ(Corrected("nomina", "periodo", "03/2024"), "2024-03");
+  EXPECT_EQ(Corrected("nomina", "periodo", "2024-03"), "2024-03");
+  EXPECT_EQ(Corrected("factura", "iva_pct", "21"), "21");
+  EXPECT_EQ(Corrected("factura", "iva_pct", "21 %"), "21");
+  EXPECT_EQ(Corrected("factura", "iva_pct", "10,00%"), "10");
+  EXPECT_EQ(Corrected("factura", "numero", "  A/2024/124 "), "A/2024/124");
+  EXPECT_EQ(Corrected("albaran", "pedido", "PED \t 92234"), "PED 92234");
+  EXPECT_EQ(Corrected("justificante_bancario", "referencia", "REF-0042"), "REF-0042");
+  // Names as the extractor writes them from an identity card: upper case.
+  EXPECT_EQ(Corrected("dni", "nombre", " maría\xC2\xA0 josé "), "MARÍA JOSÉ");
+  EXPECT_EQ(Corrected("dni", "apellidos", "García-Núñez O'Brien"), "GARCÍA-NÚÑEZ O'BRIEN");
+}
+
+TEST(ParseCorrectionTest, InvalidValuesAreRefusedNamingTheField) {
+  std::string iban = Refusal("factura", "iban", "ES91 2100 0418 4502 0005 1333");
+  EXPECT_TRUE(StartsWith(iban, "iban: ")) << iban;
+  EXPECT_TRUE(Contains(iban, "ES91 2100 0418 4502 0005 1333")) << iban;
+  EXPECT_TRUE(Contains(iban, "type the IBAN as printed")) << iban;
+  EXPECT_FALSE(Contains(iban, "iban: iban:")) << iban;
+
+  std::string nif = Refusal("factura", "cliente_nif", "52081171Z");
+  EXPECT_EQ(nif,
+            "cliente_nif: check letter should be V, not Z (52081171Z); type the NIF, NIE or CIF "
+            "as printed");
+  EXPECT_TRUE(StartsWith(Refusal("nomina", "trabajador_nif", "1234"), "trabajador_nif: "));
+  EXPECT_TRUE(StartsWith(Refusal("reclamacion", "cups", "ES0021000000000000XY"), "cups: "));
+
+  EXPECT_EQ(Refusal("factura", "fecha", "31/02/2024"),
+            "fecha: \"31/02/2024\" is not a real date; write it as YYYY-MM-DD");
+  EXPECT_EQ(Refusal("dni", "nacimiento", "ayer"),
+            "nacimiento: \"ayer\" is not a date; write it as YYYY-MM-DD or DD/MM/YYYY");
+  EXPECT_TRUE(StartsWith(Refusal("factura", "total", "12,34,56"), "total: \"12,34,56\" is not an"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "total", "doce euros"), "total: "));
+  EXPECT_TRUE(StartsWith(Refusal("nomina", "periodo", "13/2024"), "periodo: "));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "iva_pct", "37"), "iva_pct: 37 is not a Spanish VAT"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "iva_pct", "veintiuno"), "iva_pct: "));
+  EXPECT_TRUE(StartsWith(Refusal("dni", "nombre", "J0SE"), "nombre: \"J0SE\" is not a name"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "numero", " \t\n"), "numero: nothing typed"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "numero", std::string(257, 'A')),
+                         "numero: 257 bytes typed, at most 256"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "numero", "A\x01Z"), "numero: holds a control"));
+  EXPECT_TRUE(StartsWith(Refusal("factura", "numero", "A\xffZ"), "numero: not valid UTF-8"));
+}
+
+TEST(ParseCorrectionTest, UnknownTypeOrFieldIsRefusedListingWhatExists) {
+  std::string field = Refusal("factura", "importe", "12,00");
+  EXPECT_EQ(field,
+            "\"importe\" is not a field of factura; its fields are numero, fecha, emisor_cif, "
+            "cliente_nif, base, iva_pct, iva, total, iban");
+  std::string otro = Refusal("otro", "numero", "1");
+  EXPECT_TRUE(StartsWith(otro, "type \"otro\" has no fields to correct")) << otro;
+  EXPECT_TRUE(Contains(otro, "factura, dni, justificante_bancario")) << otro;
+  EXPECT_TRUE(StartsWith(Refusal("", "", ""), "type \"\" has no fields"));
+  // Odd bytes in names are shown escaped, never as they are.
+  std::string odd = Refusal("factura", "a\n\xff", "1");
+  EXPECT_TRUE(StartsWith(odd, "\"a\\x0A\\xFF\" is not a field of factura")) << odd;
+}
+
+// Any bytes, as a fuzzer would send them, give a value or an error, and
+// every value given is in canonical form: correcting it again changes nothing.
+TEST(ParseCorrectionTest, GarbageBytesNeverCrash) {
+  std::mt19937 rng(20240312);
+  const std::vector<std::string> seeds = {"12/03/2024", "1.234,56 €", "ES9121000418450200051332",
+                                          "52081171V",  "21 %",       "marzo 2024",
+                                          "MARÍA"};
+  const std::string alphabet = "0123456789/-., %:ESAZaz€";
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string value;
+    switch (i % 3) {
+      case 0:  // a valid value with a few bytes changed
+        value = seeds[static_cast<std::size_t>(i / 3) % seeds.size()];
+        for (int k = 0; k < 2; ++k) {
+          value[rng() % value.size()] =
+              i % 2 == 0 ? static_cast<char>(rng() % 256) : alphabet[rng() % alphabet.size()];
+        }
+        break;
+      case 1:  // what a value is made of, in any order
+        value.resize(rng() % 24);
+        for (char& c : value) c = alphabet[rng() % alphabet.size()];
+        break;
+      default:  // any bytes, sometimes over the limit
+        value.resize(rng() % 300);
+        for (char& c : value) c = static_cast<char>(rng() % 256);
+    }
+    for (const std::string& type : DocumentTypes()) {
+      for (const std::string& field : FieldsOf(type)) {
+        Result<Field> f = ParseCorrection(type, field, value);
+        if (!f) {
+          EXPECT_TRUE(StartsWith(f.error().message, field + ": ")) << f.error().message;
+          continue;
+        }
+        ++accepted;
+        Result<Field> again = ParseCorrection(type, field, f->value);
+        ASSERT_TRUE(again) << field << ": " << again.error().message;
+        EXPECT_EQ(again->value, f->value) << field;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 1000);  // the loop reached the canonicalisers, not only the checks
+}
+
+TEST(DocumentTypesTest, ListsEveryTypeTheModelGivesAndOtro) {
+  const std::vector<std::string>& types = DocumentTypes();
+  EXPECT_EQ(types.back(), "otro");
+  EXPECT_TRUE(FieldsOf("otro").empty());
+  for (std::size_t i = 0; i + 1 < types.size(); ++i) EXPECT_FALSE(FieldsOf(types[i]).empty());
+  for (const std::string& t : TypeModel::Default().Types()) {
+    EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t;
+  }
+}
+
+// A misread total breaks base + iva = total, so base, iva and total all go
+// to review; the reviewer types the printed total and all three are valid.
+TEST(RevalidateTest, CorrectedTotalMakesTheInvoiceValidAndAuto) {
+  Classification c = Classify(Replace(kFactura, "TOTAL FACTURA: 728,86", "TOTAL FACTURA: 728,96"));
+  ASSERT_EQ(c.type, "factura");
+  ASSERT_EQ(c.status, "review");
+  ASSERT_FALSE(c.fields["base"].valid);
+  ASSERT_FALSE(c.fields["iva"].valid);
+  ASSERT_FALSE(c.fields["total"].valid);
+
+  Result<Field> total = ParseCorrection(c.type, "total", "728,86 €");
+  ASSERT_TRUE(total) << total.error().message;
+  c.fields["total"] = *total;
+  Revalidate(&c);
+  EXPECT_EQ(c.status, "auto");
+  EXPECT_TRUE(c.reasons.empty()) << c.reasons[0];
+  for (const char* name : {"base", "iva", "total"}) {
+    EXPECT_TRUE(c.fields[name].valid) << name;
+    EXPECT_TRUE(c.fields[name].reason.empty()) << name << ": " << c.fields[name].reason;
+  }
+  EXPECT_EQ(c.fields["total"].value, "728.86");
+  EXPECT_EQ(c.fields["total"].raw, "728,86 €");
+}
+
+TEST(RevalidateTest, WrongCorrectionKeepsTheRuleBrokenOnce) {
+  Classification c = Classify(Replace(kFactura, "TOTAL FACTURA: 728,86", "TOTAL FACTURA: 728,96"));
+  Result<Field> total = ParseCorrection(c.type, "total", "700,00");
+  ASSERT_TRUE(total);
+  c.fields["total"] = *total;
+  Revalidate(&c);
+  Revalidate(&c);  // idempotent: the rule's reason is not repeated
+  EXPECT_EQ(c.status, "review");
+  EXPECT_FALSE(c.fields["total"].valid);
+  EXPECT_EQ(c.fields["base"].reason, "factura: base + iva is 728.86, not total 700.00");
+  EXPECT_EQ(c.fields["total"].reason, c.fields["base"].reason);
+}
+
+// A field invalid on its own (a bad check digit) is not made valid by
+// Revalidate, and a confidence note survives a rule that broke and healed.
+TEST(RevalidateTest, KeepsOwnFaultsAndNotes) {
+  Classification c;
+  c.type = "nomina";
+  c.type_confidence = 0.99;
+  c.fields["bruto"] = Field{"1000.00",
+                            0.85,
+                            false,
+                            "value on the line after its label; nomina: neto 1200.00 is more "
+                            "than bruto 1000.00",
+                            "1.000,00",
+                            {}};
+  c.fields["neto"] = Field{
+      "1200.00", 1.0, false, "nomina: neto 1200.00 is more than bruto 1000.00", "1.200,00", {}};
+  c.fields["iban"] =
+      Field{"ES7645647920678687958918",      1.0, false, "iban: iban: mod-97 check fails",
+            "ES76 4564 7920 6786 8795 8918", {}};
+  Result<Field> neto = ParseCorrection("nomina", "neto", "950,00");
+  ASSERT_TRUE(neto);
+  c.fields["neto"] = *neto;
+  Revalidate(&c);
+  EXPECT_TRUE(c.fields["bruto"].valid);
+  EXPECT_EQ(c.fields["bruto"].reason, "value on the line after its label");
+  EXPECT_TRUE(c.fields["neto"].valid);
+  EXPECT_FALSE(c.fields["iban"].valid);
+  EXPECT_EQ(c.status, "review");
+}
+
+TEST(ClassifyAsTest, TypeChosenByAPersonIsSureAndItsFieldsAreRead) {
+  Classification c = ClassifyAs("factura", kFactura);
+  EXPECT_EQ(c.type, "factura");
+  EXPECT_DOUBLE_EQ(c.type_confidence, 1.0);
+  EXPECT_EQ(c.status, "auto");
+  ASSERT_EQ(c.fields.size(), FieldsOf("factura").size());
+  EXPECT_EQ(c.fields["numero"].value, "A/2024/124");
+  EXPECT_EQ(c.fields["total"].value, "728.86");
+  EXPECT_EQ(c.fields["cliente_nif"].value, "52081171V");
+  // The same fields as Classify reads when it finds the type itself.
+  Classification auto_typed = Classify(kFactura);
+  for (const auto& [name, f] : auto_typed.fields) EXPECT_EQ(c.fields[name].value, f.value) << name;
+}
+
+// Text the model cannot type, typed by a person: its fields are read all
+// the same, and what is missing is a reason.
+TEST(ClassifyAsTest, ShortTextOfAChosenTypeIsRoutedOnItsFields) {
+  Classification c = ClassifyAs("nomina", "Periodo: marzo 2024\nLíquido a percibir: 1.200,00\n");
+  EXPECT_EQ(c.type, "nomina");
+  EXPECT_DOUBLE_EQ(c.type_confidence, 1.0);
+  EXPECT_EQ(c.fields["periodo"].value, "2024-03");
+  EXPECT_EQ(c.fields["neto"].value, "1200.00");
+  EXPECT_EQ(c.status, "review");
+  EXPECT_NE(std::find(c.reasons.begin(), c.reasons.end(), "bruto: not found"), c.reasons.end());
+}
+
+TEST(ClassifyAsTest, TypeWithoutFieldsGoesToReview) {
+  Classification otro = ClassifyAs("otro", kFactura);
+  EXPECT_EQ(otro.type, "otro");
+  EXPECT_TRUE(otro.fields.empty());
+  EXPECT_EQ(otro.status, "review");
+  Classification unknown = ClassifyAs("carta", kFactura);
+  EXPECT_EQ(unknown.type, "carta");
+  EXPECT_TRUE(unknown.fields.empty());
+  EXPECT_EQ(unknown.status, "review");
+  EXPECT_EQ(unknown.reasons, std::vector<std::string>{"type carta has no extractor"});
 }
 
 }  // namespace

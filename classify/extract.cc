@@ -153,17 +153,7 @@ bool Find(const RE2& re, std::string_view text, std::size_t from, std::size_t to
 // ---------------------------------------------------------------------------
 // Values
 
-enum class Kind {
-  kDate,
-  kAmount,
-  kTaxId,  // any NIF: DNI, NIE, K/L/M or CIF
-  kIban,
-  kCups,
-  kRef,  // a document number: "A/2024/124", "PED-92234"
-  kPeriod,
-  kPercent,
-  kName,
-};
+using Kind = FieldKind;
 
 enum class Pick { kFirst, kLast };
 
@@ -425,13 +415,6 @@ std::optional<Candidate> ParsePeriod(std::string_view rest) {
   c.valid = true;
   c.offset = first->offset;
   return c;
-}
-
-bool IsSpanishVatRate(std::string_view pct) {
-  for (std::string_view r : {"0", "4", "5", "7", "8", "10", "16", "18", "21"}) {
-    if (pct == r) return true;
-  }
-  return false;
 }
 
 std::optional<Candidate> ParsePercent(std::string_view rest) {
@@ -973,6 +956,22 @@ const std::vector<std::string>& FieldNames(std::string_view type) {
   static const std::vector<std::string> kNone;
   const TypeSpec* t = FindType(type);
   return t != nullptr ? t->names : kNone;
+}
+
+std::optional<FieldKind> KindOf(std::string_view type, std::string_view field) {
+  const TypeSpec* t = FindType(type);
+  if (t == nullptr) return std::nullopt;
+  for (const auto& f : t->fields) {
+    if (f.name == field) return f.kind;
+  }
+  return std::nullopt;
+}
+
+bool IsSpanishVatRate(std::string_view pct) {
+  for (std::string_view r : {"0", "4", "5", "7", "8", "10", "16", "18", "21"}) {
+    if (pct == r) return true;
+  }
+  return false;
 }
 
 Extraction ExtractFields(std::string_view type, std::string_view text,

@@ -7,6 +7,7 @@
 #define CUSTODIA_CLASSIFY_EXTRACT_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,27 @@ struct Extraction {
 // "contrato", "reclamacion", "albaran"), in document order; empty for any
 // other type.
 const std::vector<std::string>& FieldNames(std::string_view type);
+
+// What a field holds: it decides how the field is read and its canonical
+// form (docs/extraction.md, "Fields").
+enum class FieldKind {
+  kDate,
+  kAmount,
+  kTaxId,  // any NIF: DNI, NIE, K/L/M or CIF
+  kIban,
+  kCups,
+  kRef,  // a document number: "A/2024/124", "PED-92234"
+  kPeriod,
+  kPercent,
+  kName,
+};
+
+// The kind of `field` of `type`; nullopt when `type` has no such field.
+std::optional<FieldKind> KindOf(std::string_view type, std::string_view field);
+
+// True if `pct`, in canonical form ("21", "10.5"), is a Spanish VAT rate:
+// what makes an iva_pct valid.
+bool IsSpanishVatRate(std::string_view pct);
 
 // Reads the fields of `type` from `text`. `words` are the OCR words of the
 // text with their confidences; an empty list means a text layer (a
