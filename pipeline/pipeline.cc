@@ -19,20 +19,20 @@
 #include "classify/classify.h"
 #include "index/index.h"
 #include "ocr/ocr.h"
+#include "pipeline/archive_impl.h"
 #include "vault/vault.h"
 
 namespace custodia::pipeline {
 namespace {
 
+using detail::IndexDoc;
+using detail::Input;
+using detail::ReadClassification;
+
 namespace fs = std::filesystem;
 
 constexpr const char* kVaultDir = "vault";
 constexpr const char* kIndexDir = "index";
-
-struct Input {
-  std::string source;   // as given, or as found below a folder given
-  std::string missing;  // set when the path could not be used at all
-};
 
 bool HasDocumentExtension(const fs::path& path) {
   std::string ext = path.extension().string();
@@ -175,6 +175,10 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   return std::optional<ocr::Page>(std::move(page));
 }
 
+}  // namespace
+
+namespace detail {
+
 // The index's view of a sealed document: field values from its
 // classification (classify::ToJson, the sealed "fields" artefact).
 index::Doc IndexDoc(const vault::Record& record, std::string text,
@@ -190,48 +194,13 @@ index::Doc IndexDoc(const vault::Record& record, std::string text,
   return doc;
 }
 
-// What classify found for a sealed document: its "fields" artefact (a
-// logged read); documents sealed before there was one have no fields
-// (their ledger entries hold "{}").
-Result<classify::Classification> ReadClassification(vault::Vault& vault,
-                                                   const vault::Record& record,
-                                                   std::string_view purpose) {
-  const bool sealed = std::find(record.artefacts.begin(), record.artefacts.end(), "fields") !=
-                      record.artefacts.end();
-  if (!sealed) return classify::FromJson(record.type, record.status, "{}");
-  CU_ASSIGN_OR_RETURN(std::string json, vault.ReadFields(record.id, purpose));
-  return classify::FromJson(record.type, record.status, json);
-}
-
-}  // namespace
+}  // namespace detail
 
 std::string LibraryVersions() {
   return ocr::LibraryVersions() + "; OpenMP thread limit " +
          std::to_string(ocr::LibraryThreadLimit());
 }
 
-struct Archive::Impl {
-  fs::path dir;
-  std::mutex mu;  // guards vault and index: both are single-writer
-  vault::Vault vault;
-  index::Index index;
-  std::vector<std::string> notices;
-
-  Impl(fs::path d, vault::Vault v, index::Index i)
-      : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
-
-  struct Job;
-  struct PageOut;
-  std::unique_ptr<Job> StartJob(const Input& input, const IngestOptions& options);
-  PageOut ReadJobPage(Job& job, int page, const IngestOptions& options,
-                      std::optional<ocr::Engine>* engine);
-  void FinishJob(Job& job, const IngestOptions& options);
-  Result<int> CatchUpIndex();
-  Status Seal(const std::string& original_file, const std::string& hash,
-              const std::string& text, const std::string& hocr,
-              const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
-              IngestResult* result);
-};
 
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Archive::Archive(Archive&&) noexcept = default;
@@ -663,12 +632,16 @@ Status Archive::Impl::Seal(const std::string& original_file, const std::string& 
   return Ok();
 }
 
-Result<Document> Archive::Show(const std::string& id) {
+Result<Document> Archive::Show(const std::string& id, bool with_text) {
   std::lock_guard lock(impl_->mu);
   CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(id));
-  CU_ASSIGN_OR_RETURN(std::string text, impl_->vault.ReadText(id, "show"));
+  std::string text;
+  if (with_text) {
+    CU_ASSIGN_OR_RETURN(text, impl_->vault.ReadText(id, "show"));
+  }
+  std::vector<ReviewStep> steps;
   CU_ASSIGN_OR_RETURN(classify::Classification c,
-                      ReadClassification(impl_->vault, record, "show"));
+                      ReadClassification(impl_->vault, record, "show", &steps));
   Document d;
   d.id = record.id;
   d.source = record.source;
@@ -681,6 +654,7 @@ Result<Document> Archive::Show(const std::string& id) {
   d.original_size = record.original_size;
   d.sealed_at = FormatUtc(record.sealed_micros);
   d.actor = record.actor;
+  d.reviews = std::move(steps);
   return d;
 }
 

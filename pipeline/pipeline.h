@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,17 @@ struct IngestSummary {
   double seconds = 0;
 };
 
+// One decision of a document's review, as `show` presents it.
+struct ReviewStep {
+  std::string at;      // UTC, ISO 8601
+  std::string actor;   // the archivist who signed it
+  std::string action;  // "set", "type" or "approve"
+  std::string field;   // "set": the field
+  std::string old_value;  // "set": the value before; "type": the type before
+  std::string new_value;  // "set": the value now (canonical); "type": the type now
+  std::string status;     // the document's status afterwards
+};
+
 // One document as `show` presents it.
 struct Document {
   std::string id;
@@ -80,6 +92,52 @@ struct Document {
   std::uint64_t original_size = 0;
   std::string sealed_at;  // UTC, ISO 8601
   std::string actor;
+  std::vector<ReviewStep> reviews;  // in order; empty if never reviewed
+};
+
+// A document waiting in the review queue.
+struct ReviewItem {
+  std::string id;
+  std::string source;
+  std::string type;
+  std::string sealed_at;  // UTC, ISO 8601
+  std::string due_at;     // sealed_at + its type's due time
+  double age_hours = 0;
+  bool overdue = false;
+  int decisions = 0;  // review decisions recorded so far
+};
+
+// How long a document of each type may wait in review: `custodia.toml` in
+// the archive, table [review.due_hours] (docs/review.md), over these
+// defaults.
+struct ReviewPolicy {
+  std::map<std::string, double> due_hours;  // by type; "otro" and unknown types use default_hours
+  double default_hours = 24;
+};
+
+// `custodia report`: what the ledger says about the documents sealed from
+// `since` on (docs/review.md defines each figure). Reads no document
+// content.
+struct TypeFigures {
+  int documents = 0;
+  int automated = 0;      // routed auto at ingest, never touched in review
+  int corrected = 0;      // at least one field set in review
+  int typed_by_hand = 0;  // type set in review
+  int waiting = 0;        // in review now
+  std::map<std::string, int> fields_corrected;  // field -> documents where it was set
+};
+struct Report {
+  std::string since;  // UTC, ISO 8601; empty: from the start
+  int documents = 0;
+  int pages = 0;
+  TypeFigures all;
+  std::map<std::string, TypeFigures> by_type;  // by the type the document has now
+  int queue = 0;  // documents in review now
+  double queue_oldest_hours = 0;
+  double queue_median_hours = 0;
+  int overdue = 0;  // in review now, past their due time
+  int approved_late = 0;  // approved after their due time
+  double pages_per_hour = 0;  // pages / hours from the first to the last seal (0 if under a minute)
 };
 
 struct SearchHit {
@@ -180,7 +238,8 @@ class Archive {
 
   // Show, Search (for its snippets) and ExportOriginal decrypt, so each
   // read is logged in the ledger under the logged-in archivist's name.
-  Result<Document> Show(const std::string& id);
+  // Without `with_text`, the text is not read (nor logged): `review show`.
+  Result<Document> Show(const std::string& id, bool with_text = true);
   Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
                                         const std::string& mark_start, const std::string& mark_end);
   Result<std::vector<std::uint8_t>> ExportOriginal(const std::string& id);
@@ -206,6 +265,27 @@ class Archive {
   Status Return(const std::string& id, const std::string& note);
   std::vector<Loan> Loans();
   Result<std::vector<Loan>> Overdue(const std::string& today);
+
+  // The review queue (docs/review.md). ReviewQueue lists the documents in
+  // review, most urgent first (due time, then age); it reads no content.
+  // ReviewSet parses `value` as `field` of the document's type
+  // (classify::ParseCorrection: canonical form, validated; a wrong value
+  // is refused, kInvalidArgument, naming the field and the form expected),
+  // ReviewType re-reads the fields as `type`, ReviewApprove accepts the
+  // document (kFailedPrecondition, with the reasons, while a field of its
+  // type is missing or invalid). Each decision is a ledger entry signed by
+  // the logged-in archivist, its values sealed (vault::Vault::Review); the
+  // index follows at once. Each returns the document as Show would.
+  Result<std::vector<ReviewItem>> ReviewQueue();
+  Result<Document> ReviewSet(const std::string& id, const std::string& field,
+                             const std::string& value);
+  Result<Document> ReviewType(const std::string& id, const std::string& type);
+  Result<Document> ReviewApprove(const std::string& id);
+  // The due times in force: custodia.toml's, over the defaults.
+  // kInvalidArgument naming the file and key for a bad config.
+  Result<ReviewPolicy> Policy() const;
+  // Documents sealed at or after `since_micros` (0: all).
+  Result<Report> MakeReport(std::int64_t since_micros);
 
   // The ledger, one event per entry (auditors read it; no key needed).
   std::vector<Event> Log();

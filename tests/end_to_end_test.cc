@@ -3,10 +3,12 @@
 // command line's promises on bad input and bad usage.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/testutil.h"
@@ -227,6 +229,116 @@ class CliTest : public ::testing::Test {
   fs::path archive_;
 };
 
+// The review queue, end to end: a factura whose total does not add up waits
+// in review; a value that does not read is refused and approval is refused
+// while a field is invalid; the right value is a signed ledger entry whose
+// value is sealed (the ledger file holds neither value); approval takes it
+// out of the queue; show, the log and the report say what happened.
+TEST_F(CliTest, ReviewQueueCorrectsApprovesAndReports) {
+  const fs::path pdf = tmp_ / "factura.pdf";
+  testing::WriteTextPdf(pdf, {"FACTURA", "Numero de factura: F-2024-0042",
+                              "Fecha de factura: 12/03/2024", "Ferreteria Lopez S.L.",
+                              "CIF: B64717838", "Cliente: Ana Ruiz Gil", "NIF: 12345678Z",
+                              "Base imponible: 100,00 EUR", "IVA 21%: 21,00 EUR",
+                              "Total factura: 112,00 EUR", "IBAN: ES91 2100 0418 4502 0005 1332",
+                              "Forma de pago: transferencia bancaria a 30 dias"});
+  auto ingest = Cli("--json ingest " + ShellQuote(pdf.string()));
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const json sealed = json::parse(ingest.out);
+  const std::string id = sealed["id"];
+  EXPECT_EQ(sealed["type"], "factura") << ingest.out;
+  EXPECT_EQ(sealed["status"], "review") << ingest.out;
+
+  auto list = Cli("--json review list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const json item = json::parse(list.out);
+  EXPECT_EQ(item["id"], id);
+  EXPECT_EQ(item["type"], "factura");
+  EXPECT_EQ(item["overdue"], false);
+  EXPECT_EQ(item["decisions"], 0);
+
+  auto show = Cli("--json review show " + id);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const json before = json::parse(show.out);
+  EXPECT_TRUE(before["text"].is_null());  // review show reads no text
+  EXPECT_EQ(before["fields"]["total"]["value"], "112.00") << show.out;
+  EXPECT_EQ(before["fields"]["total"]["valid"], false) << show.out;
+
+  auto unreadable = Cli("review set " + id + " total 'ciento veinte'");
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_NE(unreadable.err.find("total"), std::string::npos) << unreadable.err;
+  auto early = Cli("review approve " + id);
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find("cannot be approved"), std::string::npos) << early.err;
+  auto no_type = Cli("review type " + id + " carta");
+  EXPECT_EQ(no_type.exit_code, 2);
+  EXPECT_NE(no_type.err.find("factura, dni"), std::string::npos) << no_type.err;
+
+  auto set = Cli("--json review set " + id + " total '121,00 EUR'");
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const json after = json::parse(set.out);
+  EXPECT_EQ(after["status"], "review");
+  EXPECT_EQ(after["fields"]["total"]["value"], "121.00");
+  EXPECT_EQ(after["fields"]["total"]["valid"], true);
+  EXPECT_EQ(after["fields"]["base"]["valid"], true);
+  ASSERT_EQ(after["reviews"].size(), 1u) << set.out;
+  EXPECT_EQ(after["reviews"][0]["old"], "112.00");
+  EXPECT_EQ(after["reviews"][0]["new"], "121.00");
+  EXPECT_EQ(after["reviews"][0]["actor"], "admin");
+
+  auto approve = Cli("--json review approve " + id);
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  EXPECT_EQ(json::parse(approve.out)["status"], "approved");
+  EXPECT_EQ(Cli("--json review list").out, "");
+  auto shown = Cli("--json show " + id);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(json::parse(shown.out)["status"], "approved");
+  EXPECT_EQ(json::parse(shown.out)["fields"]["total"]["value"], "121.00");
+
+  const std::string ledger = testing::ReadText(archive_ / "vault" / "ledger");
+  EXPECT_EQ(ledger.find("121.00"), std::string::npos);
+  EXPECT_EQ(ledger.find("112.00"), std::string::npos);
+  auto log = Cli("log");
+  EXPECT_NE(log.out.find(id + " set total (review)"), std::string::npos) << log.out;
+  EXPECT_NE(log.out.find(id + " approved (approved)"), std::string::npos) << log.out;
+
+  auto report = Cli("--json report");
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const json r = json::parse(report.out);
+  EXPECT_EQ(r["documents"], 1);
+  EXPECT_EQ(r["all"]["automated"], 0);
+  EXPECT_EQ(r["all"]["corrected"], 1);
+  EXPECT_EQ(r["types"]["factura"]["fields_corrected"]["total"], 1);
+  EXPECT_EQ(r["queue"], 0);
+  EXPECT_EQ(json::parse(Cli("--json report --since 2999-01-01").out)["documents"], 0);
+  EXPECT_EQ(Cli("report --since yesterday").exit_code, 2);
+
+  auto verify = Cli("verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
+}
+
+// Due times come from custodia.toml in the archive; a bad file is refused
+// naming the file and the key.
+TEST_F(CliTest, ReviewDueTimesAreConfiguredInCustodiaToml) {
+  testing::WriteText(archive_ / "custodia.toml", "[review.due_hours]\nfactura = -1\n");
+  auto bad = Cli("review list");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("custodia.toml"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("review.due_hours.factura"), std::string::npos) << bad.err;
+  testing::WriteText(archive_ / "custodia.toml", "[review.due_hours]\ncarta = 4\n");
+  EXPECT_NE(Cli("review list").err.find("no such document type"), std::string::npos);
+  testing::WriteText(archive_ / "custodia.toml", "[review\n");
+  EXPECT_NE(Cli("review list").err.find("line 1"), std::string::npos);
+  testing::WriteText(archive_ / "custodia.toml", "[review.due_hours]\nfactura = 0.0001\n");
+  const fs::path pdf = tmp_ / "f.pdf";
+  testing::WriteTextPdf(pdf, {"FACTURA", "Numero de factura: A-1", "Total factura: 112,00 EUR"});
+  ASSERT_EQ(Cli("ingest " + ShellQuote(pdf.string())).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto list = Cli("--json review list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["overdue"], true) << list.out;
+}
+
 TEST_F(CliTest, InitRefusesAnExistingArchive) {
   auto again = Cli("init");
   EXPECT_EQ(again.exit_code, 1);
@@ -280,7 +392,8 @@ TEST_F(CliTest, EveryCommandHasHelp) {
        {"init",     "ingest",      "show",      "search",     "export",           "verify",
         "user",     "user add",    "user list", "user grant", "user revoke-role", "user revoke",
         "checkout", "return",      "loans",     "log",        "rotate-key",       "checkpoint",
-        "prove",    "verifier-key"}) {
+        "prove",    "verifier-key", "review",    "review list", "review show", "review set",
+        "review type", "review approve", "report"}) {
     auto r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command << ": " << r.out;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace custodia::testing {
 
@@ -51,6 +52,45 @@ inline std::string ReadText(const std::filesystem::path& path) {
 
 inline void WriteText(const std::filesystem::path& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
+}
+
+// Writes a one-page born-digital PDF whose text layer holds `lines` (ASCII,
+// Helvetica 11 pt, top to bottom): a document whose content a test chooses.
+inline void WriteTextPdf(const std::filesystem::path& path, const std::vector<std::string>& lines) {
+  std::string content = "BT /F1 11 Tf 14 TL 60 780 Td\n";
+  for (const std::string& line : lines) {
+    std::string escaped;
+    for (char c : line) {
+      if (c == '(' || c == ')' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    content += "(" + escaped + ") Tj T*\n";
+  }
+  content += "ET\n";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+      "/Resources << /Font << /F1 5 0 R >> >> >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+  };
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (std::size_t offset : offsets) {
+    char entry[24];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  std::ofstream(path, std::ios::binary) << pdf;
 }
 
 // Single-quotes `arg` for /bin/sh.

@@ -193,52 +193,7 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
       *exit_code = Report("show", d.error());
       return;
     }
-    json c = json::parse(d->classification_json, nullptr, /*allow_exceptions=*/false);
-    if (!c.is_object()) c = json::object();
-    json fields = c.contains("fields") && c["fields"].is_object() ? c["fields"] : json::object();
-    json reasons = c.contains("reasons") && c["reasons"].is_array() ? c["reasons"] : json::array();
-    const double type_confidence =
-        c.contains("type_confidence") && c["type_confidence"].is_number()
-            ? c["type_confidence"].get<double>()
-            : 0.0;
-    if (g->json) {
-      std::cout << json{{"id", d->id},
-                        {"source", d->source},
-                        {"pages", d->pages},
-                        {"type", d->type},
-                        {"type_confidence", type_confidence},
-                        {"status", d->status},
-                        {"reasons", reasons},
-                        {"fields", fields},
-                        {"text", d->text},
-                        {"original_hash", d->original_hash},
-                        {"original_size", d->original_size},
-                        {"sealed_at", d->sealed_at},
-                        {"actor", d->actor}}
-                       .dump()
-                << "\n";
-      return;
-    }
-    std::printf("id        %s\nsource    %s\npages     %d\ntype      %s (%.0f%% sure)\nstatus    %s\n",
-                d->id.c_str(), d->source.c_str(), d->pages, d->type.c_str(),
-                type_confidence * 100, d->status.c_str());
-    for (const json& r : reasons)
-      if (r.is_string()) std::printf("  review: %s\n", r.get<std::string>().c_str());
-    std::printf("sealed    %s by %s\noriginal  %llu bytes, blake2b-256 %s\n", d->sealed_at.c_str(),
-                d->actor.c_str(), static_cast<unsigned long long>(d->original_size),
-                d->original_hash.c_str());
-    if (fields.empty()) std::printf("fields    none\n");
-    for (auto& [name, f] : fields.items()) {
-      if (!f.is_object()) continue;
-      std::string note = f.value("valid", false) ? "" : "  NOT VALID";
-      if (f.contains("reason") && f["reason"].is_string())
-        note += "  (" + f["reason"].get<std::string>() + ")";
-      if (f.contains("repairs") && f["repairs"].is_array() && !f["repairs"].empty())
-        note += "  repaired: " + f["repairs"].dump();
-      std::printf("field     %-18s %s  %.0f%%%s\n", name.c_str(), f.value("value", "").c_str(),
-                  f.value("confidence", 0.0) * 100, note.c_str());
-    }
-    std::printf("\n%s\n", d->text.c_str());
+    tools::PrintDocument(*g, *d, /*with_text=*/true);
   });
 }
 
@@ -502,6 +457,7 @@ int Main(int argc, char** argv) {
   for (const Command& c : kCommands)
     c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
   tools::SetupCustodyCommands(&app, &globals, &exit_code);
+  tools::SetupReviewCommands(&app, &globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -521,6 +477,77 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 }  // namespace custodia
+
+namespace custodia::tools {
+
+void PrintDocument(const Globals& g, const pipeline::Document& d, bool with_text) {
+  json c = json::parse(d.classification_json, nullptr, /*allow_exceptions=*/false);
+  if (!c.is_object()) c = json::object();
+  json fields = c.contains("fields") && c["fields"].is_object() ? c["fields"] : json::object();
+  json reasons = c.contains("reasons") && c["reasons"].is_array() ? c["reasons"] : json::array();
+  const double type_confidence =
+      c.contains("type_confidence") && c["type_confidence"].is_number()
+          ? c["type_confidence"].get<double>()
+          : 0.0;
+  json reviews = json::array();
+  for (const pipeline::ReviewStep& r : d.reviews) {
+    reviews.push_back({{"at", r.at},
+                       {"actor", r.actor},
+                       {"action", r.action},
+                       {"field", r.field},
+                       {"old", r.old_value},
+                       {"new", r.new_value},
+                       {"status", r.status}});
+  }
+  if (g.json) {
+    std::cout << json{{"id", d.id},
+                      {"source", d.source},
+                      {"pages", d.pages},
+                      {"type", d.type},
+                      {"type_confidence", type_confidence},
+                      {"status", d.status},
+                      {"reasons", reasons},
+                      {"fields", fields},
+                      {"text", with_text ? json(d.text) : json(nullptr)},
+                      {"original_hash", d.original_hash},
+                      {"original_size", d.original_size},
+                      {"sealed_at", d.sealed_at},
+                      {"actor", d.actor},
+                      {"reviews", reviews}}
+                     .dump()
+              << "\n";
+    return;
+  }
+  std::printf("id        %s\nsource    %s\npages     %d\ntype      %s (%.0f%% sure)\nstatus    %s\n",
+              d.id.c_str(), d.source.c_str(), d.pages, d.type.c_str(),
+              type_confidence * 100, d.status.c_str());
+  for (const json& r : reasons)
+    if (r.is_string()) std::printf("  review: %s\n", r.get<std::string>().c_str());
+  std::printf("sealed    %s by %s\noriginal  %llu bytes, blake2b-256 %s\n", d.sealed_at.c_str(),
+              d.actor.c_str(), static_cast<unsigned long long>(d.original_size),
+              d.original_hash.c_str());
+  if (fields.empty()) std::printf("fields    none\n");
+  for (auto& [name, f] : fields.items()) {
+    if (!f.is_object()) continue;
+    std::string note = f.value("valid", false) ? "" : "  NOT VALID";
+    if (f.contains("reason") && f["reason"].is_string())
+      note += "  (" + f["reason"].get<std::string>() + ")";
+    if (f.contains("repairs") && f["repairs"].is_array() && !f["repairs"].empty())
+      note += "  repaired: " + f["repairs"].dump();
+    std::printf("field     %-18s %s  %.0f%%%s\n", name.c_str(), f.value("value", "").c_str(),
+                f.value("confidence", 0.0) * 100, note.c_str());
+  }
+  for (const pipeline::ReviewStep& r : d.reviews) {
+    std::string what = r.action == "set"    ? r.field + ": \"" + r.old_value + "\" -> \"" +
+                                                  r.new_value + "\""
+                       : r.action == "type" ? "type " + r.old_value + " -> " + r.new_value
+                                            : std::string("approved");
+    std::printf("review    %s by %s: %s\n", r.at.c_str(), r.actor.c_str(), what.c_str());
+  }
+  if (with_text) std::printf("\n%s\n", d.text.c_str());
+}
+
+}  // namespace custodia::tools
 
 int main(int argc, char** argv) {
   // Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT when it is loaded,

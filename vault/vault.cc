@@ -1196,14 +1196,6 @@ Result<std::string> Vault::ReadText(const std::string& id, std::string_view purp
   return text;
 }
 
-Result<std::string> Vault::ReadFields(const std::string& id, std::string_view purpose) {
-  CU_CHECK(impl_ != nullptr);
-  CU_ASSIGN_OR_RETURN(Bytes plaintext,
-                      impl_->Access(id, BlobKind::kFields, EntryType::kView, purpose));
-  std::string fields(plaintext.begin(), plaintext.end());
-  Wipe(plaintext);
-  return fields;
-}
 
 Result<std::vector<std::string>> Vault::ReadTexts(const std::vector<std::string>& ids,
                                                   std::string_view purpose) {
@@ -1295,33 +1287,41 @@ Status Vault::Review(const std::string& id, ReviewAction action, const std::stri
   return im.Append(EntryType::kReview, EncodeReview(e));
 }
 
-Result<std::vector<ReviewEvent>> Vault::ReadReviews(const std::string& id,
-                                                    std::string_view purpose) {
+Result<FieldsRead> Vault::ReadFields(const std::string& id, std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);
   Impl& im = *impl_;
   CU_TRY(im.Require(EntryType::kView));
   const DocState* doc = im.state.FindDoc(id);
   if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
-  std::vector<ReviewEvent> out = doc->record.reviews;
+  FieldsRead out;
+  const auto& artefacts = doc->record.artefacts;
+  if (std::find(artefacts.begin(), artefacts.end(), "fields") != artefacts.end()) {
+    CU_ASSIGN_OR_RETURN(Bytes plaintext, im.ReadBlob(*doc, BlobKind::kFields));
+    out.sealed.assign(plaintext.begin(), plaintext.end());
+    Wipe(plaintext);
+  }
+  out.reviews = doc->record.reviews;
   if (!doc->reviews.empty()) {
     CU_ASSIGN_OR_RETURN(SecretKey key, im.ReviewKey(*doc));
-    for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t i = 0; i < out.reviews.size(); ++i) {
       const ReviewEntry& e = doc->reviews[i];
       if (e.sealed.empty()) continue;
       auto opened = Decrypt(e.sealed, ReviewAd(e), key);
       if (!opened) {
-        return Fail(Code::kTampered, "vault: review entry " + std::to_string(out[i].seq) + " of " +
-                                         id + ": its values do not open (" +
+        return Fail(Code::kTampered, "vault: review entry " + std::to_string(out.reviews[i].seq) +
+                                         " of " + id + ": its values do not open (" +
                                          opened.error().message + ")");
       }
       const auto bytes = opened->bytes();
-      out[i].values.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      out.reviews[i].values.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
   }
   // As every read: logged durably before anything is handed back.
-  const BlobKind kind = BlobKind::kFields;
-  CU_TRY(im.Append(EntryType::kView,
-                   EncodeAccess(AccessEntry{id, static_cast<std::uint8_t>(kind), std::string(purpose)})));
+  const AccessEntry e{id, static_cast<std::uint8_t>(BlobKind::kFields), std::string(purpose)};
+  Status logged = im.Append(EntryType::kView, EncodeAccess(e));
+  if (!logged) {
+    return Wrap(logged.error(), "vault: " + id + ": the read could not be logged, so it is refused");
+  }
   return out;
 }
 

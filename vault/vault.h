@@ -94,7 +94,12 @@ struct ReviewEvent {
   std::string field;   // kSetField
   std::string type;    // the document's type afterwards
   std::string status;  // its status afterwards: "review" or "approved"
-  std::string values;  // what the reviewer sealed; only ReadReviews fills it
+  std::string values;  // what the reviewer sealed; only ReadFields fills it
+};
+
+struct FieldsRead {
+  std::string sealed;                // the fields artefact; empty if none was sealed
+  std::vector<ReviewEvent> reviews;  // in ledger order, values opened
 };
 
 // One sealed document, as the ledger records it.
@@ -277,9 +282,12 @@ class Vault {
   // is returned then).
   Result<std::vector<std::uint8_t>> ReadOriginal(const std::string& id, std::string_view purpose);
   Result<std::string> ReadText(const std::string& id, std::string_view purpose);
-  // Archivist: as ReadText, for what classify found (the "fields" artefact,
-  // a JSON object). kNotFound if the document was sealed without one.
-  Result<std::string> ReadFields(const std::string& id, std::string_view purpose);
+  // Archivist: what classify found (the "fields" artefact, a JSON object;
+  // empty if the document was sealed without one) and every review of the
+  // document with its values opened: one read, logged as a view of its
+  // fields before anything is returned. kTampered if review values do not
+  // open.
+  Result<FieldsRead> ReadFields(const std::string& id, std::string_view purpose);
   // Archivist: ReadText for several documents at once (search snippets):
   // one view entry each, made durable together with one fsync before any
   // text is returned (with a Batch open too). All or nothing: the first
@@ -326,9 +334,7 @@ class Vault {
   // without what it needs, or a status other than "review" or "approved".
   Status Review(const std::string& id, ReviewAction action, const std::string& field,
                 const std::string& type, const std::string& status, std::string_view values);
-  // Archivist: the review entries of `id` with their values opened, logged
-  // first as a view of its fields for `purpose`.
-  Result<std::vector<ReviewEvent>> ReadReviews(const std::string& id, std::string_view purpose);
+  // (ReadFields opens the values again.)
 
   // Archivist: checks document `id` out to `to` until `due` (YYYY-MM-DD).
   // kFailedPrecondition if it is already on loan (naming the holder and due

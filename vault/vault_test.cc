@@ -450,7 +450,8 @@ TEST_F(VaultTest, FieldsAreSealedAndNotInTheLedger) {
   EXPECT_EQ(record->artefacts, (std::vector<std::string>{"original", "text", "fields", "hocr"}));
   auto got = vault.ReadFields(record->id, "show");
   ASSERT_TRUE(got) << got.error().message;
-  EXPECT_EQ(*got, fields);
+  EXPECT_EQ(got->sealed, fields);
+  EXPECT_TRUE(got->reviews.empty());
   EXPECT_EQ(vault.Log().back().detail, record->id + " fields: show");
   EXPECT_EQ(ParseArtefact("fields"), Artefact::kFields);
   const Bytes ledger = ReadAll((dir_ / "ledger").string());
@@ -1690,12 +1691,13 @@ TEST_F(VaultTest, ReviewDecisionsAreSignedEntriesWithTheirValuesSealed) {
   vault = Vault::Open(dir_).value();
   ASSERT_TRUE(vault.Login("admin", kPass));
   EXPECT_EQ(vault.Find("D000001")->status, "approved");
-  auto read = vault.ReadReviews("D000001", "review show");
+  auto read = vault.ReadFields("D000001", "review show");
   ASSERT_TRUE(read) << read.error().message;
-  ASSERT_EQ(read->size(), 3u);
-  EXPECT_EQ((*read)[0].values, values);
-  EXPECT_EQ((*read)[1].values, R"({"fields":{}})");
-  EXPECT_EQ((*read)[2].values, "");
+  EXPECT_EQ(read->sealed, "");  // sealed without a fields artefact
+  ASSERT_EQ(read->reviews.size(), 3u);
+  EXPECT_EQ(read->reviews[0].values, values);
+  EXPECT_EQ(read->reviews[1].values, R"({"fields":{}})");
+  EXPECT_EQ(read->reviews[2].values, "");
   EXPECT_EQ(vault.Log().back().detail, "D000001 fields: review show");
   EXPECT_TRUE(vault.Verify());
 }

@@ -1,0 +1,73 @@
+// pipeline/archive_impl.h (internal to pipeline/): the Archive's state,
+// shared by pipeline.cc (ingest, reads, people, loans) and review.cc (the
+// review queue and the report).
+#ifndef CUSTODIA_PIPELINE_ARCHIVE_IMPL_H_
+#define CUSTODIA_PIPELINE_ARCHIVE_IMPL_H_
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/classify.h"
+#include "index/index.h"
+#include "ocr/ocr.h"
+#include "pipeline/pipeline.h"
+#include "vault/vault.h"
+
+namespace custodia::pipeline {
+namespace detail {
+
+struct Input {
+  std::string source;   // as given, or as found below a folder given
+  std::string missing;  // set when the path could not be used at all
+};
+
+// The index's view of a sealed document: field values from its
+// classification.
+index::Doc IndexDoc(const vault::Record& record, std::string text,
+                    const classify::Classification& c);
+
+// A sealed document's classification as it stands now: the "fields"
+// artefact sealed at ingest with every review decision applied (one logged
+// read, for `purpose`). Documents sealed before there was a fields artefact
+// start from none. `steps`, when given, receives the review history.
+Result<classify::Classification> ReadClassification(vault::Vault& vault,
+                                                   const vault::Record& record,
+                                                   std::string_view purpose,
+                                                   std::vector<ReviewStep>* steps = nullptr);
+
+}  // namespace detail
+
+struct Archive::Impl {
+  std::filesystem::path dir;
+  std::mutex mu;  // guards vault and index: both are single-writer
+  vault::Vault vault;
+  index::Index index;
+  std::vector<std::string> notices;
+
+  Impl(std::filesystem::path d, vault::Vault v, index::Index i)
+      : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
+
+  struct Job;
+  struct PageOut;
+  std::unique_ptr<Job> StartJob(const detail::Input& input, const IngestOptions& options);
+  PageOut ReadJobPage(Job& job, int page, const IngestOptions& options,
+                      std::optional<ocr::Engine>* engine);
+  void FinishJob(Job& job, const IngestOptions& options);
+  Result<int> CatchUpIndex();
+  Status Seal(const std::string& original_file, const std::string& hash,
+              const std::string& text, const std::string& hocr,
+              const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
+              IngestResult* result);
+  // Records a review decision, then brings the index in step. REQUIRES: mu held.
+  Result<Document> Decide(const std::string& id, vault::ReviewAction action,
+                          const std::string& field, const std::string& value);
+};
+
+}  // namespace custodia::pipeline
+
+#endif  // CUSTODIA_PIPELINE_ARCHIVE_IMPL_H_
