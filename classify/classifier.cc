@@ -505,6 +505,51 @@ Result<TypeModel> TypeModel::Train(const std::vector<LabelledText>& examples) {
   return model;
 }
 
+Result<TypeModel> TypeModel::Extend(const std::vector<LabelledText>& examples, int weight) const {
+  if (weight < 1 || weight > 1000) {
+    return Fail(Code::kInvalidArgument, "classifier: extend: weight must be 1..1000");
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->types = impl_->types;
+  impl->docs = impl_->docs;
+  impl->df = impl_->df;
+  impl->sharpness = impl_->sharpness;
+  impl->min_letters = impl_->min_letters;
+  impl->min_coverage = impl_->min_coverage;
+  impl->threshold = impl_->threshold;
+  const std::size_t k = impl->types.size();
+  for (std::size_t g = 0; g < examples.size(); ++g) {
+    const LabelledText& e = examples[g];
+    auto at = std::find(impl->types.begin(), impl->types.end(), e.type);
+    if (at == impl->types.end()) {
+      return Fail(Code::kInvalidArgument, "classifier: extend: type \"" + e.type +
+                                              "\" is not one this model was trained on");
+    }
+    const auto t = static_cast<std::size_t>(at - impl->types.begin());
+    // As Train counts an example: itself and its noisy copies, here each
+    // `weight` times, so that a few corrections outweigh the generic
+    // examples they contradict.
+    for (int copy = 0; copy <= kNoisyCopies; ++copy) {
+      std::string noisy;
+      std::string_view text = e.text;
+      if (copy > 0) {
+        noisy = AddOcrNoise(e.text, Fnv1a(e.text) ^ (g * 0x9E3779B97F4A7C15ull) ^ copy, copy);
+        text = noisy;
+      }
+      for (const auto& f : Features(Tokenize(text))) {
+        auto [it, fresh] = impl->df.try_emplace(f);
+        if (fresh) it->second.assign(k, 0);
+        it->second[t] += static_cast<std::uint32_t>(weight);
+      }
+      impl->docs[t] += static_cast<std::uint32_t>(weight);
+    }
+  }
+  impl->Finish();
+  TypeModel model;
+  model.impl_ = std::move(impl);
+  return model;
+}
+
 std::string TypeModel::Serialize() const {
   const Impl& m = *impl_;
   std::string out;

@@ -32,6 +32,13 @@ class TypeModel {
   // example is also learnt from copies with synthetic OCR noise.
   static Result<TypeModel> Train(const std::vector<LabelledText>& examples);
 
+  // This model with `examples` added to its counts, each counted `weight`
+  // times (with its noisy copies, as Train counts one), its calibration
+  // kept: how corrections made in review teach the default model
+  // (custodia train). kInvalidArgument for a type the model does not have,
+  // or a weight outside 1..1000.
+  Result<TypeModel> Extend(const std::vector<LabelledText>& examples, int weight) const;
+
   // Reads the output of Serialize() ("custodia-type-model 1", text). Errors
   // are kCorruption naming the line and what is wrong with it.
   static Result<TypeModel> Parse(std::string_view bytes);

@@ -231,6 +231,36 @@ TEST(TypeModelTest, GarbageAndShortTextAreOtro) {
   EXPECT_LT(recipe.confidence, 0.5);
 }
 
+// Corrections teach the model (custodia train): a layout the default model
+// does not know is learnt from a few documents a person typed; the rest is
+// still classified as before; the same examples give the same bytes.
+TEST(TypeModelTest, ExtendLearnsAFewCorrectionsAndKeepsTheRest) {
+  const TypeModel& base = TypeModel::Default();
+  auto letter = [](int n) {
+    return "Hoja de ruta " + std::to_string(n) +
+           ". Transportes Quiroga. Mercancia entregada en muelle tres: palets " +
+           std::to_string(n % 7 + 2) + ", cajas " + std::to_string(n * 3 % 50 + 10) +
+           ". Conductor firma la recepcion. Matricula 4821 KLM. Hoja de ruta sellada por el "
+           "almacen receptor.";
+  };
+  const std::string unseen = letter(99);
+  ASSERT_NE(base.Predict(unseen).type, "albaran");
+  std::vector<LabelledText> corrections;
+  for (int i = 0; i < 6; ++i) corrections.push_back({"albaran", letter(i)});
+  auto extended = base.Extend(corrections, 10);
+  ASSERT_TRUE(extended) << extended.error().message;
+  EXPECT_EQ(extended->Predict(unseen).type, "albaran");
+  // What the default model knew it still knows.
+  const std::string invoice =
+      "FACTURA Numero de factura F-2024-0042 Fecha de factura 12/03/2024 Base imponible "
+      "100,00 IVA 21% 21,00 Total factura 121,00 EUR Forma de pago transferencia";
+  EXPECT_EQ(base.Predict(invoice).type, "factura");
+  EXPECT_EQ(extended->Predict(invoice).type, "factura");
+  EXPECT_EQ(extended->Serialize(), base.Extend(corrections, 10)->Serialize());
+  EXPECT_EQ(base.Extend({{"carta", "x"}}, 10).error().code, Code::kInvalidArgument);
+  EXPECT_EQ(base.Extend(corrections, 0).error().code, Code::kInvalidArgument);
+}
+
 TEST(TypeModelTest, ArbitraryBytesNeverCrash) {
   const TypeModel& model = TypeModel::Default();
   std::uint64_t x = 88172645463325252ull;

@@ -372,6 +372,25 @@ Classification Classify(std::string_view text, const std::vector<OcrWord>& words
   return c;
 }
 
+Result<std::string> ExtendDefaultModel(const std::vector<Example>& examples, int weight) {
+  std::vector<LabelledText> labelled;
+  labelled.reserve(examples.size());
+  for (const Example& e : examples) {
+    if (e.type == kOtherType) {
+      return Fail(Code::kInvalidArgument,
+                  "train: \"otro\" is what the model answers when unsure; it is not learnt");
+    }
+    labelled.push_back({e.type, e.text});
+  }
+  CU_ASSIGN_OR_RETURN(TypeModel model, TypeModel::Default().Extend(labelled, weight));
+  return model.Serialize();
+}
+
+Result<std::shared_ptr<const TypeModel>> LoadModel(std::string_view bytes) {
+  CU_ASSIGN_OR_RETURN(TypeModel model, TypeModel::Parse(bytes));
+  return std::shared_ptr<const TypeModel>(std::make_shared<TypeModel>(std::move(model)));
+}
+
 Classification ClassifyAs(std::string_view type, std::string_view text,
                           const std::vector<OcrWord>& words, const RoutingPolicy& policy) {
   Classification c;

@@ -10,6 +10,7 @@
 #define CUSTODIA_CLASSIFY_CLASSIFY_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,22 @@ struct RoutingPolicy {
 // Classifies `text` with `model` (the default model when null).
 Classification Classify(std::string_view text, const std::vector<OcrWord>& words = {},
                         const TypeModel* model = nullptr, const RoutingPolicy& policy = {});
+
+// A document whose type a person decided, for `custodia train`.
+struct Example {
+  std::string type;  // one of DocumentTypes() but "otro"
+  std::string text;
+};
+
+// The default model with `examples` added, each counted `weight` times
+// (docs/classifier.md, "Training on corrections"), serialised. The same
+// examples give the same bytes. kInvalidArgument for "otro" or an unknown
+// type (naming it), or a weight outside 1..1000.
+Result<std::string> ExtendDefaultModel(const std::vector<Example>& examples, int weight);
+
+// A model serialised by ExtendDefaultModel, for Classify. kCorruption
+// naming the line that is wrong.
+Result<std::shared_ptr<const TypeModel>> LoadModel(std::string_view bytes);
 
 // Routes `c` again after its type or fields changed (in review): sets
 // status and reasons from its type, fields and type confidence.

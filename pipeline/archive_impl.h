@@ -48,6 +48,9 @@ struct Archive::Impl {
   vault::Vault vault;
   index::Index index;
   std::vector<std::string> notices;
+  // The type model `custodia train` wrote (model/types.model); null: the
+  // default model.
+  std::shared_ptr<const classify::TypeModel> model;
 
   Impl(std::filesystem::path d, vault::Vault v, index::Index i)
       : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}
@@ -63,6 +66,9 @@ struct Archive::Impl {
               const std::string& text, const std::string& hocr,
               const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
               IngestResult* result);
+  // Loads model/types.model when there is one. kCorruption naming the file
+  // and what to do when it does not parse.
+  Status LoadModel();
   // Records a review decision, then brings the index in step. REQUIRES: mu held.
   Result<Document> Decide(const std::string& id, vault::ReviewAction action,
                           const std::string& field, const std::string& value);

@@ -241,6 +241,7 @@ Result<Archive> Archive::Open(const fs::path& dir) {
   auto index = index::Index::Open(dir / kIndexDir, /*create=*/false);
   if (!index) return Unexpected{index.error()};
   auto impl = std::make_unique<Impl>(dir, std::move(*vault), std::move(*index));
+  CU_TRY(impl->LoadModel());
   if (std::uint64_t cut = impl->vault.torn_tail_bytes(); cut > 0) {
     impl->notices.push_back("vault: cut " + std::to_string(cut) +
                             " bytes of an interrupted append from the end of the ledger; nothing "
@@ -580,7 +581,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   }
   pdf_pages.clear();
 
-  classify::Classification c = classify::Classify(text, words);
+  classify::Classification c = classify::Classify(text, words, model.get());
   Status sealed = Seal(job.result.source, job.hash, text, hocr, pdf, c, &job.result);
   if (!sealed) return job.Finish(sealed.error().message);
   job.Finish("");

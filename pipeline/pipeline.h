@@ -140,6 +140,13 @@ struct Report {
   double pages_per_hour = 0;  // pages / hours from the first to the last seal (0 if under a minute)
 };
 
+struct TrainSummary {
+  int from_archive = 0;  // documents whose type a person decided
+  int from_folders = 0;  // labelled texts
+  std::map<std::string, int> per_type;
+  std::string model;  // the file written
+};
+
 struct SearchHit {
   std::string id;
   std::string source;
@@ -281,6 +288,14 @@ class Archive {
                              const std::string& value);
   Result<Document> ReviewType(const std::string& id, const std::string& type);
   Result<Document> ReviewApprove(const std::string& id);
+  // `custodia train` (archivist): teaches the default type model the
+  // documents whose type a person decided (typed in review, or approved;
+  // their texts are logged reads) and the labelled texts under `folders`
+  // (FOLDER/TYPE/*.txt), each counted `weight` times, and writes it to
+  // ARCHIVE/model/types.model, which ingest uses from then on. Always starts
+  // from the default model, so training again does not count a correction
+  // twice. kFailedPrecondition when there is nothing to learn from.
+  Result<TrainSummary> Train(const std::vector<std::string>& folders, int weight);
   // The due times in force: custodia.toml's, over the defaults.
   // kInvalidArgument naming the file and key for a bad config.
   Result<ReviewPolicy> Policy() const;

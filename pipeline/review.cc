@@ -22,6 +22,7 @@ using nlohmann::json;
 using vault::ReviewAction;
 
 constexpr const char* kConfigFile = "custodia.toml";
+constexpr const char* kModelFile = "model/types.model";
 constexpr double kMicrosPerHour = 3600e6;
 
 // How long each type may wait, unless custodia.toml says otherwise: the
@@ -322,6 +323,97 @@ Result<Document> Archive::ReviewType(const std::string& id, const std::string& t
 Result<Document> Archive::ReviewApprove(const std::string& id) {
   std::lock_guard lock(impl_->mu);
   return impl_->Decide(id, ReviewAction::kApprove, "", "");
+}
+
+Status Archive::Impl::LoadModel() {
+  const fs::path file = dir / kModelFile;
+  if (!Env::Default()->Exists(file)) return Ok();
+  auto bytes = Env::Default()->ReadFile(file);
+  if (!bytes) return Wrap(bytes.error(), "type model");
+  auto loaded = classify::LoadModel(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  if (!loaded) {
+    return Fail(Code::kCorruption, file.string() + ": " + loaded.error().message +
+                                       "; run `custodia train` again, or remove the file to "
+                                       "use the default model");
+  }
+  model = std::move(loaded).value();
+  return Ok();
+}
+
+Result<TrainSummary> Archive::Train(const std::vector<std::string>& folders, int weight) {
+  std::lock_guard lock(impl_->mu);
+  TrainSummary summary;
+  std::vector<classify::Example> examples;
+  const std::vector<std::string>& types = classify::DocumentTypes();
+  auto trainable = [&](const std::string& type) {
+    return type != "otro" && std::find(types.begin(), types.end(), type) != types.end();
+  };
+  // The archive's documents whose type a person decided.
+  std::vector<std::string> ids;
+  std::vector<std::string> id_types;
+  for (const vault::Record& r : impl_->vault.List()) {
+    const bool typed = std::any_of(r.reviews.begin(), r.reviews.end(), [](const auto& ev) {
+      return ev.action == ReviewAction::kSetType;
+    });
+    if ((typed || r.status == "approved") && trainable(r.type)) {
+      ids.push_back(r.id);
+      id_types.push_back(r.type);
+    }
+  }
+  if (!ids.empty()) {
+    CU_ASSIGN_OR_RETURN(std::vector<std::string> texts, impl_->vault.ReadTexts(ids, "train"));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      examples.push_back({id_types[i], std::move(texts[i])});
+      ++summary.per_type[id_types[i]];
+    }
+    summary.from_archive = static_cast<int>(ids.size());
+  }
+  // Labelled texts: FOLDER/TYPE/*.txt.
+  for (const std::string& folder : folders) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) {
+      return Fail(Code::kInvalidArgument,
+                  folder + ": not a folder; give folders holding one folder per type "
+                           "(factura/, dni/, ...) of .txt files");
+    }
+    std::vector<fs::path> files;
+    for (const auto& sub : fs::directory_iterator(folder, ec)) {
+      if (!sub.is_directory()) continue;
+      const std::string type = sub.path().filename().string();
+      if (!trainable(type)) {
+        return Fail(Code::kInvalidArgument,
+                    sub.path().string() + ": \"" + type + "\" is not a type to learn; name " +
+                        "the folders after the types (factura, dni, justificante_bancario, "
+                        "nomina, contrato, reclamacion, albaran)");
+      }
+      for (const auto& f : fs::directory_iterator(sub.path(), ec)) {
+        if (f.is_regular_file() && f.path().extension() == ".txt") files.push_back(f.path());
+      }
+    }
+    if (ec) return Fail(Code::kIo, folder + ": " + ec.message());
+    std::sort(files.begin(), files.end());  // the same folders give the same model
+    for (const fs::path& f : files) {
+      CU_ASSIGN_OR_RETURN(Bytes bytes, Env::Default()->ReadFile(f));
+      const std::string type = f.parent_path().filename().string();
+      examples.push_back({type, std::string(bytes.begin(), bytes.end())});
+      ++summary.per_type[type];
+      ++summary.from_folders;
+    }
+  }
+  if (examples.empty()) {
+    return Fail(Code::kFailedPrecondition,
+                "nothing to learn from: no document's type was decided in review (custodia "
+                "review type / approve) and no labelled folder was given");
+  }
+  CU_ASSIGN_OR_RETURN(std::string model, classify::ExtendDefaultModel(examples, weight));
+  const fs::path file = impl_->dir / kModelFile;
+  CU_TRY(Env::Default()->CreateDir(file.parent_path()));
+  CU_TRY(Env::Default()->WriteFileAtomic(
+      file, {reinterpret_cast<const std::uint8_t*>(model.data()), model.size()}));
+  CU_TRY(impl_->LoadModel());
+  summary.model = file.string();
+  return summary;
 }
 
 Result<Report> Archive::MakeReport(std::int64_t since_micros) {

@@ -67,7 +67,7 @@ inline Result<pipeline::Archive> OpenArchive(const Globals& g, const std::string
 // review history and, `with_text`, its text.
 void PrintDocument(const Globals& g, const pipeline::Document& d, bool with_text);
 
-// Adds review (list, show, set, type, approve) and report to `app`.
+// Adds review (list, show, set, type, approve), report and train to `app`.
 void SetupReviewCommands(CLI::App* app, Globals* g, int* exit_code);
 
 // Adds user, checkout, return, loans, log and rotate-key to `app`.

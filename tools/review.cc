@@ -2,6 +2,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "tools/commands.h"
@@ -17,6 +18,8 @@ struct ReviewArgs {
   std::string value;
   std::string type;
   std::string since;
+  std::vector<std::string> folders;
+  int weight = 10;
 };
 
 // Runs `body` on the archive opened as the acting person; reports errors.
@@ -218,6 +221,42 @@ void SetupQueue(CLI::App* app, CLI::App* review, Globals* g, int* exit_code) {
   });
 }
 
+void SetupTrain(CLI::App* app, Globals* g, int* exit_code) {
+  static ReviewArgs args;
+  CLI::App* train = app->add_subcommand("train", "teach the type model what people decided (archivist)");
+  train->add_option("FOLDER", args.folders,
+                    "labelled texts: FOLDER/TYPE/*.txt, one folder per type (optional)");
+  train->add_option("--weight", args.weight,
+                    "how many generic examples each one counts as (default 10)")
+      ->check(CLI::Range(1, 1000));
+  train->footer(
+      "Learns from the documents whose type a person decided in review (typed, or\n"
+      "approved) and from labelled folders, on top of the model that ships with custodia,\n"
+      "and writes ARCHIVE/model/types.model; ingest classifies with it from then on.\n"
+      "Training again starts from the shipped model, so nothing is counted twice.\n"
+      "Remove the file to go back to the shipped model. See docs/classifier.md.");
+  train->callback([g, exit_code] {
+    Run(g, exit_code, "train", true, [&](pipeline::Archive& a) -> Status {
+      CU_ASSIGN_OR_RETURN(pipeline::TrainSummary s, a.Train(args.folders, args.weight));
+      if (g->json) {
+        std::cout << json{{"from_archive", s.from_archive},
+                          {"from_folders", s.from_folders},
+                          {"per_type", s.per_type},
+                          {"model", s.model}}
+                         .dump()
+                  << "\n";
+        return Ok();
+      }
+      std::string types;
+      for (const auto& [t, n] : s.per_type)
+        types += (types.empty() ? "" : ", ") + t + " " + std::to_string(n);
+      std::printf("learnt %d documents decided in review and %d labelled texts (%s)\nwrote %s\n",
+                  s.from_archive, s.from_folders, types.c_str(), s.model.c_str());
+      return Ok();
+    });
+  });
+}
+
 }  // namespace
 
 void SetupReviewCommands(CLI::App* app, Globals* g, int* exit_code) {
@@ -229,6 +268,7 @@ void SetupReviewCommands(CLI::App* app, Globals* g, int* exit_code) {
       "  custodia review set D000012 iban 'ES91 2100 0418 4502 0005 1332'\n"
       "  custodia review approve D000012\nSee docs/review.md.");
   SetupQueue(app, review, g, exit_code);
+  SetupTrain(app, g, exit_code);
 }
 
 }  // namespace custodia::tools
