@@ -8,6 +8,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -171,20 +172,93 @@ struct Candidate {
 // confidence: under any routing threshold, so a person looks at it.
 constexpr double kDoubtFactor = 0.5;
 
+// Spanish given names and surnames written with an accent or Ñ. The small
+// print of an ID card often comes out of OCR without them (MARTINEZ for
+// MARTÍNEZ, PENA for PEÑA). A name read so is doubted, never "repaired":
+// PENA and MARTIN are names too, and only a person can tell.
+const std::map<std::string, std::string>& AccentedNames() {
+  static const auto* names = [] {
+    static const char* const kNames[] = {
+        // Surnames (the most frequent in Spain with an accent or Ñ).
+        "GARCÍA", "FERNÁNDEZ", "GONZÁLEZ", "RODRÍGUEZ", "LÓPEZ", "MARTÍNEZ", "SÁNCHEZ",
+        "PÉREZ", "GÓMEZ", "MARTÍN", "JIMÉNEZ", "HERNÁNDEZ", "DÍAZ", "MUÑOZ", "ÁLVAREZ",
+        "GUTIÉRREZ", "DOMÍNGUEZ", "VÁZQUEZ", "RAMÍREZ", "SUÁREZ", "MARÍN", "NÚÑEZ",
+        "CORTÉS", "MÉNDEZ", "LEÓN", "MÁRQUEZ", "PEÑA", "IBÁÑEZ", "BENÍTEZ", "ROMÁN", "SÁEZ",
+        "ORDÓÑEZ", "BERMÚDEZ", "ZÚÑIGA", "ARGÜELLES", "ECHEVARRÍA", "MUÑIZ", "QUIÑONES",
+        "BELTRÁN", "VÉLEZ", "CHÁVEZ", "GÁLVEZ", "VELÁZQUEZ", "ESTÉVEZ", "NARVÁEZ",
+        "CALDERÓN", "RINCÓN", "PAVÓN", "CHACÓN", "ARAGÓN", "GALÁN", "ROLDÁN", "MILLÁN",
+        "DURÁN", "SOLÍS", "RÍOS", "TOMÁS", "SIMÓN", "RAMÓN", "ACUÑA", "YÁÑEZ", "CASTAÑO",
+        "AGÜERO", "PATIÑO", "TÉLLEZ", "MONTAÑÉS", "CASTAÑEDA", "CERDÁN", "LUCÍA",
+        // Given names.
+        "MARÍA", "JOSÉ", "JESÚS", "ÁNGEL", "ÁNGELA", "ÁNGELES", "JOAQUÍN", "MÓNICA",
+        "VERÓNICA", "RAÚL", "RUBÉN", "IVÁN", "ADRIÁN", "ANDRÉS", "NICOLÁS", "SEBASTIÁN",
+        "MATÍAS", "ÓSCAR", "CÉSAR", "HÉCTOR", "VÍCTOR", "FÉLIX", "ÁLVARO", "INÉS", "ROCÍO",
+        "SOFÍA", "JULIÁN", "FABIÁN", "CRISTIÁN", "ELÍAS", "EFRÉN", "ASUNCIÓN", "ENCARNACIÓN",
+        "CONCEPCIÓN", "BELÉN", "ÍÑIGO", "FERMÍN", "GERMÁN", "AGUSTÍN", "MAITÉ", "BEGOÑA",
+        "ARÁNZAZU", "NOEMÍ", "ZOÉ",
+    };
+    auto* map = new std::map<std::string, std::string>;
+    for (const char* n : kNames) {
+      std::string plain;
+      for (const char* p = n; *p != 0; ++p) {
+        const auto b = static_cast<unsigned char>(*p);
+        if (b == 0xC3 && p[1] != 0) {
+          switch (static_cast<unsigned char>(*++p)) {
+            case 0x81: plain += 'A'; break;
+            case 0x89: plain += 'E'; break;
+            case 0x8D: plain += 'I'; break;
+            case 0x93: plain += 'O'; break;
+            case 0x9A: case 0x9C: plain += 'U'; break;
+            case 0x91: plain += 'N'; break;
+            default: plain += "?"; break;
+          }
+        } else {
+          plain += *p;
+        }
+      }
+      if (plain != n) map->emplace(plain, n);
+    }
+    return map;
+  }();
+  return *names;
+}
+
+// "PENA may have lost its accent (PEÑA?)" for the first word of `name`
+// (upper case) that is a known accented name written without its accent;
+// also any surname in -EZ of two syllables or more with no accent at all
+// (LOPEZ, MARTINEZ: the Spanish patronymics carry one). "" if none.
+std::string LostAccent(std::string_view name) {
+  for (std::string_view word : SplitWords(name, 8)) {
+    const std::string w(word);
+    if (auto it = AccentedNames().find(w); it != AccentedNames().end()) {
+      return w + " may have lost its accent (" + it->second + "?)";
+    }
+    const bool ascii = std::all_of(w.begin(), w.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const auto vowels = std::count_if(w.begin(), w.end(), [](char c) {
+      return c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U';
+    });
+    if (ascii && w.size() >= 5 && w.ends_with("EZ") && vowels >= 2) {
+      return w + " may have lost its accent";
+    }
+  }
+  return "";
+}
+
 const RE2& DateRe() {
   static const auto* re = Compile(R"(\b(\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4})\b)"
                                   R"(|\b(\d{1,2}º?\s+de\s+\pL+\.?\s+del?\s+\d{4})\b)"
                                   R"(|\b(\d{1,2}\s+\pL{3,10}\.?\s+\d{4})\b)"
                                   R"(|\b(\d{4}-\d{1,2}-\d{1,2})\b)"
-                                  R"(|\b(\d{2}\s+\d{2}\s+\d{4})\b)")
+                                  R"(|\b(\d{2}\s+\d{2}\s+\d{4})\b)"
+                                  R"(|\b(\d{8})\b)")
                               .release();
   return *re;
 }
 
 std::optional<Candidate> ParseDate(std::string_view rest) {
-  re2::StringPiece sub[6];
+  re2::StringPiece sub[7];
   if (!DateRe().Match(re2::StringPiece(rest.data(), rest.size()), 0, rest.size(), RE2::UNANCHORED,
-                      sub, 6)) {
+                      sub, 7)) {
     return std::nullopt;
   }
   Candidate c;
@@ -197,6 +271,11 @@ std::optional<Candidate> ParseDate(std::string_view rest) {
     }
   } else if (sub[5].data() != nullptr) {  // "01 05 1958", as an identity card prints it
     for (char ch : CollapseSpaces(c.raw)) text.push_back(ch == ' ' ? '/' : ch);
+  } else if (sub[6].data() != nullptr) {
+    // "01032031": a card's "01 03 2031" with the spaces lost by OCR. Read
+    // as DDMMYYYY, and doubted: the digits could be something else.
+    text = c.raw.substr(0, 2) + "/" + c.raw.substr(2, 2) + "/" + c.raw.substr(4);
+    c.doubt = "read " + c.raw + " as a date with its spaces lost";
   } else {
     text = CollapseSpaces(c.raw);
   }
@@ -567,11 +646,11 @@ std::vector<FieldSpec> Specs(std::string_view type) {
         {"nacimiento",
          K::kDate,
          F,
-         {{R"(\bfecha[\s:;.\-]*de\s+nacimiento\b(?:\s*/\s*date\s+of\s+birth)?)"}}},
+         {{R"(\bfecha[\s:;.\-]*de\s+nacimiento\b(?:\s*/?\s*date\s+of\s+birth)?)"}}},
         {"caducidad",
          K::kDate,
          F,
-         {{R"(\bv[aá]lid[oa]\s+hasta\b(?:\s*/\s*expiry)?)"}, {R"(\bcaducidad\b)", 0.9}}},
+         {{R"(\bv[aá]lid[oa]\s+hasta\b(?:\s*/?\s*expiry)?)"}, {R"(\bcaducidad\b)", 0.9}}},
     };
   }
   if (type == "justificante_bancario") {
@@ -740,12 +819,20 @@ std::string_view ValueText(std::string_view text, std::size_t pos, bool* next_li
     return std::pair<std::string_view, bool>(text.substr(p, end - p),
                                              nl != nullptr);  // complete line?
   };
+  // A line with no letter or digit ("-", ":", a speck OCR read as ".") holds
+  // no value: the value is on a line after it.
+  auto blank = [](std::string_view line) {
+    return std::none_of(line.begin(), line.end(), [](char c) {
+      const auto b = static_cast<unsigned char>(c);
+      return std::isalnum(b) != 0 || b >= 0x80;
+    });
+  };
   auto [rest, complete] = line_at(pos);
-  if (!Trim(rest).empty() || !complete) return rest;
+  if (!blank(rest) || !complete) return rest;
   std::size_t p = pos + rest.size() + 1;
   for (int skip = 0; skip < 3 && p < text.size(); ++skip) {
     auto [line, ok] = line_at(p);
-    if (!Trim(line).empty()) {
+    if (!blank(line)) {
       *next_line = true;
       return line;
     }
@@ -1006,6 +1093,11 @@ Extraction ExtractFields(std::string_view type, std::string_view text,
     e.repairs = f.candidate.repairs;
     double confidence = f.confidence * index.Confidence(e.raw);
     if (index.Confidence(e.raw) < 0.8) f.why.push_back("OCR is unsure of its words");
+    // OCR of names drops accents: doubted, not guessed (text layers are exact).
+    if (f.candidate.doubt.empty() && e.valid && !words.empty() &&
+        (name == "nombre" || name == "apellidos")) {
+      f.candidate.doubt = LostAccent(e.value);
+    }
     if (!f.candidate.doubt.empty()) {
       confidence *= kDoubtFactor;
       f.why.push_back(f.candidate.doubt);

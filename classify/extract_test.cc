@@ -81,6 +81,55 @@ TEST(ExtractTest, DniFieldsFromCardLayout) {
                                          {"caducidad", "2031-05-22"}}));
 }
 
+// OCR of a card's small print drops accents: a name that reads like an
+// accented one without its accent is doubted (sent to review), never
+// repaired; in a text layer it is what the document says.
+TEST(ExtractTest, OcrNamesThatLostTheirAccentAreDoubted) {
+  constexpr std::string_view kCard =
+      "APELLIDOS / SURNAMES\nMOLINA PENA\nNOMBRE / NAME\nJOSE LUIS\n";
+  std::vector<WordConfidence> words;
+  for (const char* w : {"APELLIDOS", "SURNAMES", "MOLINA", "PENA", "NOMBRE", "NAME", "JOSE", "LUIS"})
+    words.push_back({w, 96});
+  Extraction ocr = ExtractFields("dni", kCard, words);
+  EXPECT_EQ(Get(ocr, "apellidos").value, "MOLINA PENA");  // not repaired
+  EXPECT_LT(Get(ocr, "apellidos").confidence, 0.8);
+  EXPECT_NE(Get(ocr, "apellidos").reason.find("PENA may have lost its accent (PEÑA?)"),
+            std::string::npos)
+      << Get(ocr, "apellidos").reason;
+  EXPECT_LT(Get(ocr, "nombre").confidence, 0.8);
+  Extraction layer = ExtractFields("dni", kCard, {});
+  EXPECT_GE(Get(layer, "apellidos").confidence, 0.8);
+  // Accented, or not a name that takes one: as sure as its words.
+  std::vector<WordConfidence> right = {{"APELLIDOS", 96}, {"MOLINA", 96}, {"PEÑA", 96},
+                                       {"NOMBRE", 96},    {"PABLO", 96}};
+  Extraction fine = ExtractFields("dni", "APELLIDOS\nMOLINA PEÑA\nNOMBRE\nPABLO\n", right);
+  EXPECT_GE(Get(fine, "apellidos").confidence, 0.8) << Get(fine, "apellidos").reason;
+  EXPECT_GE(Get(fine, "nombre").confidence, 0.8) << Get(fine, "nombre").reason;
+  // Patronymics in -EZ carry an accent.
+  Extraction ez = ExtractFields("dni", "APELLIDOS\nROMERO VELAZQUEZ\n",
+                                {{"APELLIDOS", 96}, {"ROMERO", 96}, {"VELAZQUEZ", 96}});
+  EXPECT_LT(Get(ez, "apellidos").confidence, 0.8);
+}
+
+// What OCR does to a card's dates: the label's "/" or the spaces between
+// day, month and year lost, a speck read as "-" after the label. The digits
+// are read; a date whose spaces were lost is doubted.
+TEST(ExtractTest, CardDatesAsOcrLeavesThem) {
+  Extraction e = ExtractFields("dni",
+                               "FECHA DE NACIMIENTO DATE OF BIRTH\n\n19 12 1967\n"
+                               "NUM SOPORTE VALIDO HASTA / EXPIRY -\n\n"
+                               "DNI 09828937W PWA007685 01032031\n",
+                               {});
+  EXPECT_EQ(Get(e, "nacimiento").value, "1967-12-19");
+  EXPECT_EQ(Get(e, "caducidad").value, "2031-03-01");
+  EXPECT_LT(Get(e, "caducidad").confidence, 0.8);
+  EXPECT_NE(Get(e, "caducidad").reason.find("spaces lost"), std::string::npos);
+  // Eight digits that are no date are not one.
+  Extraction bad = ExtractFields("dni", "VALIDO HASTA\n99999999\n", {});
+  ASSERT_TRUE(bad.fields.count("caducidad"));
+  EXPECT_FALSE(Get(bad, "caducidad").valid);
+}
+
 TEST(ExtractTest, DniNumberFallsBackToMachineReadableZone) {
   Extraction e = ExtractFields("dni", "IDESPRMH523342166799794C<<<<<<\n", {});
   EXPECT_EQ(Get(e, "numero").value, "66799794C");
