@@ -201,7 +201,6 @@ std::string LibraryVersions() {
          std::to_string(ocr::LibraryThreadLimit());
 }
 
-
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Archive::Archive(Archive&&) noexcept = default;
 Archive& Archive::operator=(Archive&&) noexcept = default;

@@ -1196,7 +1196,6 @@ Result<std::string> Vault::ReadText(const std::string& id, std::string_view purp
   return text;
 }
 
-
 Result<std::vector<std::string>> Vault::ReadTexts(const std::vector<std::string>& ids,
                                                   std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);
