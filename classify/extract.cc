@@ -498,9 +498,18 @@ std::optional<Candidate> ParsePeriod(std::string_view rest) {
 
 std::optional<Candidate> ParsePercent(std::string_view rest) {
   static const auto* re = Compile(R"(^\s*(\d{1,3}(?:[.,]\d{1,2})?)\s*%)").release();
+  // "IVA (21 1.132,74": OCR lost the "%)"; a whole rate followed by a space.
+  static const auto* bare = Compile(R"(^\s*(\d{1,2})(?:\s|$))").release();
   std::string_view match, group;
-  if (!Find(*re, rest, 0, rest.size(), &match, &group)) return std::nullopt;
+  std::string doubt;
+  if (!Find(*re, rest, 0, rest.size(), &match, &group)) {
+    if (!Find(*bare, rest, 0, rest.size(), &match, &group) || !IsSpanishVatRate(group)) {
+      return std::nullopt;
+    }
+    doubt = "read " + std::string(group) + " as the rate: its % sign is lost";
+  }
   Candidate c;
+  c.doubt = doubt;
   c.raw = std::string(Trim(match));
   std::string v(group);
   std::replace(v.begin(), v.end(), ',', '.');
@@ -628,7 +637,7 @@ std::vector<FieldSpec> Specs(std::string_view type) {
         {"emisor_cif", K::kTaxId, F, {{CU_ANY_ID, 1.0, "", client}}},
         {"cliente_nif", K::kTaxId, F, {{CU_ANY_ID, 1.0, client, client_end}}},
         {"base", K::kAmount, L, {{R"(\bbase\s+imponible\b)"}}},
-        {"iva_pct", K::kPercent, F, {{R"(\bI\.?V\.?A\.?\s*\(?)", 1.0, "", "", true}}},
+        {"iva_pct", K::kPercent, F, {{R"(\bI\.?V\.?A\.?['"`]?\s*\(?)", 1.0, "", "", true}}},
         {"iva", K::kAmount, L, {{R"(\bI\.?V\.?A\b\.?(?:\s*\([^)\n]{0,12}\))?)"}}},
         {"total",
          K::kAmount,
@@ -746,7 +755,7 @@ std::vector<FieldSpec> Specs(std::string_view type) {
         {"pedido",
          K::kRef,
          F,
-         {{R"(\b(?:su\s+)?pedido(?:\s+(?:n[uú]mero|n[uú]m\.?|n\s?[º°oª029?*"'^]?\.?))?)"},
+         {{R"(\b(?:su\s+)?pedido(?:\s+(?:n[uú]mero|n[uú]m\.?|n\s?(?:[º°oª029?*"'^e]|®)?\.?))?)"},
           {CU_NUM R"(pedido\b)"}}},
         {"fecha",
          K::kDate,

@@ -130,6 +130,23 @@ TEST(ExtractTest, CardDatesAsOcrLeavesThem) {
   EXPECT_FALSE(Get(bad, "caducidad").valid);
 }
 
+// Labels as OCR mangles them: "nº" read as "n®" or "ne", a quote after
+// "IVA", the "%)" of the rate lost (read, but doubted).
+TEST(ExtractTest, LabelsAndRatesAsOcrLeavesThem) {
+  EXPECT_EQ(ExtractFields("albaran", "Su pedido n\xC2\xAE: OC-24-3892\n", {}).fields["pedido"].value,
+            "OC-24-3892");
+  EXPECT_EQ(ExtractFields("albaran", "Su pedido ne: OC-22-6490\n", {}).fields["pedido"].value,
+            "OC-22-6490");
+  Extraction quote = ExtractFields("factura", "IVA'(10 %): 1.445,57 \xE2\x82\xAC\n", {});
+  EXPECT_EQ(Get(quote, "iva_pct").value, "10");
+  EXPECT_GE(Get(quote, "iva_pct").confidence, 0.8);
+  Extraction lost = ExtractFields("factura", "IVA (21 1:132,74 \xE2\x82\xAC\n", {});
+  EXPECT_EQ(Get(lost, "iva_pct").value, "21");
+  EXPECT_LT(Get(lost, "iva_pct").confidence, 0.8);
+  // A number that is no VAT rate is not taken for one without its sign.
+  EXPECT_EQ(ExtractFields("factura", "IVA (13 132,74\n", {}).fields.count("iva_pct"), 0u);
+}
+
 TEST(ExtractTest, DniNumberFallsBackToMachineReadableZone) {
   Extraction e = ExtractFields("dni", "IDESPRMH523342166799794C<<<<<<\n", {});
   EXPECT_EQ(Get(e, "numero").value, "66799794C");
