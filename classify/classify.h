@@ -48,7 +48,7 @@ struct OcrWord {
 // When a document goes to review (docs/classify.md says why these).
 struct RoutingPolicy {
   double min_type_confidence = 0.90;
-  double min_field_confidence = 0.80;
+  double min_field_confidence = 0.60;
 };
 
 // Classifies `text` with `model` (the default model when null).

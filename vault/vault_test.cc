@@ -1702,6 +1702,41 @@ TEST_F(VaultTest, ReviewDecisionsAreSignedEntriesWithTheirValuesSealed) {
   EXPECT_TRUE(vault.Verify());
 }
 
+// Validly signed review entries that make no sense are tampering: Open
+// replays the ledger and refuses each, saying what is wrong.
+TEST_F(VaultTest, ImpossibleReviewEntriesAreCaughtOnReplay) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+  }
+  const Bytes good = ReadAll(Ledger());
+  const Identity admin = UnlockOrDie("admin", kPass);
+  const Bytes sealed(40, 7);
+  struct Case {
+    ReviewEntry entry;
+    const char* says;
+  };
+  const Case cases[] = {
+      {{"D000009", 3, "", "factura", "approved", {}}, "D000009"},
+      {{"D000001", 4, "", "factura", "approved", {}}, "unknown review action 4"},
+      {{"D000001", 1, "", "factura", "review", sealed}, "a field named"},
+      {{"D000001", 3, "iban", "factura", "approved", {}}, "a field named"},
+      {{"D000001", 3, "", "", "approved", {}}, "without a type"},
+      {{"D000001", 3, "", "factura", "done", {}}, "neither review nor approved"},
+      {{"D000001", 1, "iban", "factura", "review", {}}, "review values missing"},
+      {{"D000001", 3, "", "factura", "approved", sealed}, "review values missing"},
+  };
+  for (const Case& c : cases) {
+    WriteAll(Ledger(), good);
+    AppendForged(EntryType::kReview, EncodeReview(c.entry), "admin", admin);
+    auto opened = Vault::Open(dir_);
+    ASSERT_FALSE(opened) << c.says;
+    EXPECT_NE(opened.error().message.find(c.says), std::string::npos) << opened.error().message;
+  }
+  WriteAll(Ledger(), good);
+  EXPECT_TRUE(Vault::Open(dir_));
+}
+
 // A review entry whose sealed values were moved to another document's entry
 // does not open: the values are bound to their document, action and field.
 TEST_F(VaultTest, ReviewValuesAreBoundToTheirDocumentAndField) {
