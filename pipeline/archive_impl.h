@@ -66,8 +66,8 @@ struct Archive::Impl {
               const std::string& text, const std::string& hocr,
               const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
               IngestResult* result);
-  // Loads model/types.model when there is one. kCorruption naming the file
-  // and what to do when it does not parse.
+  // Loads model/types.model when there is one (null model otherwise).
+  // kCorruption naming the file and what to do when it does not parse.
   Status LoadModel();
   // Records a review decision, then brings the index in step. REQUIRES: mu held.
   Result<Document> Decide(const std::string& id, vault::ReviewAction action,

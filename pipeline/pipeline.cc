@@ -240,7 +240,6 @@ Result<Archive> Archive::Open(const fs::path& dir) {
   auto index = index::Index::Open(dir / kIndexDir, /*create=*/false);
   if (!index) return Unexpected{index.error()};
   auto impl = std::make_unique<Impl>(dir, std::move(*vault), std::move(*index));
-  CU_TRY(impl->LoadModel());
   if (std::uint64_t cut = impl->vault.torn_tail_bytes(); cut > 0) {
     impl->notices.push_back("vault: cut " + std::to_string(cut) +
                             " bytes of an interrupted append from the end of the ledger; nothing "
@@ -334,6 +333,9 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
     Status made = Env::Default()->CreateDir(options.keep_stages_dir);
     if (!made) return Wrap(made.error(), "--keep-stages");
   }
+  // The type model `custodia train` wrote, if any: only ingest needs it, so
+  // a damaged one stops ingest, not an auditor's verify.
+  CU_TRY(impl_->LoadModel());
   auto reindexed = impl_->CatchUpIndex();
   if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
   summary.reindexed = *reindexed;

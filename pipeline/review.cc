@@ -327,6 +327,7 @@ Result<Document> Archive::ReviewApprove(const std::string& id) {
 
 Status Archive::Impl::LoadModel() {
   const fs::path file = dir / kModelFile;
+  model.reset();
   if (!Env::Default()->Exists(file)) return Ok();
   auto bytes = Env::Default()->ReadFile(file);
   if (!bytes) return Wrap(bytes.error(), "type model");

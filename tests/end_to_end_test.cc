@@ -364,11 +364,13 @@ TEST_F(CliTest, TrainTeachesTheModelWhatPeopleDecided) {
   ASSERT_EQ(next.exit_code, 0) << next.err;
   EXPECT_EQ(json::parse(next.out)["type"], "albaran") << next.out;
 
-  // A damaged model is refused with what to do, not silently ignored.
+  // A damaged model stops ingest with what to do, not silently ignored;
+  // commands that classify nothing still work.
   testing::WriteText(archive_ / "model" / "types.model", "not a model\n");
-  auto damaged = Cli("review list");
+  auto damaged = Cli("ingest " + ShellQuote((tmp_ / "r1.pdf").string()));
   EXPECT_EQ(damaged.exit_code, 1);
   EXPECT_NE(damaged.err.find("custodia train"), std::string::npos) << damaged.err;
+  EXPECT_EQ(Cli("verify").exit_code, 0);
 }
 
 // Due times come from custodia.toml in the archive; a bad file is refused
