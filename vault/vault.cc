@@ -562,7 +562,7 @@ struct Vault::Impl {
   Result<SecretKey> ReviewKey(const DocState& doc) const {
     CU_ASSIGN_OR_RETURN(const std::size_t index, BlobIndex(doc, BlobKind::kText));
     CU_ASSIGN_OR_RETURN(const WrappedKey wrapped, CurrentWrappedKey(doc, index));
-    const Hash& name = BlobsOf(doc.entry)[index].blob;
+    const Hash name = BlobsOf(doc.entry)[index].blob;  // a copy: BlobsOf returns a temporary
     auto key = UnwrapKey(wrapped, EpochKey(), session->epoch, name);
     if (!key) return Wrap(key.error(), "vault: " + doc.entry.doc_id + ": review key");
     return DeriveKey(*key, "custodia review values v1");
