@@ -156,23 +156,6 @@ std::string CollapseSpaces(std::string_view s) {
   return out;
 }
 
-// As extract.cc writes names: ASCII upper case, and the Latin-1 lower-case
-// letters (á é í ó ú ñ ü ..., U+00E0..U+00FE but not U+00F7) upper case.
-std::string UpperCase(std::string_view s) {
-  std::string out(s);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    char c = out[i];
-    if (c >= 'a' && c <= 'z') {
-      out[i] = static_cast<char>(c - 'a' + 'A');
-    } else if (c == '\xC3' && i + 1 < out.size()) {
-      auto b = static_cast<unsigned char>(out[i + 1]);
-      if (b >= 0xA0 && b <= 0xBE && b != 0xB7) out[i + 1] = static_cast<char>(b - 0x20);
-      ++i;
-    }
-  }
-  return out;
-}
-
 // "12/03/2024", "2024-3-12": three numbers split by '/', '-' or '.', so
 // a date in form; if it does not canonicalise, no such day exists.
 bool LooksLikeNumericDate(std::string_view s) {

@@ -94,22 +94,6 @@ std::string Normalise(std::string_view text) {
   return out;
 }
 
-// ASCII upper case, and the Latin-1 lower-case letters (á é í ó ú ñ ü ...,
-// U+00E0..U+00FE but not U+00F7) in their upper-case form.
-std::string UpperCase(std::string_view s) {
-  std::string out(s);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    char c = out[i];
-    if (c >= 'a' && c <= 'z') {
-      out[i] = static_cast<char>(c - 'a' + 'A');
-    } else if (c == '\xC3' && i + 1 < out.size()) {
-      auto b = static_cast<unsigned char>(out[i + 1]);
-      if (b >= 0xA0 && b <= 0xBE && b != 0xB7) out[i + 1] = static_cast<char>(b - 0x20);
-      ++i;
-    }
-  }
-  return out;
-}
 
 std::string CollapseSpaces(std::string_view s) {
   std::string out;
@@ -1061,6 +1045,23 @@ std::optional<FieldKind> KindOf(std::string_view type, std::string_view field) {
     if (f.name == field) return f.kind;
   }
   return std::nullopt;
+}
+
+// ASCII upper case, and the Latin-1 lower-case letters (á é í ó ú ñ ü ...,
+// U+00E0..U+00FE but not U+00F7) in their upper-case form.
+std::string UpperCase(std::string_view s) {
+  std::string out(s);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    char c = out[i];
+    if (c >= 'a' && c <= 'z') {
+      out[i] = static_cast<char>(c - 'a' + 'A');
+    } else if (c == '\xC3' && i + 1 < out.size()) {
+      auto b = static_cast<unsigned char>(out[i + 1]);
+      if (b >= 0xA0 && b <= 0xBE && b != 0xB7) out[i + 1] = static_cast<char>(b - 0x20);
+      ++i;
+    }
+  }
+  return out;
 }
 
 bool IsSpanishVatRate(std::string_view pct) {

@@ -63,6 +63,10 @@ std::optional<FieldKind> KindOf(std::string_view type, std::string_view field);
 // what makes an iva_pct valid.
 bool IsSpanishVatRate(std::string_view pct);
 
+// ASCII upper case, and the Latin-1 lower-case letters (á é í ó ú ñ ü ...)
+// in their upper-case form: how names are written.
+std::string UpperCase(std::string_view s);
+
 // Reads the fields of `type` from `text`. `words` are the OCR words of the
 // text with their confidences; an empty list means a text layer (a
 // born-digital PDF), read with full confidence. Runs CheckConsistency on

@@ -31,6 +31,10 @@ struct Input {
 index::Doc IndexDoc(const vault::Record& record, std::string text,
                     const classify::Classification& c);
 
+// A document as Show gives it, without its text.
+Document ToDocument(const vault::Record& record, const classify::Classification& c,
+                    std::vector<ReviewStep> steps);
+
 // A sealed document's classification as it stands now: the "fields"
 // artefact sealed at ingest with every review decision applied (one logged
 // read, for `purpose`). Documents sealed before there was a fields artefact

@@ -644,19 +644,8 @@ Result<Document> Archive::Show(const std::string& id, bool with_text) {
   std::vector<ReviewStep> steps;
   CU_ASSIGN_OR_RETURN(classify::Classification c,
                       ReadClassification(impl_->vault, record, "show", &steps));
-  Document d;
-  d.id = record.id;
-  d.source = record.source;
-  d.pages = record.pages;
-  d.type = record.type;
-  d.status = record.status;
-  d.classification_json = classify::ToJson(c);
+  Document d = detail::ToDocument(record, c, std::move(steps));
   d.text = std::move(text);
-  d.original_hash = record.original_hash;
-  d.original_size = record.original_size;
-  d.sealed_at = FormatUtc(record.sealed_micros);
-  d.actor = record.actor;
-  d.reviews = std::move(steps);
   return d;
 }
 

@@ -76,22 +76,6 @@ std::string Join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
-Document ToDocument(const vault::Record& record, const classify::Classification& c,
-                    std::vector<ReviewStep> steps) {
-  Document d;
-  d.id = record.id;
-  d.source = record.source;
-  d.pages = record.pages;
-  d.type = record.type;
-  d.status = record.status;
-  d.classification_json = classify::ToJson(c);
-  d.original_hash = record.original_hash;
-  d.original_size = record.original_size;
-  d.sealed_at = FormatUtc(record.sealed_micros);
-  d.actor = record.actor;
-  d.reviews = std::move(steps);
-  return d;
-}
 
 // The reasons a document cannot be approved: fields of its type missing or
 // invalid. Empty when it can.
@@ -112,6 +96,23 @@ std::vector<std::string> Unapprovable(const classify::Classification& c) {
 }  // namespace
 
 namespace detail {
+
+Document ToDocument(const vault::Record& record, const classify::Classification& c,
+                    std::vector<ReviewStep> steps) {
+  Document d;
+  d.id = record.id;
+  d.source = record.source;
+  d.pages = record.pages;
+  d.type = record.type;
+  d.status = record.status;
+  d.classification_json = classify::ToJson(c);
+  d.original_hash = record.original_hash;
+  d.original_size = record.original_size;
+  d.sealed_at = FormatUtc(record.sealed_micros);
+  d.actor = record.actor;
+  d.reviews = std::move(steps);
+  return d;
+}
 
 Result<classify::Classification> ReadClassification(vault::Vault& vault,
                                                    const vault::Record& record,
@@ -306,7 +307,7 @@ Result<Document> Archive::Impl::Decide(const std::string& id, ReviewAction actio
                                         " is recorded in the ledger, but the index did not "
                                         "follow; run the command again or rebuild the index");
   }
-  return ToDocument(record, c, std::move(steps));
+  return detail::ToDocument(record, c, std::move(steps));
 }
 
 Result<Document> Archive::ReviewSet(const std::string& id, const std::string& field,
