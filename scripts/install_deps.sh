@@ -15,7 +15,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libpoppler-cpp-dev libxapian-dev libsodium-dev libqpdf-dev
   libgtest-dev libgmock-dev libxml2-dev
-  libcli11-dev nlohmann-json3-dev libre2-dev libtomlplusplus-dev
+  libcli11-dev nlohmann-json3-dev libre2-dev libtomlplusplus-dev libzxing-dev
 )
 samples=(python3 python3-reportlab python3-pil python3-numpy fonts-dejavu-core)
 case "${1:-}" in
