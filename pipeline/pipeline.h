@@ -115,6 +115,46 @@ struct ReviewPolicy {
   double default_hours = 24;
 };
 
+// `custodia watch`: one inbox (docs/watch.md).
+struct InboxConfig {
+  std::string path;             // absolute, or relative to the archive folder
+  std::string label;            // names it in ledger sources; empty: the folder's name
+  std::string station;          // the user it ingests as (station role); empty: watch's --user
+  std::string passphrase_file;  // that user's passphrase, first line; empty: as for --user
+};
+
+struct WatchConfig {
+  std::vector<InboxConfig> inboxes;
+  double settle_seconds = 5;     // unchanged this long (and closed): complete
+  double rescan_seconds = 10;    // look again even without inotify events (network filesystems)
+  std::string marker = "batch.ready";  // FOLDER/batch.ready or FILE.ready: complete at once
+  bool require_marker = false;
+  bool delete_sources = false;   // sources = "delete"; default "keep": moved to INBOX/done/
+  double document_timeout_seconds = 600;  // a document taking longer is quarantined
+  std::int64_t memory_limit_mb = 0;       // address space of the ingest process; 0: none
+};
+
+// custodia.toml in the archive folder (docs/config.md). Every key is
+// optional; an unknown key is an error, so that a typo never goes unseen.
+struct Config {
+  std::string file;     // the file read (empty when there is none)
+  ReviewPolicy review;  // [review.due_hours]
+  WatchConfig watch;    // [watch], [[watch.inbox]]
+  // [separators]: a page with a barcode or QR code holding one of these is
+  // a separator sheet; Code 39 "PATCHT" too when patch_t; a 2-D code
+  // "<case_prefix><id>" opens case file <id>.
+  std::vector<std::string> separator_payloads = {"CUSTODIA-SEP"};
+  bool patch_t = true;
+  std::string case_prefix = "EXP:";
+  double blank_max_ink = 0.0001;  // [pages]: see capture::CleanupOptions
+  int jobs = 0;                   // [ingest]
+  std::string languages = "spa+eng";
+};
+
+// Reads ARCHIVE/custodia.toml (defaults when there is none).
+// kInvalidArgument naming the file, the line and the key, and what to do.
+Result<Config> LoadConfig(const std::filesystem::path& archive_dir);
+
 // `custodia report`: what the ledger says about the documents sealed from
 // `since` on (docs/review.md defines each figure). Reads no document
 // content.

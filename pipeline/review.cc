@@ -9,7 +9,6 @@
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "base/env.h"
 #include "pipeline/archive_impl.h"
@@ -21,20 +20,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using vault::ReviewAction;
 
-constexpr const char* kConfigFile = "custodia.toml";
 constexpr const char* kModelFile = "model/types.model";
 constexpr double kMicrosPerHour = 3600e6;
-
-// How long each type may wait, unless custodia.toml says otherwise: the
-// documents that hold up a customer's file (ID, bank receipts) first.
-const std::map<std::string, double>& DefaultDueHours() {
-  static const std::map<std::string, double> hours = {
-      {"dni", 8},          {"justificante_bancario", 8}, {"nomina", 24},
-      {"reclamacion", 24}, {"factura", 48},              {"albaran", 48},
-      {"contrato", 72},
-  };
-  return hours;
-}
 
 double DueHours(const ReviewPolicy& policy, const std::string& type) {
   auto it = policy.due_hours.find(type);
@@ -159,46 +146,8 @@ Result<classify::Classification> ReadClassification(vault::Vault& vault,
 }  // namespace detail
 
 Result<ReviewPolicy> Archive::Policy() const {
-  ReviewPolicy policy;
-  policy.due_hours = DefaultDueHours();
-  const fs::path file = impl_->dir / kConfigFile;
-  if (!Env::Default()->Exists(file)) return policy;
-  const std::string where = file.string() + ": ";
-  toml::table config;
-  try {
-    config = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& at = e.source().begin;
-    return Fail(Code::kInvalidArgument, where + "line " + std::to_string(at.line) + ": " +
-                                            std::string(e.description()) + "; fix the file");
-  }
-  const toml::node* review = config.get("review");
-  if (review == nullptr) return policy;
-  if (!review->is_table()) return Fail(Code::kInvalidArgument, where + "[review] must be a table");
-  const toml::node* due = review->as_table()->get("due_hours");
-  if (due == nullptr) return policy;
-  if (!due->is_table()) {
-    return Fail(Code::kInvalidArgument, where + "review.due_hours must be a table of type = hours");
-  }
-  const std::vector<std::string>& types = classify::DocumentTypes();
-  for (const auto& [key, value] : *due->as_table()) {
-    const std::string type(key.str());
-    std::optional<double> hours = value.value<double>();
-    if (!hours || !(*hours > 0) || !std::isfinite(*hours)) {
-      return Fail(Code::kInvalidArgument,
-                  where + "review.due_hours." + type + " must be a positive number of hours");
-    }
-    if (type == "default") {
-      policy.default_hours = *hours;
-    } else if (std::find(types.begin(), types.end(), type) != types.end()) {
-      policy.due_hours[type] = *hours;
-    } else {
-      return Fail(Code::kInvalidArgument, where + "review.due_hours." + type +
-                                              ": no such document type; use one of " +
-                                              Join(types, ", ") + " or default");
-    }
-  }
-  return policy;
+  CU_ASSIGN_OR_RETURN(Config config, LoadConfig(impl_->dir));
+  return config.review;
 }
 
 Result<std::vector<ReviewItem>> Archive::ReviewQueue() {
