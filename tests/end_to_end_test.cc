@@ -381,10 +381,11 @@ TEST_F(CliTest, ReviewDueTimesAreConfiguredInCustodiaToml) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("custodia.toml"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("review.due_hours.factura"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("custodia.toml:2:"), std::string::npos) << "names the line: " << bad.err;
   testing::WriteText(archive_ / "custodia.toml", "[review.due_hours]\ncarta = 4\n");
   EXPECT_NE(Cli("review list").err.find("no such document type"), std::string::npos);
   testing::WriteText(archive_ / "custodia.toml", "[review\n");
-  EXPECT_NE(Cli("review list").err.find("line 1"), std::string::npos);
+  EXPECT_NE(Cli("review list").err.find("custodia.toml:1:"), std::string::npos);
   testing::WriteText(archive_ / "custodia.toml", "[review.due_hours]\nfactura = 0.0001\n");
   const fs::path pdf = tmp_ / "f.pdf";
   testing::WriteTextPdf(pdf, {"FACTURA", "Numero de factura: A-1", "Total factura: 112,00 EUR"});
