@@ -22,7 +22,9 @@ namespace custodia::pipeline {
 namespace detail {
 
 struct Input {
-  std::string source;   // as given, or as found below a folder given
+  std::string path;     // the file to read
+  std::string source;   // what the ledger records: the path as given, or as found
+                        // below a folder given; for a watched batch, "label/name"
   std::string missing;  // set when the path could not be used at all
 };
 

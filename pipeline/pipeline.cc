@@ -55,11 +55,11 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
     std::error_code ec;
     fs::file_status st = fs::status(given, ec);
     if (ec || !fs::exists(st)) {
-      inputs.push_back({given, "no such file or directory; check the path"});
+      inputs.push_back({given, given, "no such file or directory; check the path"});
       continue;
     }
     if (!fs::is_directory(st)) {
-      inputs.push_back({given, ""});
+      inputs.push_back({given, given, ""});
       continue;
     }
     std::vector<std::string> found;
@@ -79,11 +79,11 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
       }
     }
     if (ec) {
-      inputs.push_back({given, std::string("cannot list folder: ") + ec.message()});
+      inputs.push_back({given, given, std::string("cannot list folder: ") + ec.message()});
       continue;
     }
     std::sort(found.begin(), found.end());
-    for (std::string& f : found) inputs.push_back({std::move(f), ""});
+    for (std::string& f : found) inputs.push_back({f, f, ""});
   }
   return inputs;
 }
@@ -302,6 +302,7 @@ struct Archive::Impl::Job {
   std::chrono::steady_clock::time_point start;
   // The input is never held whole: hashed a piece at a time, read by capture
   // as pages need it, streamed into the vault.
+  std::string path;
   std::string hash;
   std::optional<capture::Document> document;
   std::mutex read_mu;  // a Document reads one page at a time (Poppler is not thread-safe)
@@ -340,6 +341,15 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
   if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
   summary.reindexed = *reindexed;
   std::vector<Input> inputs = ExpandInputs(paths, &summary.skipped);
+  IngestInputs(inputs, options, on_result, &summary);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions& options,
+                           const std::function<void(const IngestResult&)>& on_result,
+                           IngestSummary* summary_out) {
+  IngestSummary& summary = *summary_out;
 
   const int jobs = std::max(
       1, options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency()));
@@ -440,8 +450,6 @@ Result<IngestSummary> Archive::Ingest(const std::vector<std::string>& paths,
   for (int t = 1; t < jobs; ++t) threads.emplace_back(work, t);
   work(0);
   for (std::thread& t : threads) t.join();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return summary;
 }
 
 // Reads the input, looks for a duplicate, and opens it. A job that ends
@@ -457,7 +465,8 @@ std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
   };
   if (!input.missing.empty()) return fail(input.missing);
 
-  auto hashed = vault::Vault::HashFileHex(input.source);
+  job->path = input.path;
+  auto hashed = vault::Vault::HashFileHex(input.path);
   if (!hashed) return fail("cannot read it: " + hashed.error().message);
   if (hashed->second == 0) {
     return fail("empty file (0 bytes): nothing to archive; check what wrote it");
@@ -476,7 +485,7 @@ std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
 
   capture::Options capture_options;
   capture_options.max_pixels = options.max_pixels;
-  auto document = capture::Document::OpenFile(input.source, capture_options);
+  auto document = capture::Document::OpenFile(input.path, capture_options);
   if (!document) return fail(document.error().message);
   job->document.emplace(std::move(document).value());
   job->page_count = job->document->page_count();
@@ -583,7 +592,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   pdf_pages.clear();
 
   classify::Classification c = classify::Classify(text, words, model.get());
-  Status sealed = Seal(job.result.source, job.hash, text, hocr, pdf, c, &job.result);
+  Status sealed = Seal(job.path, job.hash, text, hocr, pdf, c, &job.result);
   if (!sealed) return job.Finish(sealed.error().message);
   job.Finish("");
 }

@@ -20,6 +20,10 @@
 
 namespace custodia::pipeline {
 
+namespace detail {
+struct Input;
+}  // namespace detail
+
 struct IngestOptions {
   int jobs = 0;  // worker threads; 0: one per core
   std::int64_t max_pixels = 100'000'000;
@@ -370,6 +374,11 @@ class Archive {
  private:
   struct Impl;
   explicit Archive(std::unique_ptr<Impl> impl);
+  // Ingest's work once its inputs are listed (the index is in step and
+  // the model loaded): adds to *summary.
+  void IngestInputs(const std::vector<detail::Input>& inputs, const IngestOptions& options,
+                    const std::function<void(const IngestResult&)>& on_result,
+                    IngestSummary* summary);
   Result<VerifyReport> VerifyArchive(bool deep);
   std::unique_ptr<Impl> impl_;
 };
