@@ -130,6 +130,8 @@ const char* EntryTypeName(EntryType type) {
       return "checkpoint";
     case EntryType::kReview:
       return "review";
+    case EntryType::kBatch:
+      return "batch";
   }
   return "unknown";
 }

@@ -45,8 +45,9 @@ enum class EntryType : std::uint8_t {
   kKeyRotation = 11,  // a new key epoch began
   kCheckpoint = 12,   // a signed checkpoint was issued
   kReview = 13,       // an archivist's decision on a document in review
+  kBatch = 14,        // what became of one batch a scanning station dropped in a hot folder
 };
-inline constexpr std::uint8_t kMaxEntryType = 13;
+inline constexpr std::uint8_t kMaxEntryType = 14;
 
 // A lower-case name for `type` ("ingest", "user-added").
 const char* EntryTypeName(EntryType type);

@@ -296,6 +296,78 @@ Result<ReviewEntry> DecodeReview(std::span<const std::uint8_t> payload) {
   return e;
 }
 
+Bytes EncodeBatch(const BatchEntry& e) {
+  FieldWriter w;
+  w.String(e.source);
+  if (e.source_hash) {
+    w.Raw(*e.source_hash);
+  } else {
+    w.Raw({});
+  }
+  w.U8(e.outcome);
+  w.String(e.reason);
+  w.U32(e.pages);
+  w.U32(e.blank_pages);
+  w.U32(e.separators);
+  Bytes documents;
+  PutU32(documents, static_cast<std::uint32_t>(e.documents.size()));
+  for (const BatchEntryDocument& d : e.documents) {
+    CU_CHECK(d.id.size() <= UINT8_MAX && d.case_file.size() <= UINT8_MAX);
+    documents.push_back(static_cast<std::uint8_t>(d.id.size()));
+    PutString(documents, d.id);
+    documents.push_back(static_cast<std::uint8_t>(d.case_file.size()));
+    PutString(documents, d.case_file);
+    PutU32(documents, d.first_page);
+    PutU32(documents, d.pages);
+    documents.push_back(d.duplicate);
+  }
+  w.Raw(documents);
+  return w.Finish();
+}
+
+Result<BatchEntry> DecodeBatch(std::span<const std::uint8_t> payload) {
+  FieldReader r(payload);
+  BatchEntry e;
+  CU_ASSIGN_OR_RETURN(e.source, r.String());
+  CU_ASSIGN_OR_RETURN(auto hash, r.Next());
+  if (hash.size() == kHashSize) {
+    e.source_hash.emplace();
+    std::memcpy(e.source_hash->data(), hash.data(), kHashSize);
+  } else if (!hash.empty()) {
+    return Fail(Code::kCorruption, "payload: field 2 has the wrong size");
+  }
+  CU_ASSIGN_OR_RETURN(e.outcome, r.U8());
+  CU_ASSIGN_OR_RETURN(e.reason, r.String());
+  CU_ASSIGN_OR_RETURN(e.pages, r.U32());
+  CU_ASSIGN_OR_RETURN(e.blank_pages, r.U32());
+  CU_ASSIGN_OR_RETURN(e.separators, r.U32());
+  CU_ASSIGN_OR_RETURN(auto documents, r.Next());
+  CU_TRY(r.Finish());
+  // count:u32le (id_size:u8 id case_size:u8 case_file first_page:u32le
+  // pages:u32le duplicate:u8){count}. The count is not trusted for sizing:
+  // each document is read only once its bytes are there.
+  const Unexpected bad = Fail(Code::kCorruption, "payload: malformed batch document list");
+  if (documents.size() < 4) return bad;
+  const std::uint32_t count = GetU32(documents.data());
+  documents = documents.subspan(4);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    BatchEntryDocument d;
+    if (documents.empty() || documents.size() < 1u + documents[0]) return bad;
+    d.id.assign(reinterpret_cast<const char*>(documents.data() + 1), documents[0]);
+    documents = documents.subspan(1 + d.id.size());
+    if (documents.empty() || documents.size() < 1u + documents[0] + 4 + 4 + 1) return bad;
+    d.case_file.assign(reinterpret_cast<const char*>(documents.data() + 1), documents[0]);
+    documents = documents.subspan(1 + d.case_file.size());
+    d.first_page = GetU32(documents.data());
+    d.pages = GetU32(documents.data() + 4);
+    d.duplicate = documents[8];
+    documents = documents.subspan(9);
+    e.documents.push_back(std::move(d));
+  }
+  if (!documents.empty()) return bad;
+  return e;
+}
+
 Bytes EncodeCheckout(const CheckoutEntry& e) {
   FieldWriter w;
   w.String(e.doc_id);

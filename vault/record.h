@@ -80,6 +80,29 @@ struct ReviewEntry {
 // The additional data `sealed` is bound to: the document, action and field.
 Bytes ReviewAd(const ReviewEntry& entry);
 
+// One document of a batch entry. `duplicate` is the byte as read (0 or 1
+// when sound; replay judges it).
+struct BatchEntryDocument {
+  std::string id;
+  std::string case_file;  // empty, or 1..64 bytes of [A-Za-z0-9._/-]
+  std::uint32_t first_page = 0;
+  std::uint32_t pages = 0;
+  std::uint8_t duplicate = 0;
+};
+
+// What became of one batch a station dropped in a hot folder (type 14).
+// Source, reason and case files are in clear; no document content.
+struct BatchEntry {
+  std::string source;
+  std::optional<Hash> source_hash;  // none when the batch could not be read
+  std::uint8_t outcome = 0;         // BatchOutcome: 1 archived, 2 quarantined
+  std::string reason;               // quarantined: why; archived: empty
+  std::uint32_t pages = 0;
+  std::uint32_t blank_pages = 0;
+  std::uint32_t separators = 0;
+  std::vector<BatchEntryDocument> documents;
+};
+
 struct CheckoutEntry {
   std::string doc_id;
   std::string to;
@@ -142,6 +165,8 @@ Bytes EncodeCorrection(const CorrectionEntry& entry);
 Result<CorrectionEntry> DecodeCorrection(std::span<const std::uint8_t> payload);
 Bytes EncodeReview(const ReviewEntry& entry);
 Result<ReviewEntry> DecodeReview(std::span<const std::uint8_t> payload);
+Bytes EncodeBatch(const BatchEntry& entry);
+Result<BatchEntry> DecodeBatch(std::span<const std::uint8_t> payload);
 Bytes EncodeCheckout(const CheckoutEntry& entry);
 Result<CheckoutEntry> DecodeCheckout(std::span<const std::uint8_t> payload);
 Bytes EncodeReturn(const ReturnEntry& entry);

@@ -55,6 +55,8 @@ Authority AuthorityFor(EntryType type) {
       return {"rotating keys", kAdmin, "the admin role"};
     case EntryType::kReview:
       return {"reviewing documents", kArchivist, "the archivist role"};
+    case EntryType::kBatch:
+      return {"recording batches", kStation, "the station role"};
     case EntryType::kCheckpoint:
       // Anyone with a role may sign and record a checkpoint: it reveals
       // nothing, and the more signers, the better.
@@ -71,6 +73,32 @@ const char* ArtefactName(std::uint8_t artefact) {
 
 Unexpected Impossible(const Entry& entry, const std::string& what) {
   return Fail(Code::kTampered, Where(entry) + ": " + what);
+}
+
+// "1 page", "3 pages".
+std::string Count(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The log line of a batch entry: its source, outcome, documents and pages,
+// and a quarantine's reason; never document content.
+//   "scanner-2/lote-0017.pdf: archived, 3 documents (D000004, D000005,
+//    D000006 dup), 12 pages, 1 blank, 2 separators"
+//   "x.pdf: quarantined: not a PDF"
+std::string BatchDetail(const BatchEntry& e) {
+  const bool archived = e.outcome == static_cast<std::uint8_t>(BatchOutcome::kArchived);
+  std::string out = e.source + (archived ? ": archived" : ": quarantined");
+  if (archived || !e.documents.empty() || e.pages != 0) {
+    out += ", " + Count(e.documents.size(), "document", "documents");
+    for (std::size_t i = 0; i < e.documents.size(); ++i) {
+      out += (i == 0 ? " (" : ", ") + e.documents[i].id + (e.documents[i].duplicate ? " dup" : "");
+    }
+    if (!e.documents.empty()) out += ")";
+    out += ", " + Count(e.pages, "page", "pages") + ", " + std::to_string(e.blank_pages) +
+           " blank, " + Count(e.separators, "separator", "separators");
+  }
+  if (!archived) out += ": " + e.reason;
+  return out;
 }
 
 }  // namespace
@@ -106,6 +134,14 @@ std::string DescribeRoles(const UserState& user) {
   return n == 0 ? user.name + " holds no role" : user.name + " is " + out;
 }
 
+bool ValidCaseFile(std::string_view id) {
+  if (id.empty() || id.size() > kMaxCaseFileSize) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '/' || c == '-';
+  });
+}
+
 LedgerState::LedgerState(const LedgerHeader& header) : header_(header) {
   key_ids_[1] = header.key_id;
 }
@@ -138,6 +174,44 @@ Status LedgerState::MayAct(const std::string& actor, EntryType type) const {
                 DescribeRoles(*user) + "; " + a.doing + " needs " + a.needs);
   }
   return Ok();
+}
+
+std::string LedgerState::BatchDefect(const BatchEntry& e) const {
+  if (e.source.empty() || e.source.size() > kMaxBatchSourceSize) {
+    return "source name empty or longer than " + std::to_string(kMaxBatchSourceSize) + " bytes";
+  }
+  const auto outcome = static_cast<BatchOutcome>(e.outcome);
+  if (outcome != BatchOutcome::kArchived && outcome != BatchOutcome::kQuarantined) {
+    return "unknown outcome " + std::to_string(e.outcome);
+  }
+  if ((outcome == BatchOutcome::kQuarantined) == e.reason.empty()) {
+    return "quarantined without a reason, or archived with one";
+  }
+  if (e.reason.size() > kMaxBatchReasonSize) {
+    return "reason longer than " + std::to_string(kMaxBatchReasonSize) + " bytes";
+  }
+  if (std::uint64_t{e.blank_pages} + e.separators > e.pages) {
+    return "counts do not add up: " + std::to_string(e.blank_pages) + " blank and " +
+           std::to_string(e.separators) + " separator pages in " + std::to_string(e.pages) +
+           " pages";
+  }
+  for (const BatchEntryDocument& d : e.documents) {
+    if (FindDoc(d.id) == nullptr) return "names unknown document " + d.id;
+    if (!d.case_file.empty() && !ValidCaseFile(d.case_file)) {
+      return "document " + d.id + ": case file is not 1.." + std::to_string(kMaxCaseFileSize) +
+             " bytes of A-Z a-z 0-9 . _ / -";
+    }
+    if (d.duplicate > 1) {
+      return "document " + d.id + ": duplicate flag " + std::to_string(d.duplicate) +
+             " is neither 0 nor 1";
+    }
+    if (d.first_page < 1 || std::uint64_t{d.first_page} - 1 + d.pages > e.pages) {
+      return "document " + d.id + ": starts at page " + std::to_string(d.first_page) +
+             " and spans " + std::to_string(d.pages) + ", outside the batch's " +
+             std::to_string(e.pages) + " pages";
+    }
+  }
+  return "";
 }
 
 Status LedgerState::Check(const Entry& entry, SignatureCheck sig,
@@ -257,6 +331,13 @@ Status LedgerState::CheckPayload(const Entry& entry) const {
       }
       return Ok();
     }
+    case EntryType::kBatch: {
+      auto e = DecodeBatch(entry.payload);
+      if (!e) return Wrap(e.error(), where);
+      const std::string defect = BatchDefect(*e);
+      if (!defect.empty()) return Impossible(entry, "batch: " + defect);
+      return Ok();
+    }
     case EntryType::kCheckout: {
       auto e = DecodeCheckout(entry.payload);
       if (!e) return Wrap(e.error(), where);
@@ -368,7 +449,7 @@ void LedgerState::Mutate(const Entry& entry) {
       const std::size_t index = docs_.size();
       by_id_.emplace(record.id, index);
       by_hash_.emplace(record.original_hash, index);  // the first seal of a hash wins
-      docs_.push_back(DocState{std::move(e), std::move(record), {}});
+      docs_.push_back(DocState{std::move(e), std::move(record), {}, {}});
       break;
     }
     case EntryType::kView:
@@ -396,6 +477,40 @@ void LedgerState::Mutate(const Entry& entry) {
       doc.record.reviews.push_back(
           ReviewEvent{entry.seq, entry.micros, entry.actor, action, e.field, e.type, e.status, {}});
       doc.reviews.push_back(std::move(e));
+      break;
+    }
+    case EntryType::kBatch: {
+      BatchEntry e = DecodeBatch(entry.payload).value();
+      ev.detail = BatchDetail(e);
+      const std::size_t index = batches_.size();
+      Batch b;
+      b.source = std::move(e.source);
+      b.source_hash = e.source_hash ? Hex(*e.source_hash) : "";
+      b.outcome = static_cast<BatchOutcome>(e.outcome);
+      b.reason = std::move(e.reason);
+      b.pages = e.pages;
+      b.blank_pages = e.blank_pages;
+      b.separators = e.separators;
+      b.seq = entry.seq;
+      b.micros = entry.micros;
+      b.actor = entry.actor;
+      for (BatchEntryDocument& d : e.documents) {
+        DocState& doc = docs_[by_id_.at(d.id)];
+        // A document named twice by one batch (a second copy of it later in
+        // the same batch) lists the batch once.
+        if (doc.batches.empty() || doc.batches.back() != index) doc.batches.push_back(index);
+        if (!d.case_file.empty()) {
+          std::vector<std::string>& files = doc.record.case_files;
+          auto at = std::lower_bound(files.begin(), files.end(), d.case_file);
+          if (at == files.end() || *at != d.case_file) files.insert(at, d.case_file);
+        }
+        if (doc.record.batch.empty() && d.duplicate == 0 && b.outcome == BatchOutcome::kArchived) {
+          doc.record.batch = b.source;
+        }
+        b.documents.push_back(BatchDocument{std::move(d.id), std::move(d.case_file), d.first_page,
+                                            d.pages, d.duplicate != 0});
+      }
+      batches_.push_back(std::move(b));
       break;
     }
     case EntryType::kCheckout: {

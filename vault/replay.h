@@ -45,7 +45,15 @@ struct DocState {
   IngestEntry entry;
   Record record;  // type and status as the last review left them
   std::vector<ReviewEntry> reviews;  // in ledger order, beside record.reviews
+  std::vector<std::size_t> batches;  // indices into LedgerState::batches() of those naming it
 };
+
+inline constexpr std::size_t kMaxBatchSourceSize = 4096;
+inline constexpr std::size_t kMaxBatchReasonSize = 4096;
+inline constexpr std::size_t kMaxCaseFileSize = 64;
+
+// Whether `id` is a case file id: 1..64 bytes of [A-Za-z0-9._/-].
+bool ValidCaseFile(std::string_view id);
 
 // "D000001": documents are numbered from 1 in ledger order.
 std::string DocId(std::uint64_t number);
@@ -89,6 +97,12 @@ class LedgerState {
   // "ana was revoked at entry 7") if not. No "vault:" prefix.
   Status MayAct(const std::string& actor, EntryType type) const;
 
+  // Why the batch entry `e` could not be recorded now ("names unknown
+  // document D000009"; no prefix), or "" if it may. The writer's refusal
+  // and the reader's check are this one function, so the vault never
+  // writes a batch entry it would refuse to read.
+  std::string BatchDefect(const BatchEntry& e) const;
+
   const LedgerHeader& header() const { return header_; }
   const UserState* FindUser(const std::string& name) const;
   const std::map<std::string, UserState>& users() const { return users_; }
@@ -96,6 +110,7 @@ class LedgerState {
   const DocState* FindDoc(const std::string& id) const;
   const DocState* FindByHash(const std::string& hex) const;
   const std::map<std::string, Loan>& loans() const { return loans_; }
+  const std::vector<Batch>& batches() const { return batches_; }
   const std::vector<Event>& events() const { return events_; }
   std::uint32_t epoch() const { return epoch_; }
   const Hash& key_id(std::uint32_t epoch) const { return key_ids_.at(epoch); }
@@ -116,6 +131,7 @@ class LedgerState {
   std::unordered_map<std::string, std::size_t> by_id_;
   std::unordered_map<std::string, std::size_t> by_hash_;
   std::map<std::string, Loan> loans_;  // by document id
+  std::vector<Batch> batches_;         // in ledger order
   std::vector<Event> events_;
   std::uint32_t epoch_ = 1;
   std::map<std::uint32_t, Hash> key_ids_;

@@ -1181,6 +1181,60 @@ std::vector<Record> Vault::List() const {
   return out;
 }
 
+Result<std::uint64_t> Vault::RecordBatch(const BatchRequest& request) {
+  CU_CHECK(impl_ != nullptr);
+  Impl& im = *impl_;
+  CU_TRY(im.Writable());
+  CU_TRY(im.Require(EntryType::kBatch));
+  const std::string what = "vault: batch " + request.source.substr(0, 256) + ": ";
+  BatchEntry e;
+  e.source = request.source;
+  if (!request.source_hash.empty()) {
+    e.source_hash = ParseHashHex(request.source_hash);
+    if (!e.source_hash) {
+      return Fail(Code::kInvalidArgument, what + "source_hash is neither empty nor 64 hex digits");
+    }
+  }
+  e.outcome = static_cast<std::uint8_t>(request.outcome);
+  e.reason = request.reason;
+  e.pages = request.pages;
+  e.blank_pages = request.blank_pages;
+  e.separators = request.separators;
+  e.documents.reserve(request.documents.size());
+  for (const BatchDocument& d : request.documents) {
+    // Sizes the encoding could not hold are refused here; every other rule
+    // is BatchDefect's, the same check replay makes.
+    if (im.state.FindDoc(d.id) == nullptr) {
+      return Fail(Code::kInvalidArgument, what + "names unknown document " + d.id.substr(0, 64));
+    }
+    if (d.case_file.size() > kMaxCaseFileSize) {
+      return Fail(Code::kInvalidArgument, what + "document " + d.id + ": case file longer than " +
+                                              std::to_string(kMaxCaseFileSize) + " bytes");
+    }
+    e.documents.push_back(BatchEntryDocument{d.id, d.case_file, d.first_page, d.pages,
+                                             static_cast<std::uint8_t>(d.duplicate ? 1 : 0)});
+  }
+  const std::string defect = im.state.BatchDefect(e);
+  if (!defect.empty()) return Fail(Code::kInvalidArgument, what + defect);
+  CU_TRY(im.Append(EntryType::kBatch, EncodeBatch(e)));
+  return im.state.entries();
+}
+
+std::vector<Batch> Vault::Batches() const {
+  CU_CHECK(impl_ != nullptr);
+  return impl_->state.batches();
+}
+
+Result<std::vector<Batch>> Vault::BatchesOf(const std::string& id) const {
+  CU_CHECK(impl_ != nullptr);
+  const DocState* doc = impl_->state.FindDoc(id);
+  if (doc == nullptr) return Fail(Code::kNotFound, "vault: no document " + id);
+  std::vector<vault::Batch> out;
+  out.reserve(doc->batches.size());
+  for (std::size_t i : doc->batches) out.push_back(impl_->state.batches()[i]);
+  return out;
+}
+
 Result<std::vector<std::uint8_t>> Vault::ReadOriginal(const std::string& id,
                                                       std::string_view purpose) {
   CU_CHECK(impl_ != nullptr);

@@ -123,6 +123,52 @@ struct Record {
   // Every artefact sealed for it, in the order sealed: "original", "text",
   // then "hocr" and "pdf" when it was OCR'd.
   std::vector<std::string> artefacts;
+  // The case files (expedientes) it is filed in: sorted, distinct, from
+  // every batch entry naming it. A document (an ID card copy) may be in
+  // several.
+  std::vector<std::string> case_files;
+  // The source of the first archived batch entry naming it with
+  // duplicate=false (the batch it was archived from); empty if none.
+  std::string batch;
+};
+
+// One document of a batch, as its batch entry records it.
+struct BatchDocument {
+  std::string id;                // the document: sealed from this batch, or already archived
+  std::string case_file;         // expediente given by an "EXP:<id>" separator sheet; empty if none
+  std::uint32_t first_page = 0;  // 1-based page of the batch where the document starts
+  std::uint32_t pages = 0;       // pages of the batch it spans
+  bool duplicate = false;        // already archived from another source: not sealed again
+};
+
+// What became of a batch: its documents archived, or the batch set aside.
+enum class BatchOutcome : std::uint8_t { kArchived = 1, kQuarantined = 2 };
+
+// What a station records about one batch (a file or folder a scanning
+// station dropped into a hot folder). Its source, reason and case files are
+// in clear in the ledger; nothing in it is document content.
+struct BatchRequest {
+  // The batch's name as found in the inbox ("scanner-2/lote-0017.pdf"),
+  // 1..4096 bytes.
+  std::string source;
+  // Hex BLAKE2b-256 of the batch's bytes (a folder: of its manifest); empty
+  // when it could not be read.
+  std::string source_hash;
+  BatchOutcome outcome = BatchOutcome::kArchived;
+  std::string reason;             // kQuarantined: why, 1..4096 bytes; kArchived: empty
+  std::uint32_t pages = 0;        // pages found in the batch, separators and blanks included
+  std::uint32_t blank_pages = 0;  // dropped as blank
+  std::uint32_t separators = 0;   // separator sheets (dropped)
+  // In batch order; empty when it was quarantined before any seal.
+  std::vector<BatchDocument> documents;
+};
+
+// A batch entry of the ledger. Not to be confused with Vault::Batch, the
+// group commit: inside class Vault, name this one vault::Batch.
+struct Batch : BatchRequest {
+  std::uint64_t seq = 0;  // the batch entry
+  std::int64_t micros = 0;
+  std::string actor;  // the station that recorded it
 };
 
 // A person or station, as the ledger's user entries make them.
@@ -152,7 +198,7 @@ struct Event {
   std::string actor;
   std::string type;    // "ingest", "view", "export", "correction", "checkout", "return",
                        // "user-added", "role-granted", "role-revoked", "user-revoked",
-                       // "key-rotation", "checkpoint"
+                       // "key-rotation", "checkpoint", "review", "batch"
   std::string detail;  // one line: "D000003 text: show"
 };
 
@@ -271,6 +317,26 @@ class Vault {
   std::optional<Record> FindByHash(const std::string& original_hash) const;
   // All documents in ledger order.
   std::vector<Record> List() const;
+
+  // Station: records what became of one batch (a batch entry, signed by
+  // the logged-in user) and fsyncs it, like Seal (under a Batch, Commit
+  // does). Returns the entry's seq. The documents it names must be sealed
+  // first. kPermissionDenied unless the logged-in user is a station;
+  // kInvalidArgument, with nothing written, for a source outside 1..4096
+  // bytes, a source_hash that is neither empty nor 64 hex digits, a reason
+  // that is empty for kQuarantined, not empty for kArchived or over 4096
+  // bytes, blank_pages + separators > pages, a document that does not
+  // exist, has a case_file that is neither empty nor 1..64 bytes of
+  // [A-Za-z0-9._/-], or lies outside the batch's pages (first_page >= 1,
+  // first_page - 1 + pages <= pages), or an entry over the ledger's entry
+  // limit; kIo if the append fails; kFailedPrecondition after a failed
+  // append that could not be undone.
+  Result<std::uint64_t> RecordBatch(const BatchRequest& request);
+  // Every batch entry, in ledger order.
+  std::vector<vault::Batch> Batches() const;
+  // The batch entries that name document `id`, in ledger order (its case
+  // files are Record::case_files). kNotFound for an unknown id.
+  Result<std::vector<vault::Batch>> BatchesOf(const std::string& id) const;
 
   // Archivist: decrypts a document's original or text, appends a view entry
   // (signed by the reader, naming the artefact and `purpose`) and fsyncs

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -1751,6 +1752,409 @@ TEST_F(VaultTest, ReviewValuesAreBoundToTheirDocumentAndField) {
   other = one;
   other.doc_id = "D000002";
   EXPECT_NE(ReviewAd(one), ReviewAd(other));
+}
+
+// ---------------------------------------------------------------------------
+// Batch entries: what became of each batch a station dropped in a hot folder.
+
+BatchDocument BatchDoc(std::string id, std::string case_file, std::uint32_t first_page,
+                       std::uint32_t pages, bool duplicate = false) {
+  return BatchDocument{std::move(id), std::move(case_file), first_page, pages, duplicate};
+}
+
+BatchRequest ArchivedBatch(std::string source, std::vector<BatchDocument> documents) {
+  BatchRequest r;
+  r.source = std::move(source);
+  r.source_hash = std::string(64, 'a');
+  r.outcome = BatchOutcome::kArchived;
+  r.pages = 12;
+  r.blank_pages = 1;
+  r.separators = 2;
+  r.documents = std::move(documents);
+  return r;
+}
+
+// One TLV field, as payloads hold them: tag:u8 size:u32le value.
+void PutField(Bytes& out, std::uint8_t tag, std::span<const std::uint8_t> value) {
+  out.push_back(tag);
+  PutU32(out, static_cast<std::uint32_t>(value.size()));
+  PutBytes(out, value);
+}
+
+// A batch payload whose source hash field and documents field are given raw.
+Bytes RawBatchPayload(std::span<const std::uint8_t> hash, std::span<const std::uint8_t> documents) {
+  Bytes out;
+  Bytes u32(4, 0);
+  PutField(out, 1, AsBytesForTest("lote.pdf"));
+  PutField(out, 2, hash);
+  const std::uint8_t archived = 1;
+  PutField(out, 3, {&archived, 1});
+  PutField(out, 4, {});
+  Bytes one;
+  PutU32(one, 1);
+  PutField(out, 5, one);
+  PutField(out, 6, u32);
+  PutField(out, 7, u32);
+  PutField(out, 8, documents);
+  return out;
+}
+
+// A batch entry lists its documents with their case files and page ranges;
+// the catalog follows: each document's case files (sorted, distinct, from
+// every batch naming it) and the batch it was archived from (the first
+// archived batch naming it as no duplicate). All of it survives a reopen,
+// is in the log without any document content, and verifies.
+TEST_F(VaultTest, BatchEntriesAreRecordedAndReplayedWithCaseFiles) {
+  const std::string hash = Vault::HashHex(Pattern(100, 9));
+  {
+    Vault vault = CreateAndOpen();
+    for (std::uint32_t i = 1; i <= 4; ++i) SealOrDie(vault, Pattern(10, i));
+    // D000004 comes in as a duplicate first (archived from elsewhere), and
+    // in a batch that was quarantined after it was sealed.
+    BatchRequest early =
+        ArchivedBatch("scanner-1/lote-0016.pdf", {BatchDoc("D000004", "2024-0003", 1, 2, true)});
+    early.pages = 2;
+    early.blank_pages = 0;
+    early.separators = 0;
+    ASSERT_TRUE(vault.RecordBatch(early));
+    BatchRequest broken = early;
+    broken.source = "scanner-1/lote-0017";
+    broken.outcome = BatchOutcome::kQuarantined;
+    broken.reason = "b.pdf: not a PDF";
+    broken.documents[0].duplicate = false;
+    ASSERT_TRUE(vault.RecordBatch(broken));
+
+    BatchRequest request =
+        ArchivedBatch("scanner-2/lote-0017.pdf", {BatchDoc("D000001", "2024/0017", 2, 3),
+                                                  BatchDoc("D000002", "2024/0017", 6, 2),
+                                                  BatchDoc("D000003", "", 9, 4, true)});
+    request.source_hash = hash;
+    auto seq = vault.RecordBatch(request);
+    ASSERT_TRUE(seq) << seq.error().message;
+    EXPECT_EQ(*seq, vault.entry_count());
+    // The same ID card copy, filed again in another case file.
+    BatchRequest again = ArchivedBatch(
+        "scanner-2/lote-0018.pdf",
+        {BatchDoc("D000001", "2023.A_7-b", 1, 3, true), BatchDoc("D000004", "", 4, 2)});
+    again.source_hash = "";
+    ASSERT_TRUE(vault.RecordBatch(again));
+
+    const auto log = vault.Log();
+    EXPECT_EQ(log[log.size() - 2].type, "batch");
+    EXPECT_EQ(log[log.size() - 2].actor, "admin");
+    EXPECT_EQ(log[log.size() - 2].detail,
+              "scanner-2/lote-0017.pdf: archived, 3 documents (D000001, D000002, D000003 dup), "
+              "12 pages, 1 blank, 2 separators");
+    EXPECT_EQ(log[log.size() - 3].detail,
+              "scanner-1/lote-0017: quarantined, 1 document (D000004), 2 pages, 0 blank, "
+              "0 separators: b.pdf: not a PDF");
+  }
+  auto opened = Vault::Open(dir_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  Vault& vault = *opened;
+  const std::vector<Batch> batches = vault.Batches();
+  ASSERT_EQ(batches.size(), 4u);
+  const Batch& b = batches[2];
+  EXPECT_EQ(b.source, "scanner-2/lote-0017.pdf");
+  EXPECT_EQ(b.source_hash, hash);
+  EXPECT_EQ(b.outcome, BatchOutcome::kArchived);
+  EXPECT_EQ(b.reason, "");
+  EXPECT_EQ(b.pages, 12u);
+  EXPECT_EQ(b.blank_pages, 1u);
+  EXPECT_EQ(b.separators, 2u);
+  EXPECT_EQ(b.actor, "admin");
+  EXPECT_EQ(b.seq, vault.entry_count() - 1);
+  EXPECT_GT(b.micros, 0);
+  ASSERT_EQ(b.documents.size(), 3u);
+  EXPECT_EQ(b.documents[0].id, "D000001");
+  EXPECT_EQ(b.documents[0].case_file, "2024/0017");
+  EXPECT_EQ(b.documents[0].first_page, 2u);
+  EXPECT_EQ(b.documents[0].pages, 3u);
+  EXPECT_FALSE(b.documents[0].duplicate);
+  EXPECT_EQ(b.documents[2].case_file, "");
+  EXPECT_TRUE(b.documents[2].duplicate);
+  EXPECT_EQ(batches[1].outcome, BatchOutcome::kQuarantined);
+  EXPECT_EQ(batches[1].reason, "b.pdf: not a PDF");
+  EXPECT_EQ(batches[3].source_hash, "");
+
+  auto one = vault.Find("D000001");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->case_files, (std::vector<std::string>{"2023.A_7-b", "2024/0017"}));
+  EXPECT_EQ(one->batch, "scanner-2/lote-0017.pdf");
+  EXPECT_EQ(vault.Find("D000002")->case_files, std::vector<std::string>{"2024/0017"});
+  EXPECT_TRUE(vault.Find("D000003")->case_files.empty());
+  EXPECT_EQ(vault.Find("D000003")->batch, "");  // named only as a duplicate
+  // Neither the duplicate nor the quarantined batch archived D000004.
+  EXPECT_EQ(vault.Find("D000004")->batch, "scanner-2/lote-0018.pdf");
+  EXPECT_EQ(vault.Find("D000004")->case_files, std::vector<std::string>{"2024-0003"});
+  EXPECT_EQ(vault.List()[0].case_files, one->case_files);
+
+  auto of = vault.BatchesOf("D000001");
+  ASSERT_TRUE(of);
+  ASSERT_EQ(of->size(), 2u);
+  EXPECT_EQ((*of)[0].seq, batches[2].seq);
+  EXPECT_EQ((*of)[1].seq, batches[3].seq);
+  EXPECT_EQ(vault.BatchesOf("D000004")->size(), 3u);
+  EXPECT_EQ(vault.BatchesOf("D000009").error().code, Code::kNotFound);
+
+  auto verified = vault.Verify();
+  EXPECT_TRUE(verified) << verified.error().message;
+}
+
+TEST_F(VaultTest, QuarantinedBatchWithNoDocumentsIsRecorded) {
+  Vault vault = CreateAndOpen();
+  BatchRequest request;
+  request.source = "scanner-3/x.pdf";
+  request.outcome = BatchOutcome::kQuarantined;
+  request.reason = "cannot read it: permission denied";
+  auto seq = vault.RecordBatch(request);
+  ASSERT_TRUE(seq) << seq.error().message;
+  EXPECT_EQ(*seq, 2u);
+  EXPECT_EQ(vault.Log().back().detail,
+            "scanner-3/x.pdf: quarantined: cannot read it: permission denied");
+  { Vault closed = std::move(vault); }
+  vault = OpenOrDie();
+  ASSERT_EQ(vault.Batches().size(), 1u);
+  const Batch b = vault.Batches()[0];
+  EXPECT_EQ(b.source, "scanner-3/x.pdf");
+  EXPECT_EQ(b.source_hash, "");
+  EXPECT_EQ(b.outcome, BatchOutcome::kQuarantined);
+  EXPECT_EQ(b.reason, "cannot read it: permission denied");
+  EXPECT_EQ(b.pages, 0u);
+  EXPECT_TRUE(b.documents.empty());
+  EXPECT_TRUE(vault.Verify());
+}
+
+// Every refusal comes before anything is written: the ledger file is byte
+// for byte what it was.
+TEST_F(VaultTest, BatchRequestsThatBreakTheRulesAreRefusedWithNothingWritten) {
+  Vault vault = CreateAndOpen();
+  SealOrDie(vault, Pattern(10, 1));
+  AddUserOrDie(vault, "bo", {Role::kArchivist, Role::kAuditor, Role::kAdmin});
+  const BatchRequest good = ArchivedBatch("lote.pdf", {BatchDoc("D000001", "EXP-1", 1, 9)});
+  const Bytes before = ReadAll(Ledger());
+  const std::size_t entries = vault.entry_count();
+
+  struct Case {
+    const char* what;
+    std::function<void(BatchRequest&)> change;
+    const char* says;
+  };
+  const std::string long_text(4097, 'x');
+  const Case cases[] = {
+      {"empty source", [](BatchRequest& r) { r.source = ""; }, "source name empty"},
+      {"long source", [&](BatchRequest& r) { r.source = long_text; }, "source name empty"},
+      {"bad hash", [](BatchRequest& r) { r.source_hash = "abc"; }, "source_hash"},
+      {"non-hex hash", [](BatchRequest& r) { r.source_hash = std::string(64, 'g'); },
+       "source_hash"},
+      {"bad outcome", [](BatchRequest& r) { r.outcome = static_cast<BatchOutcome>(3); },
+       "unknown outcome 3"},
+      {"archived with a reason", [](BatchRequest& r) { r.reason = "why"; }, "with one"},
+      {"quarantined without one", [](BatchRequest& r) { r.outcome = BatchOutcome::kQuarantined; },
+       "without a reason"},
+      {"long reason",
+       [&](BatchRequest& r) {
+         r.outcome = BatchOutcome::kQuarantined;
+         r.reason = long_text;
+       },
+       "reason longer than 4096"},
+      {"counts", [](BatchRequest& r) { r.separators = 12; }, "do not add up"},
+      {"counts that overflow",
+       [](BatchRequest& r) {
+         r.blank_pages = 0xffffffffu;
+         r.separators = 2;
+       },
+       "do not add up"},
+      {"unknown document",
+       [](BatchRequest& r) { r.documents.push_back(BatchDoc("D000009", "", 10, 1)); },
+       "names unknown document D000009"},
+      {"empty id", [](BatchRequest& r) { r.documents[0].id = ""; }, "names unknown document"},
+      {"space in case file", [](BatchRequest& r) { r.documents[0].case_file = "EXP 1"; },
+       "case file"},
+      {"non-ASCII case file", [](BatchRequest& r) { r.documents[0].case_file = "a\xc3\xb1o"; },
+       "case file"},
+      {"long case file", [](BatchRequest& r) { r.documents[0].case_file = std::string(65, 'a'); },
+       "case file"},
+      {"very long case file",
+       [](BatchRequest& r) { r.documents[0].case_file = std::string(300, 'a'); }, "case file"},
+      {"page 0", [](BatchRequest& r) { r.documents[0].first_page = 0; }, "outside the batch"},
+      {"past the end", [](BatchRequest& r) { r.documents[0].pages = 13; }, "outside the batch"},
+  };
+  for (const Case& c : cases) {
+    BatchRequest r = good;
+    c.change(r);
+    auto recorded = vault.RecordBatch(r);
+    ASSERT_FALSE(recorded) << c.what;
+    EXPECT_EQ(recorded.error().code, Code::kInvalidArgument) << c.what;
+    EXPECT_NE(recorded.error().message.find(c.says), std::string::npos)
+        << c.what << ": " << recorded.error().message;
+  }
+  BatchRequest unknown = good;
+  unknown.documents[0].id = "D000009";
+  EXPECT_EQ(vault.RecordBatch(unknown).error().message,
+            "vault: batch lote.pdf: names unknown document D000009");
+  // Only a station may record a batch.
+  ASSERT_TRUE(vault.Login("bo", "bo-pass"));
+  auto denied = vault.RecordBatch(good);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, Code::kPermissionDenied);
+  EXPECT_NE(denied.error().message.find("recording batches needs the station role"),
+            std::string::npos)
+      << denied.error().message;
+  vault.Logout();
+  EXPECT_EQ(vault.RecordBatch(good).error().code, Code::kPermissionDenied);
+
+  EXPECT_EQ(vault.entry_count(), entries);
+  EXPECT_TRUE(vault.Batches().empty());
+  EXPECT_TRUE(ReadAll(Ledger()) == before);
+  ASSERT_TRUE(vault.Login("admin", kPass));
+  EXPECT_TRUE(vault.RecordBatch(good));
+}
+
+// Validly signed batch entries that make no sense are tampering, and
+// payloads that do not decode are corruption: Open replays the ledger and
+// refuses each, naming the entry and what is wrong.
+TEST_F(VaultTest, ImpossibleBatchEntriesAreCaughtOnReplay) {
+  {
+    Vault vault = CreateAndOpen();
+    SealOrDie(vault, Pattern(10, 1));
+    AddUserOrDie(vault, "bo", {Role::kArchivist});
+  }
+  const Bytes good = ReadAll(Ledger());
+  const Identity admin = UnlockOrDie("admin", kPass);
+  const std::string where = "vault: entry 4 at offset " + std::to_string(good.size()) + ": ";
+  auto entry = [](std::uint8_t outcome, std::string reason, std::vector<BatchEntryDocument> docs) {
+    BatchEntry e;
+    e.source = "lote.pdf";
+    e.outcome = outcome;
+    e.reason = std::move(reason);
+    e.pages = 5;
+    e.blank_pages = 1;
+    e.separators = 1;
+    e.documents = std::move(docs);
+    return e;
+  };
+  const BatchEntryDocument doc{"D000001", "EXP-1", 1, 3, 0};
+  BatchEntry counts = entry(1, "", {doc});
+  counts.separators = 5;
+  BatchEntry overflow = entry(1, "", {doc});
+  overflow.blank_pages = 0xffffffffu;
+  struct Case {
+    BatchEntry entry;
+    const char* says;
+  };
+  const Case cases[] = {
+      {entry(1, "", {doc, {"D000009", "", 4, 1, 0}}), "batch: names unknown document D000009"},
+      {entry(3, "", {doc}), "unknown outcome 3"},
+      {entry(0, "", {}), "unknown outcome 0"},
+      {entry(2, "", {}), "quarantined without a reason"},
+      {entry(1, "why", {doc}), "archived with one"},
+      {entry(2, std::string(4097, 'r'), {}), "reason longer than 4096"},
+      {counts, "counts do not add up"},
+      {overflow, "counts do not add up"},
+      {entry(1, "", {{"D000001", "", 1, 3, 2}}), "duplicate flag 2 is neither 0 nor 1"},
+      {entry(1, "", {{"D000001", "EXP 1", 1, 3, 0}}), "case file is not"},
+      {entry(1, "", {{"D000001", std::string(65, 'e'), 1, 3, 0}}), "case file is not"},
+      {entry(1, "", {{"D000001", "", 0, 3, 0}}), "outside the batch"},
+      {entry(1, "", {{"D000001", "", 3, 4, 0}}), "outside the batch"},
+  };
+  for (const Case& c : cases) {
+    WriteAll(Ledger(), good);
+    AppendForged(EntryType::kBatch, EncodeBatch(c.entry), "admin", admin);
+    auto opened = Vault::Open(dir_);
+    ASSERT_FALSE(opened) << c.says;
+    EXPECT_EQ(opened.error().code, Code::kTampered) << opened.error().message;
+    EXPECT_EQ(opened.error().message.rfind(where, 0), 0u) << opened.error().message;
+    EXPECT_NE(opened.error().message.find(c.says), std::string::npos) << opened.error().message;
+  }
+  // Signed by someone who is not a station.
+  WriteAll(Ledger(), good);
+  AppendForged(EntryType::kBatch, EncodeBatch(entry(1, "", {doc})), "bo",
+               UnlockOrDie("bo", "bo-pass"));
+  auto opened = Vault::Open(dir_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Code::kTampered);
+  EXPECT_NE(
+      opened.error().message.find(": bo is an archivist; recording batches needs the station role"),
+      std::string::npos)
+      << opened.error().message;
+
+  // Bytes that do not decode.
+  Bytes one_doc;
+  PutU32(one_doc, 1);
+  one_doc.push_back(7);
+  PutString(one_doc, "D000001");
+  one_doc.push_back(0);
+  PutU32(one_doc, 1);
+  PutU32(one_doc, 1);
+  one_doc.push_back(0);
+  Bytes no_docs(4, 0);
+  const Bytes hash(32, 1);
+  Bytes two_claimed = one_doc;
+  two_claimed[0] = 2;
+  Bytes trailing = one_doc;
+  trailing.push_back(0);
+  const Bytes cut(one_doc.begin(), one_doc.end() - 1);
+  const Bytes huge_count{0xff, 0xff, 0xff, 0xff};
+  const Bytes short_count{0, 0};
+  const std::pair<Bytes, const char*> corrupt[] = {
+      {RawBatchPayload(Bytes(31, 1), no_docs), "field 2 has the wrong size"},
+      {RawBatchPayload(hash, two_claimed), "malformed batch document list"},
+      {RawBatchPayload(hash, trailing), "malformed batch document list"},
+      {RawBatchPayload(hash, cut), "malformed batch document list"},
+      {RawBatchPayload(hash, huge_count), "malformed batch document list"},
+      {RawBatchPayload(hash, short_count), "malformed batch document list"},
+  };
+  for (const auto& [payload, says] : corrupt) {
+    WriteAll(Ledger(), good);
+    AppendForged(EntryType::kBatch, payload, "admin", admin);
+    opened = Vault::Open(dir_);
+    ASSERT_FALSE(opened) << says;
+    EXPECT_EQ(opened.error().code, Code::kCorruption) << opened.error().message;
+    EXPECT_NE(opened.error().message.find(says), std::string::npos) << opened.error().message;
+  }
+  // The raw encoding, for once well formed, is what EncodeBatch writes.
+  WriteAll(Ledger(), good);
+  AppendForged(EntryType::kBatch, RawBatchPayload(hash, one_doc), "admin", admin);
+  opened = Vault::Open(dir_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ASSERT_EQ(opened->Batches().size(), 1u);
+  EXPECT_EQ(opened->Batches()[0].documents[0].id, "D000001");
+  std::string hex;
+  for (int i = 0; i < 32; ++i) hex += "01";
+  EXPECT_EQ(opened->Batches()[0].source_hash, hex);
+  EXPECT_TRUE(opened->Verify());
+}
+
+// The decoder reads every prefix and every single-byte change of a payload
+// without crashing: it decodes, or says kCorruption.
+TEST_F(VaultTest, BatchPayloadDecoderNeverCrashes) {
+  BatchEntry e;
+  e.source = "scanner-2/lote-0017.pdf";
+  e.source_hash.emplace();
+  e.source_hash->fill(3);
+  e.outcome = 1;
+  e.pages = 9;
+  e.documents = {{"D000001", "EXP-1", 1, 4, 0}, {"D000002", "", 5, 5, 1}};
+  const Bytes payload = EncodeBatch(e);
+  auto back = DecodeBatch(payload);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(EncodeBatch(*back), payload);
+  for (std::size_t n = 0; n < payload.size(); ++n) {
+    auto cut = DecodeBatch(std::span(payload).first(n));
+    ASSERT_FALSE(cut) << n;
+    EXPECT_EQ(cut.error().code, Code::kCorruption);
+  }
+  for (std::size_t i = 0; i < payload.size(); ++i) {
+    for (std::uint8_t flip : {0x01, 0x80, 0xff}) {
+      Bytes changed = payload;
+      changed[i] ^= flip;
+      auto decoded = DecodeBatch(changed);
+      if (!decoded) {
+        EXPECT_EQ(decoded.error().code, Code::kCorruption);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
