@@ -176,4 +176,7 @@ Result<std::vector<std::uint8_t>> EncodePng(const Image& image);
 
 }  // namespace custodia::capture
 
+// Hot folders (capture/hot_folder.h): part of this module's interface.
+#include "capture/hot_folder.h"
+
 #endif  // CUSTODIA_CAPTURE_CAPTURE_H_

@@ -370,6 +370,15 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
   std::vector<std::unique_ptr<Impl::Job>> open;
   std::vector<std::optional<IngestResult>> results(inputs.size());
   std::size_t reported = 0;
+  IngestProgress progress;
+  progress.files = static_cast<int>(inputs.size());
+  const auto begun = std::chrono::steady_clock::now();
+  // REQUIRES: mu held.
+  auto tell = [&] {
+    if (!options.on_progress) return;
+    progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+    options.on_progress(progress);
+  };
 
   // REQUIRES: mu held.
   auto complete = [&](Impl::Job& job) {
@@ -386,6 +395,8 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       }
       if (on_result) on_result(done);
       ++reported;
+      ++progress.files_done;
+      tell();
     }
   };
 
@@ -414,6 +425,8 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
           if (started->page_count == 0) impl_->FinishJob(*started, options);  // ended early
           lock.lock();
           --opening;
+          ++progress.files_opened;
+          progress.pages_known += started->page_count;
           if (started->page_count == 0) {
             complete(*started);
           } else {
@@ -433,6 +446,8 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       if (!out.error.empty()) job->stop = true;
       job->pages[page] = std::move(out);
       --job->in_flight;
+      ++progress.pages_done;
+      tell();
       if (job->in_flight > 0 || (!job->stop && job->next_page < job->page_count)) continue;
       // This was the document's last page: seal it, outside the lock.
       auto it = std::find_if(open.begin(), open.end(), [&](const auto& j) { return j.get() == job; });

@@ -42,6 +42,19 @@ struct IngestOptions {
   // Seal hOCR (word boxes, confidences) and a searchable PDF (page images
   // with an invisible text layer) for documents whose pages were all OCR'd.
   bool ocr_outputs = true;
+  // Called after each page is read (from a worker thread, one call at a
+  // time), e.g. for a progress bar. Empty: not called.
+  std::function<void(const struct IngestProgress&)> on_progress;
+};
+
+// How far an Ingest has got.
+struct IngestProgress {
+  int files = 0;         // inputs in all
+  int files_opened = 0;  // inputs opened so far (their pages are known)
+  int files_done = 0;
+  int pages_known = 0;   // pages of the inputs opened so far
+  int pages_done = 0;
+  double seconds = 0;    // since Ingest started
 };
 
 // The outcome of one input file.
@@ -247,6 +260,47 @@ struct Event {
   std::string detail;
 };
 
+// What became of one batch from a hot folder (`custodia watch`).
+struct BatchResult {
+  std::string source;   // "label/name" as the ledger records it
+  std::string outcome;  // "archived" or "quarantined"
+  std::string reason;   // quarantined: why (names the file and what to do)
+  int documents = 0;    // documents it holds, duplicates included
+  int duplicates = 0;   // already archived from another source: not stored twice
+  int pages = 0;
+  int blank_pages = 0;
+  int separators = 0;
+  bool already_recorded = false;  // a run before a crash had recorded it: nothing done again
+  double seconds = 0;
+};
+
+// `custodia watch` (docs/watch.md).
+struct WatchRequest {
+  std::filesystem::path archive;
+  std::string user;        // the station inboxes without their own `station` ingest as
+  std::string passphrase;  // that user's
+  std::vector<std::string> inboxes;  // --inbox; empty: custodia.toml's [[watch.inbox]]
+  bool once = false;       // take what is complete now, archive it, and return
+  bool json = false;       // log lines as JSON
+  std::string self;        // this program, run again as the ingest worker
+};
+
+// Watches the inboxes until `*stop` becomes nonzero (a signal handler sets
+// it) or, with `once`, until nothing complete is left. Each batch is
+// archived by a worker process (`self` run as `watch-worker`) under a time
+// limit per document and the configured memory limit, so that a file that
+// hangs or crashes a decoder is quarantined and the watcher carries on.
+// `log` gets one line per document, per quarantined batch and per notice.
+// Errors: bad configuration, an inbox that cannot be used, a station that
+// cannot log in (kPermissionDenied), the archive unusable.
+Status Watch(const WatchRequest& request, const std::function<void(const std::string&)>& log,
+             const volatile int* stop);
+
+// The worker side of Watch: reads the passphrase of `user` and then one
+// request per line on stdin, answers on stdout (docs/watch.md). Returns the
+// process exit status.
+int WatchWorker(const std::filesystem::path& archive, const std::string& user);
+
 // The OCR libraries and the OpenMP thread limit this process runs under
 // (see ocr::LibraryThreadLimit: it should be 1).
 std::string LibraryVersions();
@@ -345,6 +399,23 @@ class Archive {
   Result<ReviewPolicy> Policy() const;
   // Documents sealed at or after `since_micros` (0: all).
   Result<Report> MakeReport(std::int64_t since_micros);
+
+  // Archives one batch a hot folder claimed: the file `path`, or every file
+  // in the folder `path` (in name order; hidden files, the marker and
+  // Thumbs.db/desktop.ini left out), recorded as `source`. Each document is
+  // sealed as Ingest seals it and reported to `on_result`; then the batch
+  // is recorded in the ledger (a batch entry, signed by the station):
+  // archived when every file was sealed or was a duplicate, else
+  // quarantined with the first failure as its reason. A batch recorded
+  // archived before (a crash came before its source was released) is not
+  // recorded again. A folder holding a link, a FIFO or a device is
+  // quarantined without reading anything.
+  Result<BatchResult> IngestBatch(const std::filesystem::path& path, const std::string& source,
+                                  const IngestOptions& options,
+                                  const std::function<void(const IngestResult&)>& on_result);
+  // Records a batch refused before it could be read (a link, a bad name, a
+  // worker that crashed or ran out of time on it) as quarantined.
+  Status RecordRefusedBatch(const std::string& source, const std::string& reason);
 
   // The ledger, one event per entry (auditors read it; no key needed).
   std::vector<Event> Log();

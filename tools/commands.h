@@ -73,6 +73,14 @@ void SetupReviewCommands(CLI::App* app, Globals* g, int* exit_code);
 // Adds user, checkout, return, loans, log and rotate-key to `app`.
 void SetupCustodyCommands(CLI::App* app, Globals* g, int* exit_code);
 
+// "\r[#######.............]  12/40 pages  3/10 files  1.9 pages/s  ETA 0:15"
+// (tools/watch.cc). The ETA counts pages not yet known (files not opened)
+// at the average pages per file opened so far.
+std::string ProgressLine(const pipeline::IngestProgress& p);
+
+// watch, watch-worker (hidden), config check (tools/watch.cc).
+void SetupWatchCommands(CLI::App* app, Globals* g, int* exit_code);
+
 }  // namespace custodia::tools
 
 #endif  // CUSTODIA_TOOLS_COMMANDS_H_

@@ -123,7 +123,17 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     options.skip_stages = args->skip_stages;
     options.keep_stages_dir = args->keep_stages;
     options.ocr_outputs = !args->no_ocr_outputs;
-    auto summary = archive->Ingest(args->paths, options, [g](const pipeline::IngestResult& r) {
+    // On a terminal (and not --json): a progress bar on stderr, redrawn in
+    // place; the lines of the documents print above it.
+    const bool bar = !g->json && ::isatty(STDERR_FILENO);
+    if (bar) {
+      options.on_progress = [](const pipeline::IngestProgress& p) {
+        std::fputs(tools::ProgressLine(p).c_str(), stderr);
+        std::fflush(stderr);
+      };
+    }
+    auto summary = archive->Ingest(args->paths, options, [g, bar](const pipeline::IngestResult& r) {
+      if (bar) std::fputs("\r\033[K", stderr);  // clear the bar before the line
       if (g->json) {
         json line{{"id", r.id.empty() ? json(nullptr) : json(r.id)},
                   {"source", r.source},
@@ -155,6 +165,7 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
           r.seconds);
       std::fflush(stdout);
     });
+    if (bar) std::fputs("\r\033[K", stderr);
     if (!summary) {
       *exit_code = Report("ingest", summary.error());
       return;
@@ -458,6 +469,7 @@ int Main(int argc, char** argv) {
     c.setup(app.add_subcommand(c.name, c.help), &globals, &exit_code);
   tools::SetupCustodyCommands(&app, &globals, &exit_code);
   tools::SetupReviewCommands(&app, &globals, &exit_code);
+  tools::SetupWatchCommands(&app, &globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
