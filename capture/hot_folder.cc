@@ -122,11 +122,24 @@ bool OpenForWriting(const fs::path& path) {
   return busy;
 }
 
-// Walks a folder batch without following links. Sets `why` for an entry
-// inside that can never be archived (reported when the batch is claimed:
-// the whole batch goes to quarantine then). `busy` when a file is open for
-// writing.
-void WalkFolder(const fs::path& dir, Signature* sig, bool* busy, int depth) {
+// Whether a file below `dir` (links not followed) is open for writing.
+bool FolderOpenForWriting(const fs::path& dir, int depth) {
+  std::error_code ec;
+  if (depth > 16) return false;
+  for (fs::directory_iterator it(dir, fs::directory_options::none, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode) && FolderOpenForWriting(it->path(), depth + 1)) return true;
+    if (S_ISREG(st.st_mode) && OpenForWriting(it->path())) return true;
+  }
+  return false;
+}
+
+// Adds up a folder batch without following links. What it holds that can
+// never be archived (a link, a FIFO) is found when the batch is archived:
+// the whole batch goes to quarantine then.
+void WalkFolder(const fs::path& dir, Signature* sig, int depth = 0) {
   std::error_code ec;
   if (depth > 16) return;
   for (fs::directory_iterator it(dir, fs::directory_options::none, ec), end; !ec && it != end;
@@ -139,10 +152,9 @@ void WalkFolder(const fs::path& dir, Signature* sig, bool* busy, int depth) {
         sig->newest_micros,
         static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000 + st.st_ctim.tv_nsec / 1000);
     if (S_ISDIR(st.st_mode)) {
-      WalkFolder(it->path(), sig, busy, depth + 1);
+      WalkFolder(it->path(), sig, depth + 1);
     } else if (S_ISREG(st.st_mode)) {
       sig->bytes += static_cast<std::uint64_t>(st.st_size);
-      if (!*busy && OpenForWriting(it->path())) *busy = true;
     }
   }
 }
@@ -363,15 +375,13 @@ Result<ScanResult> HotFolder::Scan(std::int64_t now) {
     }
 
     Signature sig;
-    bool busy = false;
     sig.newest_micros = std::max(MtimeMicros(st), static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000 +
                                                       st.st_ctim.tv_nsec / 1000);
     if (folder) {
-      WalkFolder(path, &sig, &busy, 0);
+      WalkFolder(path, &sig);
     } else {
       sig.files = 1;
       sig.bytes = static_cast<std::uint64_t>(st.st_size);
-      busy = OpenForWriting(path);
     }
     Impl::Seen seen;
     auto it = d.seen.find(name);
@@ -387,14 +397,20 @@ Result<ScanResult> HotFolder::Scan(std::int64_t now) {
       }
     }
     if (d.touched.count(name)) seen.changed_micros = now;
-    if (busy) seen.changed_micros = now;
-    still_seen[name] = seen;
-
-    const bool settled = !busy && now - seen.changed_micros >= settle;
-    if (!busy && (marked || (settled && !d.options.require_marker))) {
-      out.ready.push_back({name, folder, ""});
-      continue;
+    const bool settled = now - seen.changed_micros >= settle;
+    // Only what would be taken now is checked for writers (it opens every
+    // file): a fresh drop of 10,000 files costs no more than their stats.
+    bool busy = false;
+    if (marked || (settled && !d.options.require_marker)) {
+      busy = folder ? FolderOpenForWriting(path, 0) : OpenForWriting(path);
+      if (!busy) {
+        still_seen[name] = seen;
+        out.ready.push_back({name, folder, ""});
+        continue;
+      }
+      seen.changed_micros = now;
     }
+    still_seen[name] = seen;
     ++out.waiting;
     if (!d.options.require_marker || busy) {
       const std::int64_t at = busy ? now + std::max<std::int64_t>(settle, 200'000)
@@ -432,8 +448,9 @@ Result<fs::path> HotFolder::Claim(const std::string& name) {
   if (err == ENOENT) return Fail(Code::kNotFound, "inbox " + d.dir.string() + ": " + name + " is gone");
   if (err != 0) return Unexpected{SysError(Code::kIo, "claiming " + from.string(), err)};
   d.seen.erase(name);
-  CU_TRY(SyncDir(d.claimed_dir()));
-  CU_TRY(SyncDir(d.dir));
+  // Not synced: a claim a crash forgets puts the batch back in the inbox,
+  // whole (a rename is atomic), to be taken again; what was sealed from it
+  // is found by its hash. Durability lives in the ledger, not here.
   if (!d.options.marker.empty() && S_ISREG(st.st_mode)) {
     const fs::path marker = d.dir / (name + kReadySuffix);
     ::unlink(marker.c_str());  // its job is done; a missing one is fine
@@ -464,9 +481,11 @@ Status HotFolder::Release(const std::string& name, bool remove) {
   } else {
     auto moved = MoveInto(claimed, d.dir / kDoneDir, name);
     if (!moved) return Unexpected{moved.error()};
-    CU_TRY(SyncDir(d.dir / kDoneDir));
   }
-  return SyncDir(d.claimed_dir());
+  // Not synced either: a release a crash forgets leaves the batch claimed,
+  // and the next start finds it recorded in the ledger and releases it
+  // again.
+  return Ok();
 }
 
 Result<std::string> HotFolder::Quarantine(const std::string& name, const std::string& reason,

@@ -111,7 +111,8 @@ class HotFolder {
 
   // A claimed batch was archived durably: move it to done/ (a name taken
   // there already gets ".1", ".2", ... before its extension) or, when
-  // `remove` is set, delete it. The directory is synced afterwards.
+  // `remove` is set, delete it. Claim and Release do not fsync: a crash may
+  // undo either (atomically), and the ledger then tells what was done.
   Status Release(const std::string& name, bool remove);
   // Moves a claimed batch (or, when `claimed` is false, an inbox entry
   // Scan refused) to quarantine/ under its escaped name, with
