@@ -462,6 +462,27 @@ TEST_F(WatchTest, TheSystemdUnitRunsAsWritten) {
   EXPECT_TRUE(by_station) << log.out;
 }
 
+// A document that takes longer than watch.document_timeout_seconds (here
+// a scan that needs OCR, under a 1 s limit) gets its worker killed and its
+// batch quarantined with the reason in the ledger; a fresh worker archives
+// the next batch.
+TEST_F(WatchTest, ADocumentOverItsTimeLimitIsQuarantinedAndTheWatcherCarriesOn) {
+  testing::WriteText(archive_ / "custodia.toml",
+                     "[watch]\nsettle_seconds = 0\ndocument_timeout_seconds = 1\n");
+  fs::copy_file(testing::SourceDir() / "samples" / "01_factura_scan.jpg", inbox_ / "a-slow.jpg");
+  Pdf(inbox_ / "b-quick.pdf", 31);
+  auto run = Once();
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  const fs::path reason = inbox_ / "quarantine" / "a-slow.jpg.reason.txt";
+  ASSERT_TRUE(fs::exists(reason)) << run.out;
+  EXPECT_NE(testing::ReadText(reason).find("no document finished within 1 s"), std::string::npos)
+      << testing::ReadText(reason);
+  EXPECT_TRUE(fs::exists(inbox_ / "done" / "b-quick.pdf")) << run.out;
+  auto log = Cli("--json log");
+  EXPECT_NE(log.out.find("no document finished within 1 s"), std::string::npos) << log.out;
+  EXPECT_EQ(Cli("verify").exit_code, 0);
+}
+
 TEST_F(WatchTest, ConfigCheckNamesTheBadLine) {
   testing::WriteText(archive_ / "custodia.toml",
                      "[watch]\nsettle_seconds = 2\nsetle_seconds = 3\n");
