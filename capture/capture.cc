@@ -128,6 +128,8 @@ struct Document::Impl {
   Format format;
   Bytes owned;  // an image file's bytes, when opened by OpenFile; before `source`, which reads them
   std::unique_ptr<PageSource> source;
+  std::string path;                     // OpenFile's file; empty after Open
+  std::span<const std::uint8_t> bytes;  // Open's bytes, or `owned`
 };
 
 Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -158,7 +160,7 @@ Result<Document> Document::Open(std::span<const std::uint8_t> bytes, const Optio
   } else {
     CU_ASSIGN_OR_RETURN(source, OpenImagePages(bytes, format, options));
   }
-  return Document(std::make_unique<Impl>(Impl{format, {}, std::move(source)}));
+  return Document(std::make_unique<Impl>(Impl{format, {}, std::move(source), "", bytes}));
 }
 
 Result<Document> Document::OpenFile(const std::string& path, const Options& options) {
@@ -185,13 +187,35 @@ Result<Document> Document::OpenFile(const std::string& path, const Options& opti
   } else {
     CU_ASSIGN_OR_RETURN(impl->owned, Env::Default()->ReadFile(path));
     CU_ASSIGN_OR_RETURN(impl->source, OpenImagePages(impl->owned, format, options));
+    impl->bytes = impl->owned;
   }
+  impl->path = path;
   return Document(std::move(impl));
 }
 
 Format Document::format() const { return impl_->format; }
 
 int Document::page_count() const { return impl_->source->page_count(); }
+
+Result<std::vector<std::uint8_t>> Document::ExtractPages(std::span<const int> indexes) {
+  if (indexes.empty()) return Fail(Code::kInvalidArgument, "capture: extract: no pages");
+  for (int i : indexes) {
+    if (i < 0 || i >= page_count()) {
+      return Fail(Code::kInvalidArgument, "capture: extract: no page " + std::to_string(i + 1));
+    }
+  }
+  const Impl& d = *impl_;
+  switch (d.format) {
+    case Format::kPdf:
+      return ExtractPdfPages(d.path, d.bytes, indexes);
+    case Format::kTiff:
+      return ExtractTiffPages(d.bytes, indexes);
+    case Format::kPng:
+    case Format::kJpeg:
+      break;
+  }
+  return std::vector<std::uint8_t>(d.bytes.begin(), d.bytes.end());
+}
 
 Result<Page> Document::ReadPage(int index) {
   CU_CHECK(index >= 0 && index < page_count());

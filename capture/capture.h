@@ -71,6 +71,17 @@ class Document {
   // larger than Options::max_pixels; kCorruption if it cannot be decoded.
   Result<Page> ReadPage(int index);
 
+  // A file of the same format holding only the pages `indexes` (0-based,
+  // in that order), for a document split out of a batch: a PDF's pages are
+  // copied as they are (qpdf: content, images and text layer untouched), a
+  // TIFF's are decoded and written again losslessly (G4 for one bit per
+  // pixel, else ZIP); an image with one page is returned whole. The same
+  // pages always give the same bytes (no date, a deterministic /ID), so a
+  // batch archived again after a crash finds its documents by their hash.
+  // kInvalidArgument for an empty list or an index out of range;
+  // kCorruption when the pages cannot be copied.
+  Result<std::vector<std::uint8_t>> ExtractPages(std::span<const int> indexes);
+
  private:
   struct Impl;
   explicit Document(std::unique_ptr<Impl> impl);
@@ -176,7 +187,8 @@ Result<std::vector<std::uint8_t>> EncodePng(const Image& image);
 
 }  // namespace custodia::capture
 
-// Hot folders (capture/hot_folder.h): part of this module's interface.
+// Hot folders and separator sheets: part of this module's interface.
+#include "capture/barcode.h"
 #include "capture/hot_folder.h"
 
 #endif  // CUSTODIA_CAPTURE_CAPTURE_H_

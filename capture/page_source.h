@@ -37,6 +37,15 @@ Result<std::unique_ptr<PageSource>> OpenPdfPages(std::span<const std::uint8_t> b
 // never held whole). The file must not change while the source is open.
 Result<std::unique_ptr<PageSource>> OpenPdfFile(const std::string& path, const Options& options);
 
+// Document::ExtractPages (split.cc): a PDF's pages copied by qpdf from the
+// file `path` (or from `bytes` when path is empty); a TIFF's pages written
+// again as a multi-page TIFF.
+Result<std::vector<std::uint8_t>> ExtractPdfPages(const std::string& path,
+                                                  std::span<const std::uint8_t> bytes,
+                                                  std::span<const int> indexes);
+Result<std::vector<std::uint8_t>> ExtractTiffPages(std::span<const std::uint8_t> bytes,
+                                                   std::span<const int> indexes);
+
 // "page 3" (1-based), the context every per-page error message starts with.
 inline std::string PageContext(int index) { return "page " + std::to_string(index + 1); }
 

@@ -23,6 +23,7 @@ struct Doc {
   std::string source;
   std::int64_t ingest_micros = 0;
   std::map<std::string, std::string> fields;  // name -> canonical value
+  std::vector<std::string> case_files;         // expedientes it is filed in
 };
 
 struct Hit {
@@ -52,6 +53,9 @@ class Index {
   // changed them), keeping its text terms; doc.text is not read. kNotFound
   // if it is not indexed; otherwise as Put.
   Status Relabel(const Doc& doc);
+  // Replaces the case-file terms of document `id` (a batch entry filed it),
+  // keeping everything else. kNotFound if it is not indexed.
+  Status SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files);
   // kIo (or kCorruption) when Xapian cannot write the changes.
   Status Commit();
   // The number of documents, uncommitted ones included.

@@ -21,6 +21,7 @@ constexpr char kPrefixId[] = "Q";
 constexpr char kPrefixType[] = "XT";
 constexpr char kPrefixStatus[] = "XS";
 constexpr char kPrefixField[] = "XF";  // XF<name>:<value>
+constexpr char kPrefixCase[] = "XC";   // XC<case file id>
 
 // Value slots. Date and amount are reserved for issue 7 (range search and
 // sorting) and not written yet.
@@ -91,6 +92,10 @@ struct Index::Impl {
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
     // An archivist narrowing a search adds words and expects fewer hits.
     parser.set_default_op(Xapian::Query::OP_AND);
+    // Filters: expediente:2024-0001, tipo:factura, estado:review.
+    parser.add_boolean_prefix("expediente", kPrefixCase);
+    parser.add_boolean_prefix("tipo", kPrefixType);
+    parser.add_boolean_prefix("estado", kPrefixStatus);
     return parser;
   }
 
@@ -166,6 +171,9 @@ Status AddLabels(const Doc& doc, const std::string& context, Xapian::Document* x
     if (value.empty()) continue;
     terms.push_back(kPrefixField + Fold(name) + ":" + value);
   }
+  for (const std::string& case_file : doc.case_files) {
+    if (!case_file.empty()) terms.push_back(kPrefixCase + case_file);
+  }
   for (const std::string& term : terms) {
     if (!TermFits(term)) {
       return Fail(Code::kInvalidArgument,
@@ -219,13 +227,42 @@ Status Index::Relabel(const Doc& doc) {
     }
     Xapian::Document xdoc = impl_->db.get_document(*it);
     std::vector<std::string> old;
-    for (const char* prefix : {kPrefixType, kPrefixStatus, kPrefixField}) {
+    for (const char* prefix : {kPrefixType, kPrefixStatus, kPrefixField, kPrefixCase}) {
       auto t = xdoc.termlist_begin();
       t.skip_to(prefix);
       for (; t != xdoc.termlist_end() && (*t).starts_with(prefix); ++t) old.push_back(*t);
     }
     for (const std::string& term : old) xdoc.remove_term(term);
     CU_TRY(AddLabels(doc, context, &xdoc));
+    impl_->db.replace_document(id_term, xdoc);
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, context);
+  }
+  return Ok();
+}
+
+Status Index::SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files) {
+  const std::string context = "document " + id;
+  const std::string id_term = kPrefixId + id;
+  try {
+    Xapian::PostingIterator it = impl_->db.postlist_begin(id_term);
+    if (it == impl_->db.postlist_end(id_term)) {
+      return Fail(Code::kNotFound, "index: " + context + " is not indexed");
+    }
+    Xapian::Document xdoc = impl_->db.get_document(*it);
+    std::vector<std::string> old;
+    auto t = xdoc.termlist_begin();
+    t.skip_to(kPrefixCase);
+    for (; t != xdoc.termlist_end() && (*t).starts_with(kPrefixCase); ++t) old.push_back(*t);
+    for (const std::string& term : old) xdoc.remove_term(term);
+    for (const std::string& case_file : case_files) {
+      const std::string term = kPrefixCase + case_file;
+      if (case_file.empty()) continue;
+      if (!TermFits(term)) {
+        return Fail(Code::kInvalidArgument, "index: " + context + ": case file id too long");
+      }
+      xdoc.add_boolean_term(term);
+    }
     impl_->db.replace_document(id_term, xdoc);
   } catch (const Xapian::Error& e) {
     return FromXapian(e, context);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,8 +68,13 @@ struct Archive::Impl {
   PageOut ReadJobPage(Job& job, int page, const IngestOptions& options,
                       std::optional<ocr::Engine>* engine);
   void FinishJob(Job& job, const IngestOptions& options);
+  void SealPages(Job& job, const std::vector<int>& indexes, bool whole,
+                 const IngestOptions& options, IngestResult* result);
   Result<int> CatchUpIndex();
-  Status Seal(const std::string& original_file, const std::string& hash,
+  // The original is streamed from `original_file`, or, when that is empty,
+  // taken from `original`.
+  Status Seal(const std::string& original_file, std::span<const std::uint8_t> original,
+              const std::string& hash,
               const std::string& text, const std::string& hocr,
               const std::vector<std::uint8_t>& pdf, const classify::Classification& c,
               IngestResult* result);

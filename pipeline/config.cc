@@ -286,4 +286,15 @@ Result<Config> LoadConfig(const fs::path& archive_dir) {
   return config;
 }
 
+IngestOptions IngestOptionsFrom(const Config& config) {
+  IngestOptions options;
+  options.jobs = config.jobs;
+  options.languages = config.languages;
+  options.separator_payloads = config.separator_payloads;
+  options.separator_patch_t = config.patch_t;
+  options.case_prefix = config.case_prefix;
+  options.blank_max_ink = config.blank_max_ink;
+  return options;
+}
+
 }  // namespace custodia::pipeline

@@ -92,6 +92,7 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, int* skip
 // name capture does not know.
 Result<capture::CleanupOptions> CleanupOptionsFor(const IngestOptions& options) {
   capture::CleanupOptions c;
+  c.blank_max_ink = options.blank_max_ink;
   const std::pair<const char*, bool*> stages[] = {
       {"gray", &c.gray},           {"resolution", &c.resolution},
       {"deskew", &c.deskew},       {"borders", &c.borders},
@@ -191,6 +192,7 @@ index::Doc IndexDoc(const vault::Record& record, std::string text,
   doc.source = record.source;
   doc.ingest_micros = record.sealed_micros;
   for (const auto& [name, field] : c.fields) doc.fields[name] = field.value;
+  doc.case_files = record.case_files;
   return doc;
 }
 
@@ -284,6 +286,8 @@ Result<int> Archive::Impl::CatchUpIndex() {
 // One page's outcome, kept until its document is sealed.
 struct Archive::Impl::PageOut {
   std::string error;  // "page N: ..." when it failed
+  bool separator = false;  // a separator sheet: ends a document, not kept
+  std::string case_file;   // the case file a separator opens
   bool has_text = false;
   bool ocr = false;
   bool blank = false;
@@ -313,6 +317,8 @@ struct Archive::Impl::Job {
   bool stop = false;  // a page failed: hand out no more
   std::vector<PageOut> pages;
   std::set<int> workers;  // who read its pages
+  // One per document when separator sheets split the file; empty: `result`.
+  std::vector<IngestResult> documents;
 
   void Finish(std::string error) {
     result.error = std::move(error);
@@ -368,7 +374,7 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
   std::size_t next_input = 0;
   int opening = 0;  // inputs being opened (outside the lock)
   std::vector<std::unique_ptr<Impl::Job>> open;
-  std::vector<std::optional<IngestResult>> results(inputs.size());
+  std::vector<std::optional<std::vector<IngestResult>>> results(inputs.size());
   std::size_t reported = 0;
   IngestProgress progress;
   progress.files = static_cast<int>(inputs.size());
@@ -382,18 +388,21 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
 
   // REQUIRES: mu held.
   auto complete = [&](Impl::Job& job) {
-    results[job.index] = std::move(job.result);
+    if (job.documents.empty()) job.documents.push_back(std::move(job.result));
+    results[job.index] = std::move(job.documents);
     while (reported < results.size() && results[reported]) {
-      const IngestResult& done = *results[reported];
-      if (done.failed()) {
-        ++summary.failed;
-      } else if (done.status == "duplicate") {
-        ++summary.duplicates;
-      } else {
-        ++summary.sealed;
-        summary.pages += done.pages;
+      for (const IngestResult& done : *results[reported]) {
+        if (done.failed()) {
+          ++summary.failed;
+        } else if (done.status == "duplicate") {
+          ++summary.duplicates;
+        } else {
+          ++summary.sealed;
+          summary.pages += done.pages;
+        }
+        if (on_result) on_result(done);
       }
-      if (on_result) on_result(done);
+      results[reported]->clear();
       ++reported;
       ++progress.files_done;
       tell();
@@ -525,6 +534,22 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     out.text = std::move(page->text);
     return out;
   }
+  if (options.split) {
+    capture::SeparatorOptions sep;
+    sep.payloads = options.separator_payloads;
+    sep.patch_t = options.separator_patch_t;
+    sep.case_prefix = options.case_prefix;
+    auto found = capture::FindSeparator(page->image, sep);
+    if (!found) {
+      out.error = where + found.error().message;
+      return out;
+    }
+    if (found->found) {
+      out.separator = true;
+      out.case_file = std::move(found->case_file);
+      return out;
+    }
+  }
   if (!engine->has_value()) {
     ocr::Options ocr_options;
     ocr_options.languages = options.languages;
@@ -556,63 +581,160 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
 }
 
 // Assembles the pages (the first failed one, in page order, fails the
-// document), classifies and seals. Sets job.result.
+// file), splits them at separator sheets, classifies and seals each
+// document. Sets job.result, or job.documents when the file was split.
 void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
   if (!job.result.error.empty() || job.result.status == "duplicate") return job.Finish(job.result.error);
+  for (PageOut& page : job.pages) {
+    if (!page.error.empty()) return job.Finish(std::move(page.error));
+  }
+  job.result.pages = job.page_count;
+  job.result.file_pages = job.page_count;
+  int separators = 0;
+  for (const PageOut& page : job.pages) separators += page.separator;
+  if (separators == 0) {
+    // One document: the file itself, byte for byte.
+    std::vector<int> all(static_cast<std::size_t>(job.page_count));
+    for (int i = 0; i < job.page_count; ++i) all[static_cast<std::size_t>(i)] = i;
+    SealPages(job, all, /*whole=*/true, options, &job.result);
+    job.pages.clear();
+    job.document.reset();  // every page is read: let Poppler's caches go
+    return job.Finish(job.result.error);
+  }
+
+  // Split: each run of pages between separator sheets is a document, its
+  // blank pages dropped; a case file given by a separator holds until the
+  // next one gives another.
+  struct Segment {
+    std::vector<int> pages;
+    std::string case_file;
+  };
+  std::vector<Segment> segments(1);
+  std::string case_file;
+  int blank_outside = 0;  // blank pages of segments that hold nothing else
+  for (int i = 0; i < job.page_count; ++i) {
+    const PageOut& page = job.pages[static_cast<std::size_t>(i)];
+    if (page.separator) {
+      if (!page.case_file.empty()) case_file = page.case_file;
+      segments.push_back({{}, case_file});
+      continue;
+    }
+    segments.back().pages.push_back(i);
+  }
+  const auto start = job.start;
+  for (Segment& segment : segments) {
+    std::vector<int> kept;
+    for (int i : segment.pages) {
+      if (!job.pages[static_cast<std::size_t>(i)].blank) kept.push_back(i);
+    }
+    if (kept.empty()) {
+      blank_outside += static_cast<int>(segment.pages.size());
+      continue;
+    }
+    IngestResult r;
+    r.source = job.result.source;
+    r.file_pages = job.page_count;
+    r.first_of_file = job.documents.empty();
+    r.first_page = kept.front() + 1;
+    r.case_file = segment.case_file;
+    r.blank_pages = static_cast<int>(segment.pages.size() - kept.size());
+    const int last = kept.back() + 1;
+    r.source += r.first_page == last ? " (page " + std::to_string(last) + ")"
+                                     : " (pages " + std::to_string(r.first_page) + "-" +
+                                           std::to_string(last) + ")";
+    SealPages(job, kept, /*whole=*/false, options, &r);
+    if (!r.error.empty()) r.status = "failed";
+    r.workers = job.result.workers;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    job.documents.push_back(std::move(r));
+  }
+  job.pages.clear();
+  job.document.reset();
+  if (job.documents.empty()) {
+    return job.Finish("only separator sheets and blank pages (" + std::to_string(separators) +
+                      " separators, " + std::to_string(blank_outside) +
+                      " blank): no document to archive; check the batch");
+  }
+  job.documents.front().separators = separators;
+  job.Finish("");
+}
+
+// Classifies and seals the document made of `indexes` (pages of
+// job.pages, read already): the whole file when `whole`, else those pages
+// copied out of it (capture::Document::ExtractPages). Sets *result.
+void Archive::Impl::SealPages(Job& job, const std::vector<int>& indexes, bool whole,
+                              const IngestOptions& options, IngestResult* result) {
   std::string text;
   std::vector<classify::OcrWord> words;
   std::vector<std::string> hocr_pages;
   std::vector<std::vector<std::uint8_t>> pdf_pages;
   bool all_ocr = true;  // every page scanned: a searchable PDF can be made
-  for (int i = 0; i < job.page_count; ++i) {
+  bool first = true;
+  for (int i : indexes) {
     PageOut& page = job.pages[static_cast<std::size_t>(i)];
-    if (!page.error.empty()) return job.Finish(std::move(page.error));
-    if (i > 0) text += '\f';
-    if (page.turned) ++job.result.turned_pages;
+    if (!first) text += '\f';
+    first = false;
+    if (page.turned) ++result->turned_pages;
     if (page.has_text) {
       text += page.text;
       all_ocr = false;
       continue;
     }
     if (page.blank) {
-      ++job.result.blank_pages;
+      ++result->blank_pages;
       continue;
     }
     text += page.text;
     words.insert(words.end(), std::make_move_iterator(page.words.begin()),
                  std::make_move_iterator(page.words.end()));
-    ++job.result.ocr_pages;
+    ++result->ocr_pages;
     if (options.ocr_outputs) {
       hocr_pages.push_back(std::move(page.hocr));
       pdf_pages.push_back(std::move(page.pdf));
     }
   }
-  job.pages.clear();
-  job.document.reset();  // every page is read: let Poppler's caches go
-  job.result.pages = job.page_count;
+  result->pages = static_cast<int>(indexes.size());
+
+  std::vector<std::uint8_t> original;
+  std::string hash = job.hash;
+  if (!whole) {
+    auto extracted = [&] {
+      std::lock_guard lock(job.read_mu);
+      return job.document->ExtractPages(indexes);
+    }();
+    if (!extracted) {
+      result->error = extracted.error().message;
+      return;
+    }
+    original = std::move(extracted).value();
+    hash = vault::Vault::HashHex(original);
+  }
 
   // hOCR for every document with OCR'd pages; a searchable PDF when every
   // page was scanned (a born-digital PDF is searchable already).
   std::string hocr;
   std::vector<std::uint8_t> pdf;
   if (options.ocr_outputs && !hocr_pages.empty()) {
-    hocr = ocr::MergeHocr(hocr_pages, fs::path(job.result.source).filename().string());
+    hocr = ocr::MergeHocr(hocr_pages, fs::path(job.path).filename().string());
     hocr_pages.clear();  // a 500-page scan's pages hold tens of MiB
     if (all_ocr) {
       auto merged = ocr::MergePdfs(pdf_pages);
-      if (!merged) return job.Finish("searchable PDF: " + merged.error().message);
+      if (!merged) {
+        result->error = "searchable PDF: " + merged.error().message;
+        return;
+      }
       pdf = std::move(merged).value();
     }
   }
   pdf_pages.clear();
 
   classify::Classification c = classify::Classify(text, words, model.get());
-  Status sealed = Seal(job.path, job.hash, text, hocr, pdf, c, &job.result);
-  if (!sealed) return job.Finish(sealed.error().message);
-  job.Finish("");
+  Status sealed = Seal(whole ? job.path : "", original, hash, text, hocr, pdf, c, result);
+  if (!sealed) result->error = sealed.error().message;
 }
 
-Status Archive::Impl::Seal(const std::string& original_file, const std::string& hash,
+Status Archive::Impl::Seal(const std::string& original_file,
+                           std::span<const std::uint8_t> original, const std::string& hash,
                            const std::string& text, const std::string& hocr,
                            const std::vector<std::uint8_t>& pdf,
                            const classify::Classification& c, IngestResult* result) {
@@ -627,7 +749,12 @@ Status Archive::Impl::Seal(const std::string& original_file, const std::string& 
   vault::SealRequest request;
   // Streamed from the file and hashed again as it is sealed: a file
   // rewritten since it was read is refused, never sealed under the old hash.
-  request.original_file = original_file;
+  // A document split out of a file comes as bytes.
+  if (original_file.empty()) {
+    request.original = original;
+  } else {
+    request.original_file = original_file;
+  }
   request.text = text;
   request.source = result->source;
   request.pages = result->pages;

@@ -42,6 +42,19 @@ struct IngestOptions {
   // Seal hOCR (word boxes, confidences) and a searchable PDF (page images
   // with an invisible text layer) for documents whose pages were all OCR'd.
   bool ocr_outputs = true;
+  // Separator sheets (docs/separators.md): a scanned page whose barcode or
+  // QR code holds one of `separator_payloads` (or Code 39 "PATCHT" when
+  // `separator_patch_t`) ends one document and starts the next, and is not
+  // kept; a 2-D code "<case_prefix><id>" does the same and files the
+  // documents after it in case file <id>. A file without separators is one
+  // document, sealed byte for byte; a split document's original holds its
+  // own pages only (separators and blank pages dropped).
+  bool split = true;
+  std::vector<std::string> separator_payloads = {"CUSTODIA-SEP"};
+  bool separator_patch_t = true;
+  std::string case_prefix = "EXP:";
+  // A cleaned page with at most this much ink is blank: recorded, not OCR'd.
+  double blank_max_ink = 0.0001;
   // Called after each page is read (from a worker thread, one call at a
   // time), e.g. for a progress bar. Empty: not called.
   std::function<void(const struct IngestProgress&)> on_progress;
@@ -70,6 +83,14 @@ struct IngestResult {
   std::string status;  // routing status; "duplicate" when already archived; "failed"
   std::string error;   // set when failed: what was wrong and what to do
   double seconds = 0;
+  // A document split out of a file by separator sheets: its first page in
+  // the file (1-based; 1 otherwise), the case file a separator gave it, and
+  // (on the file's first document) how many separator sheets the file held.
+  int first_page = 1;
+  std::string case_file;
+  int separators = 0;
+  int file_pages = 0;         // pages of the file it came from (0 if not opened)
+  bool first_of_file = true;  // the file's first document (or its only result)
   bool failed() const { return !error.empty(); }
 };
 
@@ -172,6 +193,9 @@ struct Config {
 // kInvalidArgument naming the file, the line and the key, and what to do.
 Result<Config> LoadConfig(const std::filesystem::path& archive_dir);
 
+// The ingest settings of `config` ([ingest], [separators], [pages]).
+IngestOptions IngestOptionsFrom(const Config& config);
+
 // `custodia report`: what the ledger says about the documents sealed from
 // `since` on (docs/review.md defines each figure). Reads no document
 // content.
@@ -258,6 +282,15 @@ struct Event {
   std::string actor;
   std::string type;
   std::string detail;
+};
+
+// A document filed in a case file, as `custodia cases` lists it.
+struct CaseDocument {
+  std::string id;
+  std::string type;
+  std::string status;
+  std::string source;
+  std::string sealed_at;  // UTC, ISO 8601
 };
 
 // What became of one batch from a hot folder (`custodia watch`).
@@ -413,6 +446,11 @@ class Archive {
   Result<BatchResult> IngestBatch(const std::filesystem::path& path, const std::string& source,
                                   const IngestOptions& options,
                                   const std::function<void(const IngestResult&)>& on_result);
+  // Case files (expedientes) and the documents filed in each, from the
+  // batch entries of the ledger (no document is read): every case file
+  // when `case_file` is empty, else that one (kNotFound when no document is
+  // filed in it).
+  Result<std::map<std::string, std::vector<CaseDocument>>> CaseFiles(const std::string& case_file);
   // Records a batch refused before it could be read (a link, a bad name, a
   // worker that crashed or ran out of time on it) as quarantined.
   Status RecordRefusedBatch(const std::string& source, const std::string& reason);

@@ -185,17 +185,19 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
   request.source = source;
   request.source_hash = hash;
   std::string failure;
-  std::uint32_t page = 1;
+  // Pages of the batch before the current file, and the current file's.
+  std::uint32_t offset = 0, file_pages = 0;
   {
     std::lock_guard lock(impl_->mu);
     for (const IngestResult& r : results) {
-      // A file that failed counts no pages: it is not archived.
-      if (!r.failed()) {
-        out.pages += r.pages;
-        out.blank_pages += r.blank_pages;
+      if (r.first_of_file) {
+        offset += file_pages;
+        file_pages = static_cast<std::uint32_t>(std::max(r.file_pages, r.pages));
       }
-      const std::uint32_t first = page;
-      page += static_cast<std::uint32_t>(std::max(r.pages, 0));
+      // A file that failed counts no blank pages: none is dropped.
+      if (!r.failed()) out.blank_pages += r.blank_pages;
+      out.separators += r.separators;
+      const std::uint32_t first = offset + static_cast<std::uint32_t>(std::max(r.first_page, 1));
       if (r.failed()) {
         if (failure.empty()) {
           failure = (inputs.size() > 1 ? r.source + ": " : std::string()) + r.error;
@@ -206,6 +208,7 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
       doc.id = r.id;
       doc.first_page = first;
       doc.pages = static_cast<std::uint32_t>(r.pages);
+      doc.case_file = r.case_file;
       if (r.status == "duplicate") {
         // Sealed from this very batch by a run a crash interrupted: ours.
         auto existing = impl_->vault.Find(r.id);
@@ -215,9 +218,11 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
       request.documents.push_back(std::move(doc));
     }
   }
+  out.pages = static_cast<int>(offset + file_pages);
   out.documents = static_cast<int>(request.documents.size());
   request.pages = static_cast<std::uint32_t>(out.pages);
   request.blank_pages = static_cast<std::uint32_t>(out.blank_pages);
+  request.separators = static_cast<std::uint32_t>(out.separators);
   if (failure.size() > 4000) failure.resize(4000);
   if (!failure.empty()) {
     request.outcome = vault::BatchOutcome::kQuarantined;
@@ -231,9 +236,38 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
   {
     std::lock_guard lock(impl_->mu);
     CU_TRY(impl_->vault.RecordBatch(request));
+    // The index follows: documents filed in a case file are found by it
+    // (expediente:ID). A projection: `rebuild` and later ingests repair it.
+    bool changed = false;
+    for (const vault::BatchDocument& doc : request.documents) {
+      if (doc.case_file.empty()) continue;
+      auto record = impl_->vault.Find(doc.id);
+      if (!record) continue;
+      Status set = impl_->index.SetCaseFiles(doc.id, record->case_files);
+      if (!set) return Wrap(set.error(), doc.id + " is filed in its case but not indexed so");
+      changed = true;
+    }
+    if (changed) CU_TRY(impl_->index.Commit());
   }
   out.seconds = SecondsSince(start);
   return out;
+}
+
+Result<std::map<std::string, std::vector<CaseDocument>>> Archive::CaseFiles(
+    const std::string& case_file) {
+  std::map<std::string, std::vector<CaseDocument>> cases;
+  std::lock_guard lock(impl_->mu);
+  for (const vault::Record& r : impl_->vault.List()) {
+    for (const std::string& c : r.case_files) {
+      if (!case_file.empty() && c != case_file) continue;
+      cases[c].push_back({r.id, r.type, r.status, r.source, FormatUtc(r.sealed_micros)});
+    }
+  }
+  if (!case_file.empty() && cases.empty()) {
+    return Fail(Code::kNotFound, "no document is filed in case " + case_file +
+                                     "; `custodia cases` lists the case files");
+  }
+  return cases;
 }
 
 Status Archive::RecordRefusedBatch(const std::string& source, const std::string& reason) {
@@ -255,6 +289,9 @@ json ResultJson(const IngestResult& r) {
   if (!r.status.empty()) j["status"] = r.status;
   if (r.failed()) j["error"] = r.error;
   if (r.blank_pages > 0) j["blank_pages"] = r.blank_pages;
+  if (r.first_page != 1) j["first_page"] = r.first_page;
+  if (!r.case_file.empty()) j["case_file"] = r.case_file;
+  if (r.separators > 0) j["separators"] = r.separators;
   return j;
 }
 
@@ -296,9 +333,7 @@ int WatchWorker(const fs::path& archive_dir, const std::string& user) {
     Say({{"error", config.error().message}, {"code", static_cast<int>(config.error().code)}});
     return 1;
   }
-  IngestOptions options;
-  options.jobs = config->jobs;
-  options.languages = config->languages;
+  IngestOptions options = IngestOptionsFrom(*config);
   Say({{"ready", true}});
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -542,8 +577,19 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
   auto ensure_worker = [&](const Inbox& inbox) -> Status {
     if (worker.running() && worker.user() == inbox.station) return Ok();
     worker.Kill();
-    return worker.Start(request.self, request.archive, inbox.station, inbox.passphrase,
-                        wc.memory_limit_mb);
+    // Another process may hold the archive for a moment (a watcher killed
+    // a moment ago, whose worker is still dying; an archivist's command):
+    // wait for it, up to a minute, then say so.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      Status started = worker.Start(request.self, request.archive, inbox.station, inbox.passphrase,
+                                    wc.memory_limit_mb);
+      if (started || started.error().code != Code::kFailedPrecondition ||
+          std::chrono::steady_clock::now() > until || *stop) {
+        return started;
+      }
+      ::poll(nullptr, 0, 500);
+    }
   };
   // Start at once, so that a wrong passphrase or a locked archive shows now.
   CU_TRY(ensure_worker(inboxes[0]));

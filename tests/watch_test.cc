@@ -483,6 +483,60 @@ TEST_F(WatchTest, ADocumentOverItsTimeLimitIsQuarantinedAndTheWatcherCarriesOn) 
   EXPECT_EQ(Cli("verify").exit_code, 0);
 }
 
+// A batch with separator sheets (tests/testdata/lote_separadores.pdf:
+// albaran | EXP:2024-0001 sheet | factura | blank | CUSTODIA-SEP sheet |
+// contrato) becomes three documents, the last two filed in case 2024-0001
+// (a case holds until another EXP sheet), listable and searchable; the
+// separators and the blank page are not kept. The same batch dropped again
+// is three duplicates (a split document's bytes are the same each time).
+TEST_F(WatchTest, SeparatorSheetsSplitABatchAndFileItsDocumentsInACase) {
+  testing::WriteText(archive_ / "custodia.toml", "[watch]\nsettle_seconds = 0\n");
+  fs::copy_file(testing::SourceDir() / "tests" / "testdata" / "lote_separadores.pdf", inbox_ / "lote.pdf");
+  auto run = Once();
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  std::vector<json> docs;
+  json batch;
+  for (const std::string& line : Lines(run.out)) {
+    json j = json::parse(line);
+    if (j.contains("id")) docs.push_back(j);
+    if (j.contains("outcome")) batch = j;
+  }
+  ASSERT_EQ(docs.size(), 3u) << run.out;
+  EXPECT_EQ(batch["outcome"], "archived") << run.out;
+  EXPECT_EQ(batch["pages"], 6);
+  EXPECT_EQ(batch["separators"], 2);
+  EXPECT_EQ(batch["blank_pages"], 1);
+  EXPECT_EQ(docs[0]["source"], "inbox/lote.pdf (page 1)");
+  EXPECT_FALSE(docs[0].contains("case_file"));
+  EXPECT_EQ(docs[1]["source"], "inbox/lote.pdf (page 3)");
+  EXPECT_EQ(docs[1]["case_file"], "2024-0001");
+  EXPECT_EQ(docs[2]["source"], "inbox/lote.pdf (page 6)");
+  EXPECT_EQ(docs[2]["case_file"], "2024-0001");
+  EXPECT_TRUE(fs::exists(inbox_ / "done" / "lote.pdf"));
+
+  auto cases = Cli("--json cases");
+  ASSERT_EQ(cases.exit_code, 0) << cases.err;
+  json listed = json::parse(cases.out);
+  EXPECT_EQ(listed["case_file"], "2024-0001");
+  ASSERT_EQ(listed["documents"].size(), 2u) << cases.out;
+  EXPECT_EQ(listed["documents"][0]["id"], docs[1]["id"]);
+  EXPECT_EQ(Cli("cases 2099-9").exit_code, 1);
+  auto found = Cli("--json search expediente:2024-0001");
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(Lines(found.out).size(), 2u) << found.out;
+  // Each split document's original holds its own page only.
+  auto exported = Cli("export " + docs[2]["id"].get<std::string>() + " --out " +
+                      ShellQuote((tmp_ / "contrato.pdf").string()));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(testing::ReadText(tmp_ / "contrato.pdf").find("/Count 1"), std::string::npos);
+
+  fs::copy_file(testing::SourceDir() / "tests" / "testdata" / "lote_separadores.pdf", inbox_ / "otra.pdf");
+  run = Once();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"duplicates\":3"), std::string::npos) << run.out;
+  EXPECT_EQ(Cli("verify").exit_code, 0);
+}
+
 TEST_F(WatchTest, ConfigCheckNamesTheBadLine) {
   testing::WriteText(archive_ / "custodia.toml",
                      "[watch]\nsettle_seconds = 2\nsetle_seconds = 3\n");

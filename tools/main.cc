@@ -75,6 +75,7 @@ struct IngestArgs {
   std::vector<std::string> skip_stages;
   std::string keep_stages;
   bool no_ocr_outputs = false;
+  bool no_split = false;
 };
 
 void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
@@ -99,8 +100,12 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
                   "write every cleanup stage of every scanned page to this folder as PNG");
   sub->add_flag("--no-ocr-outputs", args->no_ocr_outputs,
                 "seal only the original and its text, without hOCR and searchable PDF");
+  sub->add_flag("--no-split", args->no_split,
+                "keep each file one document even when it holds separator sheets");
   sub->footer(
-      "Each file becomes one document: PDF pages with a text layer use it, scanned pages\n"
+      "Each file becomes one document (or several, split at separator sheets: a page\n"
+      "with a CUSTODIA-SEP or EXP:<case> QR code, or a Code 39 PATCHT; docs/separators.md;\n"
+      "samples/separator.py prints them): PDF pages with a text layer use it, scanned pages\n"
       "are turned upright, cleaned (deskew, borders, punch holes, light, specks,\n"
       "binarization) and OCR'd (Tesseract, spa+eng); blank pages are recorded and not\n"
       "OCR'd. OCR'd documents are also sealed as hOCR and, when every page was scanned,\n"
@@ -115,8 +120,14 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
       *exit_code = Report("ingest", archive.error());
       return;
     }
-    pipeline::IngestOptions options;
-    options.jobs = args->jobs;
+    auto config = pipeline::LoadConfig(g->ArchiveDir());
+    if (!config) {
+      *exit_code = Report("ingest", config.error());
+      return;
+    }
+    pipeline::IngestOptions options = pipeline::IngestOptionsFrom(*config);
+    options.split = !args->no_split;
+    if (args->jobs > 0) options.jobs = args->jobs;
     options.max_pixels = args->max_pixels;
     options.orient = !args->no_orient;
     options.cleanup = !args->no_cleanup;
@@ -146,6 +157,9 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
                   {"status", r.status},
                   {"seconds", r.seconds}};
         if (r.failed()) line["error"] = r.error;
+        if (r.first_page != 1) line["first_page"] = r.first_page;
+        if (!r.case_file.empty()) line["case_file"] = r.case_file;
+        if (r.separators > 0) line["separators"] = r.separators;
         std::cout << line.dump() << "\n" << std::flush;
         return;
       }

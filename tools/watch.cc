@@ -136,6 +136,48 @@ void SetupConfig(CLI::App* sub, Globals* g, int* exit_code) {
   });
 }
 
+void SetupCases(CLI::App* sub, Globals* g, int* exit_code) {
+  static std::string case_file;
+  sub->add_option("CASE", case_file, "one case file's id (default: list them all)");
+  sub->footer(
+      "Case files (expedientes) come from separator sheets with a QR code EXP:<id>\n"
+      "(docs/separators.md): the documents after such a sheet are filed in <id>. Read\n"
+      "from the ledger, no document is opened; any role may list them.\n"
+      "Search within one: custodia search 'expediente:2024-0001 nomina'.");
+  sub->callback([g, exit_code] {
+    auto archive = OpenArchive(*g, "cases", /*login=*/false);
+    if (!archive) {
+      *exit_code = Report("cases", archive.error());
+      return;
+    }
+    auto cases = archive->CaseFiles(case_file);
+    if (!cases) {
+      *exit_code = Report("cases", cases.error());
+      return;
+    }
+    for (const auto& [id, docs] : *cases) {
+      if (g->json) {
+        json list = json::array();
+        for (const pipeline::CaseDocument& d : docs) {
+          list.push_back({{"id", d.id}, {"type", d.type}, {"status", d.status},
+                          {"source", d.source}, {"sealed_at", d.sealed_at}});
+        }
+        std::cout << json{{"case_file", id}, {"documents", list}}.dump() << "\n";
+        continue;
+      }
+      if (case_file.empty()) {
+        std::printf("%-24s %zu document%s\n", id.c_str(), docs.size(), docs.size() == 1 ? "" : "s");
+        continue;
+      }
+      for (const pipeline::CaseDocument& d : docs) {
+        std::printf("%-8s  %-22s %-8s %s  %s\n", d.id.c_str(), d.type.c_str(), d.status.c_str(),
+                    d.sealed_at.c_str(), d.source.c_str());
+      }
+    }
+    if (cases->empty() && !g->json) std::printf("no case files yet\n");
+  });
+}
+
 }  // namespace
 
 std::string ProgressLine(const pipeline::IngestProgress& p) {
@@ -169,6 +211,8 @@ void SetupWatchCommands(CLI::App* app, Globals* g, int* exit_code) {
   SetupWatchWorker(app->add_subcommand("watch-worker", "(internal) the process watch archives with"),
                    g, exit_code);
   SetupConfig(app->add_subcommand("config", "check the archive's custodia.toml"), g, exit_code);
+  SetupCases(app->add_subcommand("cases", "case files (expedientes) and their documents"), g,
+             exit_code);
 }
 
 }  // namespace custodia::tools
