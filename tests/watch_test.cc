@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -535,6 +536,55 @@ TEST_F(WatchTest, SeparatorSheetsSplitABatchAndFileItsDocumentsInACase) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("\"duplicates\":3"), std::string::npos) << run.out;
   EXPECT_EQ(Cli("verify").exit_code, 0);
+}
+
+// A file the watcher's user cannot read is quarantined with the reason,
+// and the rest is archived. Root reads everything, so the watcher runs as
+// `nobody` here (setpriv), with the archive and inbox handed to it.
+TEST_F(WatchTest, AnUnreadableFileIsQuarantinedWithItsReason) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the watcher as another user";
+  if (std::system("command -v setpriv >/dev/null 2>&1") != 0) GTEST_SKIP() << "no setpriv";
+  testing::WriteText(archive_ / "custodia.toml", "[watch]\nsettle_seconds = 0\n");
+  Pdf(inbox_ / "a-locked.pdf", 61);
+  Pdf(inbox_ / "b-open.pdf", 62);
+  ASSERT_EQ(std::system(("chown -R nobody " + ShellQuote(tmp_.path().string())).c_str()), 0);
+  ::chmod(tmp_.path().c_str(), 0755);
+  ASSERT_EQ(::chown((inbox_ / "a-locked.pdf").c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod((inbox_ / "a-locked.pdf").c_str(), 0000), 0);
+  auto run = RunCommand("CUSTODIA_PASSPHRASE=" + ShellQuote(kPassphrase) +
+                            " setpriv --reuid=65534 --regid=65534 --clear-groups " + CUSTODIA_BINARY +
+                            " --archive " + ShellQuote(archive_.string()) +
+                            " --json watch --once --inbox " + ShellQuote(inbox_.string()),
+                        tmp_.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  const fs::path reason = inbox_ / "quarantine" / "a-locked.pdf.reason.txt";
+  ASSERT_TRUE(fs::exists(reason)) << run.out;
+  EXPECT_NE(testing::ReadText(reason).find("Permission denied"), std::string::npos)
+      << testing::ReadText(reason);
+  EXPECT_TRUE(fs::exists(inbox_ / "done" / "b-open.pdf")) << run.out;
+}
+
+// `ingest` on a terminal draws a progress bar (pages/s, ETA) on standard
+// error; not on a pipe.
+TEST_F(WatchTest, IngestShowsAProgressBarOnATerminalOnly) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  Pdf(tmp_ / "p1.pdf", 71);
+  Pdf(tmp_ / "p2.pdf", 72);
+  const std::string ingest = testing::CustodiaCommand(
+      CUSTODIA_BINARY, archive_,
+      "ingest " + ShellQuote((tmp_ / "p1.pdf").string()) + " " + ShellQuote((tmp_ / "p2.pdf").string()),
+      kPassphrase);
+  auto tty = RunCommand("script -qfec " + ShellQuote(ingest) + " /dev/null", tmp_.path());
+  ASSERT_EQ(tty.exit_code, 0) << tty.err << tty.out;
+  EXPECT_NE(tty.out.find("pages/s"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("2/2 files"), std::string::npos) << tty.out;
+  Pdf(tmp_ / "p3.pdf", 73);
+  auto piped = RunCommand(testing::CustodiaCommand(CUSTODIA_BINARY, archive_,
+                                                   "ingest " + ShellQuote((tmp_ / "p3.pdf").string()),
+                                                   kPassphrase),
+                          tmp_.path());
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("pages/s"), std::string::npos) << piped.err;
 }
 
 TEST_F(WatchTest, ConfigCheckNamesTheBadLine) {
