@@ -439,12 +439,14 @@ class Archive {
   // sealed as Ingest seals it and reported to `on_result`; then the batch
   // is recorded in the ledger (a batch entry, signed by the station):
   // archived when every file was sealed or was a duplicate, else
-  // quarantined with the first failure as its reason. A batch recorded
-  // archived before (a crash came before its source was released) is not
-  // recorded again. A folder holding a link, a FIFO or a device is
-  // quarantined without reading anything.
+  // quarantined with the first failure as its reason. `resumed`: the batch
+  // was claimed before a crash; one the ledger already records as archived
+  // (same source, same hash) is then not recorded again, and its documents
+  // sealed by the interrupted run are its own, not duplicates. A folder
+  // holding a link, a FIFO or a device is quarantined without reading
+  // anything.
   Result<BatchResult> IngestBatch(const std::filesystem::path& path, const std::string& source,
-                                  const IngestOptions& options,
+                                  bool resumed, const IngestOptions& options,
                                   const std::function<void(const IngestResult&)>& on_result);
   // Case files (expedientes) and the documents filed in each, from the
   // batch entries of the ledger (no document is read): every case file

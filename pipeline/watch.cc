@@ -97,7 +97,7 @@ std::string ListBatchFolder(const fs::path& root, const fs::path& rel, const std
 // --- The worker's side: one batch ----------------------------------------
 
 Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string& source,
-                                         const IngestOptions& options,
+                                         bool resumed, const IngestOptions& options,
                                          const std::function<void(const IngestResult&)>& on_result) {
   const auto start = std::chrono::steady_clock::now();
   BatchResult out;
@@ -158,8 +158,9 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
   }
 
   // Recorded archived already: a crash came between the ledger and the
-  // release. Nothing to do again.
-  {
+  // release. Nothing to do again. (The same file dropped again later is not
+  // resumed: it is archived again, its documents recorded as duplicates.)
+  if (resumed) {
     std::lock_guard lock(impl_->mu);
     for (const vault::Batch& b : impl_->vault.Batches()) {
       if (b.source == source && b.source_hash == hash &&
@@ -212,7 +213,7 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
       if (r.status == "duplicate") {
         // Sealed from this very batch by a run a crash interrupted: ours.
         auto existing = impl_->vault.Find(r.id);
-        doc.duplicate = !existing || existing->source != r.source;
+        doc.duplicate = !resumed || !existing || existing->source != r.source;
       }
       if (doc.duplicate) ++out.duplicates;
       request.documents.push_back(std::move(doc));
@@ -353,7 +354,8 @@ int WatchWorker(const fs::path& archive_dir, const std::string& user) {
       continue;
     }
     auto batch = archive->IngestBatch(request["path"].get<std::string>(),
-                                      request["source"].get<std::string>(), options,
+                                      request["source"].get<std::string>(),
+                                      request.value("resumed", false), options,
                                       [](const IngestResult& r) { Say({{"document", ResultJson(r)}}); });
     if (!batch) {
       // The archive itself failed (disk, ledger): not the batch's fault.
@@ -511,6 +513,7 @@ struct Inbox {
 struct Pending {
   std::size_t inbox = 0;
   std::string name;
+  bool resumed = false;  // claimed before this watcher started
 };
 
 Result<std::string> ReadFirstLine(const std::string& file) {
@@ -615,10 +618,13 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
   };
 
   // Archives one claimed batch. Errors are the archive's, not the batch's.
-  auto process = [&](Inbox& inbox, const std::string& name) -> Status {
+  auto process = [&](Inbox& inbox, const std::string& name, bool resumed) -> Status {
     const std::string source = inbox.folder.label() + "/" + name;
     CU_TRY(ensure_worker(inbox));
-    CU_TRY(worker.Send(json{{"path", inbox.folder.ClaimedPath(name).string()}, {"source", source}}.dump() +
+    CU_TRY(worker.Send(json{{"path", inbox.folder.ClaimedPath(name).string()},
+                            {"source", source},
+                            {"resumed", resumed}}
+                           .dump() +
                        "\n"));
     for (;;) {
       auto line = worker.ReadLine(wc.document_timeout_seconds);
@@ -687,7 +693,7 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
     for (std::string& name : claimed) {
       say({{"resumed", inboxes[i].folder.label() + "/" + name}},
           "resuming " + inboxes[i].folder.label() + "/" + name + " (claimed before a restart)");
-      queue.push_back({i, std::move(name)});
+      queue.push_back({i, std::move(name), /*resumed=*/true});
     }
   }
 
@@ -716,7 +722,7 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
       for (const capture::InboxEntry& e : scan.ready) {
         auto claimed = inboxes[i].folder.Claim(e.name);
         if (claimed) {
-          queue.push_back({i, e.name});
+          queue.push_back({i, e.name, /*resumed=*/false});
         } else if (claimed.error().code != Code::kNotFound && claimed.error().code != Code::kAlreadyExists) {
           log("note: " + claimed.error().message);
         }
@@ -732,7 +738,7 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
       if (*stop) return Ok();
       Pending p = queue.front();
       queue.pop_front();
-      CU_TRY(process(inboxes[p.inbox], p.name));
+      CU_TRY(process(inboxes[p.inbox], p.name, p.resumed));
     }
     if (request.once) {
       // What just came in may have made more batches complete; otherwise done.

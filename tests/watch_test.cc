@@ -188,6 +188,16 @@ TEST_F(WatchTest, OnceArchivesFilesAndFoldersAndReleasesThemToDone) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("\"duplicates\":1"), std::string::npos) << run.out;
   EXPECT_EQ(SealedSources().count("inbox/again.pdf"), 0u);
+  // Even under the name it had: a new drop, not a resumed one, so the
+  // ledger records it as a duplicate (and done/ keeps both files).
+  Pdf(inbox_ / "a.pdf", 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  run = Once();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"duplicates\":1"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("already_recorded"), std::string::npos) << run.out;
+  EXPECT_TRUE(fs::exists(inbox_ / "done" / "a.1.pdf"));
+  EXPECT_EQ(SealedSources()["inbox/a.pdf"], 1);
 }
 
 TEST_F(WatchTest, ASlowWriterIsNeverTakenEarly) {
@@ -259,7 +269,19 @@ TEST_F(WatchTest, SigkillAtRandomMomentsLosesAndDoublesNothing) {
   constexpr int kFiles = 30;
   std::vector<std::string> sources;
   std::mt19937 random(20261205);
-  std::uniform_int_distribution<int> delay_ms(100, 2500);
+  // First, how long one round takes here (this machine, this build): the
+  // kills are then drawn across that span, so that they land mid-batch.
+  double round_ms = 0;
+  {
+    for (int i = 0; i < kFiles; ++i) Pdf(inbox_ / ("warmup-" + std::to_string(i) + ".pdf"), 9000 + i);
+    const auto t0 = std::chrono::steady_clock::now();
+    Start();
+    ASSERT_TRUE(WaitFor(inbox_ / "done" / ("warmup-" + std::to_string(kFiles - 1) + ".pdf"), 120));
+    round_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    Stop();
+  }
+  std::uniform_int_distribution<int> delay_ms(static_cast<int>(round_ms * 0.1),
+                                              static_cast<int>(round_ms * 0.95));
   for (int round = 0; round < kRounds; ++round) {
     const bool folder = round % 2 == 1;
     const fs::path dir = folder ? inbox_ / ("lote-" + std::to_string(round)) : inbox_;
@@ -290,16 +312,16 @@ TEST_F(WatchTest, SigkillAtRandomMomentsLosesAndDoublesNothing) {
   const std::map<std::string, int> before = SealedSources();
   int claimed = 0;
   for (const auto& e : fs::directory_iterator(inbox_ / ".custodia" / "claimed")) claimed += !e.path().empty();
-  std::printf("%d kills: %zu of %zu files sealed before the clean run, %d batches claimed then, "
-              "%d resumptions of a claimed batch\n",
-              kRounds, before.size(), sources.size(), claimed, resumed);
+  std::printf("%d kills within %.0f ms (one round's time): %zu of %zu files sealed before the clean "
+              "run, %d batches claimed then, %d resumptions of a claimed batch\n",
+              kRounds, round_ms, before.size() - kFiles, sources.size(), claimed, resumed);
   EXPECT_GT(resumed, 0) << "no kill came while a batch was claimed: the test proved nothing";
 
   auto last = Once();
   ASSERT_EQ(last.exit_code, 0) << last.err;
   std::map<std::string, int> sealed = SealedSources();
   for (const std::string& source : sources) EXPECT_EQ(sealed[source], 1) << source;
-  EXPECT_EQ(sealed.size(), sources.size());
+  EXPECT_EQ(sealed.size(), sources.size() + kFiles);  // and the warm-up round's
   for (const auto& e : fs::directory_iterator(inbox_)) {
     const std::string name = e.path().filename().string();
     EXPECT_TRUE(name == "done" || name == "quarantine" || name == ".custodia")
