@@ -140,10 +140,11 @@ Document::~Document() = default;
 namespace {
 
 Status CheckOptions(const Options& options) {
-  if (options.max_pixels <= 0 || options.render_dpi <= 0 || options.min_text_chars < 0) {
+  if (options.max_pixels <= 0 || options.render_dpi <= 0 || options.min_text_chars < 0 ||
+      options.sparse_text_chars < 0 || options.sparse_render_dpi <= 0) {
     return Fail(Code::kInvalidArgument,
-                "capture: options: max_pixels and render_dpi must be positive, "
-                "min_text_chars not negative");
+                "capture: options: max_pixels and the dpis must be positive, "
+                "min_text_chars and sparse_text_chars not negative");
   }
   return Ok();
 }

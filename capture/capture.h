@@ -36,13 +36,22 @@ struct Options {
   // A PDF page whose text layer has at least this many letters or digits
   // uses it instead of OCR.
   int min_text_chars = 16;
+  // A page with a text layer of fewer letters and digits than this is also
+  // rendered, at sparse_render_dpi, into Page::image: a separator sheet in
+  // a born-digital or "searchable" PDF carries a code and a short caption,
+  // and its code is only seen on the picture. 0: never (a page with text
+  // has no image). Pages of real documents hold more text than a sheet, so
+  // they cost nothing more.
+  int sparse_text_chars = 0;
+  int sparse_render_dpi = 150;
 };
 
 struct Page {
   int number = 0;          // 1-based
   bool has_text = false;   // true: `text` is the page's text layer
   std::string text;
-  Image image;             // the page to OCR when !has_text
+  Image image;             // the page to OCR when !has_text; with has_text, a
+                           // sparse page's picture (Options::sparse_text_chars)
 };
 
 // A document opened for reading page by page, so that a long PDF is never

@@ -122,18 +122,22 @@ class PdfPages final : public PageSource {
     const poppler::byte_array utf8 =
         page->text(poppler::rectf(), poppler::page::physical_layout).to_utf8();
     std::string text = CollapseSpaces(std::string_view(utf8.data(), utf8.size()));
-    if (CountLettersAndDigits(text) >= options_.min_text_chars) {
+    const int letters = CountLettersAndDigits(text);
+    if (letters >= options_.min_text_chars) {
       out.has_text = true;
       out.text = TrimTrailingSpace(std::move(text));
+      if (letters < options_.sparse_text_chars) {
+        CU_ASSIGN_OR_RETURN(out.image, Render(*page, box, context, options_.sparse_render_dpi));
+      }
       return out;
     }
-    CU_ASSIGN_OR_RETURN(out.image, Render(*page, box, context));
+    CU_ASSIGN_OR_RETURN(out.image, Render(*page, box, context, options_.render_dpi));
     return out;
   }
 
-  // Renders `page`, whose crop box is `box` (in points), at render_dpi.
+  // Renders `page`, whose crop box is `box` (in points), at `dpi`.
   Result<Image> Render(const poppler::page& page, const poppler::rectf& box,
-                       const std::string& context) const {
+                       const std::string& context, int dpi) const {
     if (!poppler::page_renderer::can_render()) {
       return Fail(Code::kUnavailable,
                   context +
@@ -141,7 +145,7 @@ class PdfPages final : public PageSource {
                       "with splash (Debian: libpoppler-cpp0v5)");
     }
     // The crop box is what the renderer draws; /Rotate only swaps the sides.
-    const double scale = options_.render_dpi / kPointsPerInch;
+    const double scale = dpi / kPointsPerInch;
     const double w = std::ceil(box.width() * scale);
     const double h = std::ceil(box.height() * scale);
     if (!(w >= 1 && h >= 1)) {
@@ -149,7 +153,7 @@ class PdfPages final : public PageSource {
     }
     if (w * h > static_cast<double>(options_.max_pixels) || w > INT_MAX || h > INT_MAX) {
       return Fail(Code::kInvalidArgument,
-                  context + ": rendered at " + std::to_string(options_.render_dpi) + " dpi, " +
+                  context + ": rendered at " + std::to_string(dpi) + " dpi, " +
                       OverLimitMessage(static_cast<std::int64_t>(w), static_cast<std::int64_t>(h),
                                        options_.max_pixels));
     }
@@ -159,7 +163,7 @@ class PdfPages final : public PageSource {
     // Gray, not RGB: OCR reads gray, and it is a third of the memory.
     renderer.set_image_format(poppler::image::format_gray8);
     const poppler::image rendered =
-        renderer.render_page(&page, options_.render_dpi, options_.render_dpi);
+        renderer.render_page(&page, dpi, dpi);
     if (!rendered.is_valid() || rendered.width() <= 0 || rendered.height() <= 0 ||
         rendered.format() != poppler::image::format_gray8) {
       return Fail(Code::kCorruption, context + ": cannot be rendered (damaged page)");
@@ -169,7 +173,7 @@ class PdfPages final : public PageSource {
     image.height = rendered.height();
     image.channels = 1;
     image.stride = image.width;
-    image.dpi = options_.render_dpi;
+    image.dpi = dpi;
     image.pixels.resize(static_cast<std::size_t>(image.width) *
                         static_cast<std::size_t>(image.height));
     const char* src = rendered.const_data();

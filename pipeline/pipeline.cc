@@ -509,6 +509,9 @@ std::unique_ptr<Archive::Impl::Job> Archive::Impl::StartJob(const Input& input,
 
   capture::Options capture_options;
   capture_options.max_pixels = options.max_pixels;
+  // A separator sheet in a PDF with a text layer has a short caption: such
+  // pages are rendered too, to look for its code.
+  if (options.split) capture_options.sparse_text_chars = 300;
   auto document = capture::Document::OpenFile(input.path, capture_options);
   if (!document) return fail(document.error().message);
   job->document.emplace(std::move(document).value());
@@ -529,12 +532,9 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     out.error = where + page.error().message;
     return out;
   }
-  if (page->has_text) {
-    out.has_text = true;
-    out.text = std::move(page->text);
-    return out;
-  }
-  if (options.split) {
+  if (options.split && !page->image.pixels.empty()) {
+    // A scanned page, or a text page with little text (a separator sheet
+    // in a PDF with a text layer).
     capture::SeparatorOptions sep;
     sep.payloads = options.separator_payloads;
     sep.patch_t = options.separator_patch_t;
@@ -549,6 +549,11 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
       out.case_file = std::move(found->case_file);
       return out;
     }
+  }
+  if (page->has_text) {
+    out.has_text = true;
+    out.text = std::move(page->text);
+    return out;
   }
   if (!engine->has_value()) {
     ocr::Options ocr_options;

@@ -609,6 +609,31 @@ TEST_F(WatchTest, IngestShowsAProgressBarOnATerminalOnly) {
   EXPECT_EQ(piped.err.find("pages/s"), std::string::npos) << piped.err;
 }
 
+// A separator sheet inside a PDF with a text layer (samples/separator.py's
+// vector sheet between two born-digital pages: tests/testdata/lote_texto.pdf)
+// is seen too: a page with little text is also rendered to look for a code.
+TEST_F(WatchTest, ASeparatorSheetWithATextLayerSplitsToo) {
+  auto run = Cli("--json ingest " + ShellQuote((testing::SourceDir() / "tests" / "testdata" /
+                                                "lote_texto.pdf")
+                                                   .string()));
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  std::vector<json> docs;
+  for (const std::string& line : Lines(run.out)) docs.push_back(json::parse(line));
+  ASSERT_EQ(docs.size(), 2u) << run.out;
+  EXPECT_EQ(docs[0]["type"], "albaran") << run.out;
+  EXPECT_EQ(docs[0]["ocr_pages"], 0);
+  EXPECT_EQ(docs[0]["separators"], 1);
+  EXPECT_EQ(docs[1]["first_page"], 3);
+  EXPECT_EQ(docs[1]["case_file"], "2024-0002");
+  EXPECT_EQ(docs[1]["type"], "nomina") << run.out;
+  // --no-split keeps the file whole.
+  auto whole = Cli("--json ingest --no-split " +
+                   ShellQuote((testing::SourceDir() / "tests" / "testdata" / "lote_texto.pdf").string()));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(Lines(whole.out).size(), 1u) << whole.out;
+  EXPECT_EQ(json::parse(whole.out)["pages"], 3);
+}
+
 TEST_F(WatchTest, ConfigCheckNamesTheBadLine) {
   testing::WriteText(archive_ / "custodia.toml",
                      "[watch]\nsettle_seconds = 2\nsetle_seconds = 3\n");
