@@ -440,8 +440,8 @@ class Worker {
   }
 
   // The next line, waiting at most `seconds`. kUnavailable when the worker
-  // died (with how), kDeadlineExceeded-like kUnavailable "timed out".
-  Result<std::string> ReadLine(double seconds) {
+  // died (with how), "timed out", or "stopping" once *stop is set.
+  Result<std::string> ReadLine(double seconds, const volatile int* stop = nullptr) {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::microseconds(static_cast<std::int64_t>(seconds * 1e6));
     for (;;) {
@@ -454,10 +454,8 @@ class Worker {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                             deadline - std::chrono::steady_clock::now())
                             .count();
-      if (left <= 0) {
-        timed_out_ = true;
-        return Fail(Code::kUnavailable, "timed out");
-      }
+      if (left <= 0) return Fail(Code::kUnavailable, "timed out");
+      if (stop != nullptr && *stop) return Fail(Code::kUnavailable, "stopping");
       struct pollfd p = {out_, POLLIN, 0};
       const int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left, 1000)));
       if (rc < 0 && errno != EINTR) return Fail(Code::kIo, std::string("poll: ") + std::strerror(errno));
@@ -501,7 +499,6 @@ class Worker {
   int out_ = -1;
   std::string user_;
   std::string buffer_;
-  bool timed_out_ = false;
 };
 
 struct Inbox {
@@ -627,7 +624,13 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
                            .dump() +
                        "\n"));
     for (;;) {
-      auto line = worker.ReadLine(wc.document_timeout_seconds);
+      auto line = worker.ReadLine(wc.document_timeout_seconds, stop);
+      if (!line && *stop) {
+        // SIGTERM: stop now; the batch stays claimed and is archived on
+        // the next start (what was sealed is found by its hash).
+        worker.Kill();
+        return Ok();
+      }
       if (!line) {
         // Hung or crashed on this batch: it is the batch's doing.
         const bool timed_out = line.error().message == "timed out";
@@ -712,7 +715,7 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
     std::int64_t next_check = 0;
     int waiting = 0;
     std::int64_t scanning = 0;  // µs spent in Scan (claims and quarantines not counted)
-    for (std::size_t i = 0; i < inboxes.size() && queue.empty(); ++i) {
+    for (std::size_t i = 0; i < inboxes.size(); ++i) {
       const std::int64_t scan_start = Env::Default()->NowMicros();
       CU_ASSIGN_OR_RETURN(capture::ScanResult scan, inboxes[i].folder.Scan(now));
       scanning += Env::Default()->NowMicros() - scan_start;
@@ -746,7 +749,6 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
       for (Inbox& inbox : inboxes) {
         CU_ASSIGN_OR_RETURN(capture::ScanResult scan, inbox.folder.Scan(Env::Default()->NowMicros()));
         if (!scan.ready.empty() || !scan.refused.empty()) more = true;
-        waiting = scan.waiting;
       }
       if (more) continue;
       if (waiting > 0) {

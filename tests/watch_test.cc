@@ -634,6 +634,28 @@ TEST_F(WatchTest, ASeparatorSheetWithATextLayerSplitsToo) {
   EXPECT_EQ(json::parse(whole.out)["pages"], 3);
 }
 
+// SIGTERM (systemd's stop) in the middle of a batch: the watcher exits at
+// once with status 0, the batch stays claimed, and the next run archives it.
+TEST_F(WatchTest, SigtermMidBatchStopsAtOnceAndTheBatchIsArchivedNextTime) {
+  testing::WriteText(archive_ / "custodia.toml", "[watch]\nsettle_seconds = 0\n");
+  fs::copy_file(testing::SourceDir() / "samples" / "01_factura_scan.jpg", inbox_ / "scan.jpg");
+  Start();
+  ASSERT_TRUE(WaitFor(inbox_ / ".custodia" / "claimed" / "scan.jpg", 20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status = Stop();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(seconds, 3.0) << "waited for the batch instead of stopping";
+  if (!fs::exists(inbox_ / "done" / "scan.jpg")) {
+    EXPECT_TRUE(fs::exists(inbox_ / ".custodia" / "claimed" / "scan.jpg"));
+  }
+  auto run = Once();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(fs::exists(inbox_ / "done" / "scan.jpg")) << run.out;
+  EXPECT_EQ(SealedSources()["inbox/scan.jpg"], 1);
+}
+
 TEST_F(WatchTest, ConfigCheckNamesTheBadLine) {
   testing::WriteText(archive_ / "custodia.toml",
                      "[watch]\nsettle_seconds = 2\nsetle_seconds = 3\n");
