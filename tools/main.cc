@@ -17,6 +17,15 @@
 #include "tools/commands.h"
 #include "tools/passphrase.h"
 
+// Under -DCU_SANITIZE=ON: fontconfig, which Poppler asks for the fonts a PDF
+// does not embed when it renders a page (a scanned page, or a page with
+// little text looked at for a separator sheet), keeps a process-lifetime
+// cache that LeakSanitizer reports. It is not ours to free; everything of
+// custodia's is still checked.
+extern "C" const char* __lsan_default_suppressions() {  // NOLINT
+  return "leak:libfontconfig.so\n";
+}
+
 namespace custodia {
 namespace {
 
