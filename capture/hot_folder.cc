@@ -83,7 +83,9 @@ bool IsTemporaryName(const std::string& name) {
          EndsWith(name, "~");
 }
 
-std::string KindOf(mode_t mode) {
+}  // namespace
+
+std::string DescribeFileKind(unsigned mode) {
   if (S_ISLNK(mode)) return "a symbolic link (never followed)";
   if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
   if (S_ISSOCK(mode)) return "a socket";
@@ -91,6 +93,8 @@ std::string KindOf(mode_t mode) {
   if (S_ISBLK(mode)) return "a block device";
   return "not a regular file or folder";
 }
+
+namespace {
 
 std::int64_t MtimeMicros(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000 + st.st_mtim.tv_nsec / 1000;
@@ -357,7 +361,7 @@ Result<ScanResult> HotFolder::Scan(std::int64_t now) {
       continue;
     }
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-      out.refused.push_back({name, false, KindOf(st.st_mode)});
+      out.refused.push_back({name, false, DescribeFileKind(st.st_mode)});
       continue;
     }
     if (IsTemporaryName(name)) continue;
@@ -438,7 +442,7 @@ Result<fs::path> HotFolder::Claim(const std::string& name) {
     return Unexpected{SysError(Code::kIo, from.string(), errno)};
   }
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    return Fail(Code::kInvalidArgument, from.string() + ": " + KindOf(st.st_mode));
+    return Fail(Code::kInvalidArgument, from.string() + ": " + DescribeFileKind(st.st_mode));
   }
   const int err = RenameNoReplace(from, to);
   if (err == EEXIST || err == ENOTEMPTY) {

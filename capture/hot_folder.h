@@ -66,6 +66,11 @@ struct ScanResult {
   std::int64_t next_check_micros = 0;
 };
 
+// What a directory entry of mode `mode` (st_mode) is, for a refusal: "a
+// symbolic link (never followed)", "a FIFO (named pipe)", "a socket", "a
+// character device", "a block device".
+std::string DescribeFileKind(unsigned mode);
+
 // The escaped form of a name for logs, reason files and the quarantine:
 // control characters and bytes that are not UTF-8 as %XX, '%' as %25.
 std::string EscapeName(const std::string& name);

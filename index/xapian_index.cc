@@ -1,6 +1,7 @@
 // index/xapian_index.cc: the search index on Xapian. The schema (prefixes,
 // value slots, folding, stemming) is described in docs/index_schema.md;
 // change both together.
+#include <functional>
 #include <xapian.h>
 
 #include <algorithm>
@@ -217,57 +218,55 @@ Status Index::Put(const Doc& doc) {
   return Ok();
 }
 
-Status Index::Relabel(const Doc& doc) {
-  const std::string context = "document " + doc.id;
-  const std::string id_term = kPrefixId + doc.id;
+namespace {
+
+// Finds document `id`, removes its terms under `prefixes`, lets `add` put
+// the new ones, and stores it again. kNotFound if it is not indexed.
+Status ReplaceTerms(Xapian::WritableDatabase& db, const std::string& id,
+                    std::initializer_list<const char*> prefixes,
+                    const std::function<Status(Xapian::Document*)>& add) {
+  const std::string context = "document " + id;
+  const std::string id_term = kPrefixId + id;
   try {
-    Xapian::PostingIterator it = impl_->db.postlist_begin(id_term);
-    if (it == impl_->db.postlist_end(id_term)) {
+    Xapian::PostingIterator it = db.postlist_begin(id_term);
+    if (it == db.postlist_end(id_term)) {
       return Fail(Code::kNotFound, "index: " + context + " is not indexed");
     }
-    Xapian::Document xdoc = impl_->db.get_document(*it);
+    Xapian::Document xdoc = db.get_document(*it);
     std::vector<std::string> old;
-    for (const char* prefix : {kPrefixType, kPrefixStatus, kPrefixField, kPrefixCase}) {
+    for (const char* prefix : prefixes) {
       auto t = xdoc.termlist_begin();
       t.skip_to(prefix);
       for (; t != xdoc.termlist_end() && (*t).starts_with(prefix); ++t) old.push_back(*t);
     }
     for (const std::string& term : old) xdoc.remove_term(term);
-    CU_TRY(AddLabels(doc, context, &xdoc));
-    impl_->db.replace_document(id_term, xdoc);
+    CU_TRY(add(&xdoc));
+    db.replace_document(id_term, xdoc);
   } catch (const Xapian::Error& e) {
     return FromXapian(e, context);
   }
   return Ok();
 }
 
+}  // namespace
+
+Status Index::Relabel(const Doc& doc) {
+  return ReplaceTerms(impl_->db, doc.id, {kPrefixType, kPrefixStatus, kPrefixField, kPrefixCase},
+                      [&](Xapian::Document* xdoc) { return AddLabels(doc, "document " + doc.id, xdoc); });
+}
+
 Status Index::SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files) {
-  const std::string context = "document " + id;
-  const std::string id_term = kPrefixId + id;
-  try {
-    Xapian::PostingIterator it = impl_->db.postlist_begin(id_term);
-    if (it == impl_->db.postlist_end(id_term)) {
-      return Fail(Code::kNotFound, "index: " + context + " is not indexed");
-    }
-    Xapian::Document xdoc = impl_->db.get_document(*it);
-    std::vector<std::string> old;
-    auto t = xdoc.termlist_begin();
-    t.skip_to(kPrefixCase);
-    for (; t != xdoc.termlist_end() && (*t).starts_with(kPrefixCase); ++t) old.push_back(*t);
-    for (const std::string& term : old) xdoc.remove_term(term);
+  return ReplaceTerms(impl_->db, id, {kPrefixCase}, [&](Xapian::Document* xdoc) -> Status {
     for (const std::string& case_file : case_files) {
-      const std::string term = kPrefixCase + case_file;
       if (case_file.empty()) continue;
+      const std::string term = kPrefixCase + case_file;
       if (!TermFits(term)) {
-        return Fail(Code::kInvalidArgument, "index: " + context + ": case file id too long");
+        return Fail(Code::kInvalidArgument, "index: document " + id + ": case file id too long");
       }
-      xdoc.add_boolean_term(term);
+      xdoc->add_boolean_term(term);
     }
-    impl_->db.replace_document(id_term, xdoc);
-  } catch (const Xapian::Error& e) {
-    return FromXapian(e, context);
-  }
-  return Ok();
+    return Ok();
+  });
 }
 
 Status Index::Commit() {

@@ -58,6 +58,8 @@ struct Archive::Impl {
   // The type model `custodia train` wrote (model/types.model); null: the
   // default model.
   std::shared_ptr<const classify::TypeModel> model;
+  // IngestBatch has loaded the model and brought the index in step.
+  bool batch_ready = false;
 
   Impl(std::filesystem::path d, vault::Vault v, index::Index i)
       : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}

@@ -294,6 +294,7 @@ IngestOptions IngestOptionsFrom(const Config& config) {
   options.separator_patch_t = config.patch_t;
   options.case_prefix = config.case_prefix;
   options.blank_max_ink = config.blank_max_ink;
+  options.batch_marker = config.watch.marker;
   return options;
 }
 

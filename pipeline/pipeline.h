@@ -53,6 +53,8 @@ struct IngestOptions {
   std::vector<std::string> separator_payloads = {"CUSTODIA-SEP"};
   bool separator_patch_t = true;
   std::string case_prefix = "EXP:";
+  // A folder batch's marker file (IngestBatch leaves it out).
+  std::string batch_marker = "batch.ready";
   // A cleaned page with at most this much ink is blank: recorded, not OCR'd.
   double blank_max_ink = 0.0001;
   // Called after each page is read (from a worker thread, one call at a

@@ -54,13 +54,6 @@ bool IsJunk(const std::string& name, const std::string& marker) {
          name == "desktop.ini";
 }
 
-std::string KindOf(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symbolic link (never followed)";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device file";
-  return "not a regular file";
-}
 
 // Lists a folder batch's files (relative paths, sorted), never following
 // a link. Returns why the batch cannot be archived, or "".
@@ -85,7 +78,7 @@ std::string ListBatchFolder(const fs::path& root, const fs::path& rel, const std
     } else if (S_ISREG(st.st_mode)) {
       files->push_back(r.string());
     } else {
-      return capture::EscapeName(r.string()) + " is " + KindOf(st.st_mode) +
+      return capture::EscapeName(r.string()) + " is " + capture::DescribeFileKind(st.st_mode) +
              "; a batch may hold only files and folders";
     }
   }
@@ -102,10 +95,14 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
   const auto start = std::chrono::steady_clock::now();
   BatchResult out;
   out.source = source;
-  CU_TRY(impl_->LoadModel());
-  auto reindexed = impl_->CatchUpIndex();
-  if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
-  CU_ASSIGN_OR_RETURN(Config config, LoadConfig(impl_->dir));
+  // Once per process: this Archive holds the archive's lock, so neither the
+  // model (`custodia train`) nor the vault changes under it between batches.
+  if (!impl_->batch_ready) {
+    CU_TRY(impl_->LoadModel());
+    auto reindexed = impl_->CatchUpIndex();
+    if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
+    impl_->batch_ready = true;
+  }
 
   auto quarantine = [&](std::string reason, const std::string& hash) -> Result<BatchResult> {
     if (reason.size() > 4000) reason.resize(4000);
@@ -137,7 +134,7 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
     hash = hashed->first;
   } else if (S_ISDIR(st.st_mode)) {
     std::vector<std::string> files;
-    std::string why = ListBatchFolder(path, "", config.watch.marker, 0, &files);
+    std::string why = ListBatchFolder(path, "", options.batch_marker, 0, &files);
     if (!why.empty()) return quarantine(why, "");
     if (files.empty()) return quarantine("the folder holds no files", "");
     // A folder's hash: of its manifest, each file's relative path and hash.
@@ -154,7 +151,7 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
     hash = vault::Vault::HashHex(
         {reinterpret_cast<const std::uint8_t*>(manifest.data()), manifest.size()});
   } else {
-    return quarantine(KindOf(st.st_mode), "");
+    return quarantine(capture::DescribeFileKind(st.st_mode), "");
   }
 
   // Recorded archived already: a crash came between the ledger and the
