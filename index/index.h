@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,17 +21,59 @@ struct Doc {
   std::string text;  // full text, indexed with Spanish stemming, accents folded
   std::string type;
   std::string status;
-  std::string source;
+  std::string source;   // not indexed (a file name can be as telling as the text)
+  std::string station;  // who sealed it
+  std::string batch;    // source batch id, "" when not ingested as a batch
   std::int64_t ingest_micros = 0;
   std::map<std::string, std::string> fields;  // name -> canonical value
   std::vector<std::string> case_files;         // expedientes it is filed in
+  bool on_loan = false;                        // checked out now
+  // The ledger's count of events about this document when this view was
+  // made (ingest, corrections, check-outs, returns); stored in clear so that
+  // `verify`, holding no key, can tell a stale index entry.
+  std::uint64_t version = 0;
+};
+
+// The key every term and sealed value is derived from (docs/index_schema.md):
+// 32 secret bytes, derived by the vault from the archive key of `epoch`.
+// Copied into secure memory by Unlock; the caller wipes its own copy.
+struct KeyView {
+  std::span<const std::uint8_t, 32> bytes;
+  std::uint32_t epoch = 0;
 };
 
 struct Hit {
   std::string id;
-  int rank = 0;     // 0-based
-  int percent = 0;  // Xapian's relevance percentage
+  int rank = 0;     // 0-based, counted from the first hit of the whole result
+  int percent = 0;  // Xapian's relevance percentage (0 when sorted by a value)
   double weight = 0;
+};
+
+enum class SortBy { kRelevance, kDate, kAmount };
+
+struct SearchRequest {
+  // The query language (docs/index_schema.md, "Query language"): words,
+  // "phrases", AND OR NOT ( ), tipo: estado: expediente: nif: iban: numero:
+  // cups: lote: puesto: prestado:si|no, fecha:A..B, importe:A..B. Empty
+  // matches every document.
+  std::string query;
+  SortBy sort = SortBy::kRelevance;  // date and amount: newest / largest first
+  bool ascending = false;            // for kDate and kAmount only
+  int offset = 0;
+  int limit = 20;
+  bool facets = false;
+};
+
+struct Facets {
+  std::map<std::string, std::uint64_t> type;    // type -> documents
+  std::map<std::string, std::uint64_t> status;  // status -> documents
+  std::map<std::string, std::uint64_t> year;    // "2024" (or "sin fecha") -> documents
+};
+
+struct SearchResult {
+  std::vector<Hit> hits;
+  std::uint64_t matches = 0;  // documents matching (exact when facets were asked)
+  Facets facets;              // filled when asked
 };
 
 class Index {
@@ -38,37 +81,59 @@ class Index {
   // Opens (creating when `create`) the database in `dir`. kNotFound if it
   // does not exist and !create; kFailedPrecondition if another writer holds it;
   // kIo if it cannot be created, kCorruption if Xapian finds it damaged.
+  // Nothing but Contains, size and Versions works before Unlock.
   static Result<Index> Open(const std::filesystem::path& dir, bool create);
 
   Index(Index&&) noexcept;
   Index& operator=(Index&&) noexcept;
   ~Index();
 
+  // Gives the index its key. An empty index takes the key's epoch; an index
+  // built under another epoch's key is kFailedPrecondition ("rebuild the
+  // index") and the key is not kept; an index built with plain terms
+  // (UsePlainTerms) is kFailedPrecondition too.
+  Status Unlock(const KeyView& key);
+  // BENCHMARKS ONLY: terms and values in clear instead of keyed hashes, to
+  // measure what hashing costs. Only on an empty index; recorded in it, so a
+  // keyed Unlock later refuses it.
+  Status UsePlainTerms();
+  // Whether Unlock (or UsePlainTerms) succeeded.
+  bool unlocked() const;
+  // The key epoch the index was built under; 0 when empty or plain.
+  std::uint32_t epoch() const;
+
   // Adds or replaces (by id) one document. Durable, and visible to other
   // processes, after Commit; this Index's own searches may see it before.
   // kInvalidArgument for an empty id, a field name holding ':' or a term
   // too long for Xapian (docs/index_schema.md); nothing is changed then.
   Status Put(const Doc& doc);
-  // Replaces the type, status and field terms of document doc.id (a review
-  // changed them), keeping its text terms; doc.text is not read. kNotFound
-  // if it is not indexed; otherwise as Put.
+  // Replaces everything but the text terms of document doc.id (a review
+  // decision, a check-out, a return, a batch entry changed them); doc.text
+  // is not read. kNotFound if it is not indexed; otherwise as Put.
   Status Relabel(const Doc& doc);
   // Replaces the case-file terms of document `id` (a batch entry filed it),
   // keeping everything else. kNotFound if it is not indexed.
   Status SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files);
+  // Removes every document (for a rebuild); the key epoch is forgotten.
+  Status Clear();
   // kIo (or kCorruption) when Xapian cannot write the changes.
   Status Commit();
   // The number of documents, uncommitted ones included.
   std::uint64_t size() const;
   // Whether a document with this id is in the index (uncommitted included).
   bool Contains(const std::string& id) const;
+  // id -> Doc::version of every indexed document (needs no key).
+  Result<std::map<std::string, std::uint64_t>> Versions() const;
 
-  // Ranked hits for a query in Xapian QueryParser syntax (free text, quoted
-  // phrases, AND/OR/NOT, parentheses), Spanish stemming, accents and case
-  // folded; words are ANDed by default. At most `limit` hits, best first.
-  // kInvalidArgument, with the parser's reason, for a bad query or a
-  // non-positive limit.
+  // Ranked (or sorted) hits. kInvalidArgument with a reason that names the
+  // problem for a malformed query, a wildcard (the index holds no words to
+  // expand), a bad range or a non-positive limit or negative offset.
+  Result<SearchResult> Search(const SearchRequest& request) const;
+  // Old form: request.query = query, limit.
   Result<std::vector<Hit>> Search(const std::string& query, int limit) const;
+  // Documents like document `id` (relevance feedback on its text terms),
+  // best first, `id` itself left out. kNotFound if it is not indexed.
+  Result<SearchResult> Similar(const std::string& id, int offset, int limit) const;
 
   // A snippet of `text` around the words of `query`, with matches (folded
   // and stemmed as in Search) wrapped in `mark_start` / `mark_end`: whole

@@ -1,34 +1,50 @@
 // index/xapian_index.cc: the search index on Xapian. The schema (prefixes,
-// value slots, folding, stemming) is described in docs/index_schema.md;
-// change both together.
-#include <functional>
+// value slots, folding, stemming, keyed terms) is described in
+// docs/index_schema.md; change both together.
 #include <xapian.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 
 #include "index/index.h"
+#include "index/keys.h"
 #include "index/text.h"
 
 namespace custodia::index {
 namespace {
 
 // Term prefixes (Xapian's conventions: Q is the unique id term, X starts a
-// user-defined prefix).
+// user-defined prefix). Everything after a prefix is a keyed hash
+// (Keys::Term), except after Q: ids are public (the ledger lists them).
 constexpr char kPrefixId[] = "Q";
 constexpr char kPrefixType[] = "XT";
 constexpr char kPrefixStatus[] = "XS";
-constexpr char kPrefixField[] = "XF";  // XF<name>:<value>
-constexpr char kPrefixCase[] = "XC";   // XC<case file id>
+constexpr char kPrefixField[] = "XF";  // XF<kind>:<hash of the value>
+constexpr char kPrefixCase[] = "XC";
+constexpr char kPrefixBatch[] = "XB";
+constexpr char kPrefixStation[] = "XN";
+constexpr char kPrefixLoan[] = "XL";  // XL<hash of "si"> while on loan
 
-// Value slots. Date and amount are reserved for issue 7 (range search and
-// sorting) and not written yet.
-constexpr Xapian::valueno kSlotIngestMicros = 0;
-[[maybe_unused]] constexpr Xapian::valueno kSlotDate = 1;
-[[maybe_unused]] constexpr Xapian::valueno kSlotAmount = 2;
+// Value slots. 0 and 5 are in clear (the ledger tells both to anyone);
+// 1 to 4 are sealed (Keys::Seal).
+constexpr Xapian::valueno kSlotIngestMicros = 0;  // sortable_serialise(double)
+constexpr Xapian::valueno kSlotDate = 1;          // EncodeSortable(days since 1970-01-01)
+constexpr Xapian::valueno kSlotAmount = 2;        // EncodeSortable(cents)
+constexpr Xapian::valueno kSlotType = 3;          // the type name
+constexpr Xapian::valueno kSlotStatus = 4;        // the status name
+constexpr Xapian::valueno kSlotVersion = 5;       // EncodeSortable(Doc::version)
+
+// Database metadata: the key check (Keys::Check) and the key epoch.
+constexpr char kMetaKeys[] = "custodia.keys";
+constexpr char kMetaEpoch[] = "custodia.epoch";
 
 // Glass refuses longer terms (a zero byte counts twice).
 constexpr std::size_t kMaxTermBytes = 245;
@@ -44,19 +60,44 @@ constexpr unsigned kParserFlags =
 // accent is put back on a final "ion" before stemming; every other suffix
 // stems alike with or without its accent. The result is folded again
 // (Snowball keeps ñ; nothing else is accented after stemming).
-class FoldedSpanishStemmer : public Xapian::StemImplementation {
+class FoldedSpanishStemmer {
  public:
-  std::string operator()(const std::string& word) override {
-    std::string input = word;
+  std::string operator()(const std::string& folded) {
+    std::string input = folded;
     if (input.size() > 3 && input.ends_with("ion")) {
       input.replace(input.size() - 2, 1, "\xc3\xb3");  // o -> ó
     }
     return Fold(spanish_(input));
   }
-  std::string get_description() const override { return "custodia_folded_spanish"; }
 
  private:
   Xapian::Stem spanish_{"spanish"};
+};
+
+// What the TermGenerator and the QueryParser call for every word (STEM_ALL):
+// folds (accents; the word comes lower-cased), stems, and hashes. So every
+// text term in the database is a keyed hash of a stem, and a query word
+// meets it only through the same key. Words repeat (Zipf), so results are
+// cached; the cache lives in memory only and is cleared when it grows.
+class HashingStemmer : public Xapian::StemImplementation {
+ public:
+  explicit HashingStemmer(const Keys* keys) : keys_(keys) {}
+
+  std::string operator()(const std::string& word) override {
+    auto it = cache_.find(word);
+    if (it != cache_.end()) return it->second;
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    std::string term = keys_->Term(spanish_(Fold(word)));
+    cache_.emplace(word, term);
+    return term;
+  }
+  std::string get_description() const override { return "custodia_keyed_spanish"; }
+
+ private:
+  static constexpr std::size_t kMaxCached = 1 << 18;
+  const Keys* keys_;
+  FoldedSpanishStemmer spanish_;
+  std::unordered_map<std::string, std::string> cache_;
 };
 
 bool TermFits(const std::string& term) {
@@ -80,53 +121,417 @@ Unexpected FromXapian(const Xapian::Error& e, const std::string& context) {
   return Fail(Code::kInternal, message);
 }
 
+// ---- Fields, dates and amounts ----
+
+// The search kind of a field (docs/index_schema.md, "Fields"), "" for a
+// field that gets no term: tax ids, IBANs, CUPS and document numbers.
+std::string FieldKind(const std::string& type, const std::string& name) {
+  if (name == "iban" || name.starts_with("iban_")) return "iban";
+  if (name == "nif" || name == "cif" || name == "nie" || name.ends_with("_nif") ||
+      name.ends_with("_cif") || (type == "dni" && name == "numero")) {
+    return "nif";
+  }
+  if (name == "cups") return "cups";
+  if (name == "numero" || name == "pedido" || name == "referencia") return "numero";
+  return "";
+}
+
+// The folded value a field term hashes; ids, IBANs and CUPS lose the
+// spaces, dots and dashes people type inside them.
+std::string CanonicalValue(const std::string& kind, const std::string& value) {
+  std::string folded = Fold(value);
+  if (kind == "nif" || kind == "iban" || kind == "cups") {
+    std::erase_if(folded, [](char c) { return c == ' ' || c == '-' || c == '.'; });
+  }
+  return folded;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil), and back.
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::int64_t YearOfDays(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+bool LeapYear(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned DaysInMonth(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && LeapYear(y) ? 29 : kDays[m - 1];
+}
+
+std::optional<unsigned> Digits(std::string_view s) {
+  unsigned v = 0;
+  if (s.empty()) return std::nullopt;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v;
+}
+
+// "YYYY", "YYYY-MM" or "YYYY-MM-DD" as days; a partial date is its first
+// day, or its last when `last`. nullopt for anything else or a date that
+// does not exist.
+std::optional<std::int64_t> ParseDate(std::string_view s, bool last) {
+  if (s.size() != 4 && s.size() != 7 && s.size() != 10) return std::nullopt;
+  auto y = Digits(s.substr(0, 4));
+  if (!y) return std::nullopt;
+  unsigned m = last ? 12 : 1;
+  if (s.size() >= 7) {
+    auto mm = s[4] == '-' ? Digits(s.substr(5, 2)) : std::nullopt;
+    if (!mm || *mm < 1 || *mm > 12) return std::nullopt;
+    m = *mm;
+  }
+  unsigned d = last ? DaysInMonth(*y, m) : 1;
+  if (s.size() == 10) {
+    auto dd = s[7] == '-' ? Digits(s.substr(8, 2)) : std::nullopt;
+    if (!dd || *dd < 1 || *dd > DaysInMonth(*y, m)) return std::nullopt;
+    d = *dd;
+  }
+  return DaysFromCivil(*y, m, d);
+}
+
+// An amount in cents: "1234.56", "1234,56", "1.234,56", "-5", at most two
+// decimals. nullopt for anything else.
+std::optional<std::int64_t> ParseCents(std::string_view s) {
+  std::string t(s);
+  if (t.find(',') != std::string::npos) {  // Spanish: '.' groups, ',' decimals
+    std::erase(t, '.');
+    std::replace(t.begin(), t.end(), ',', '.');
+  }
+  bool negative = false;
+  if (!t.empty() && t[0] == '-') {
+    negative = true;
+    t.erase(0, 1);
+  }
+  const std::size_t dot = t.find('.');
+  const std::string whole = t.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : t.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15 || frac.size() > 2) return std::nullopt;
+  std::int64_t cents = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    cents = cents * 10 + (c - '0');
+  }
+  cents *= 100;
+  if (!frac.empty()) {
+    auto f = Digits(frac);
+    if (!f) return std::nullopt;
+    cents += frac.size() == 1 ? *f * 10 : *f;
+  }
+  return negative ? -cents : cents;
+}
+
+// The document's date: `fecha`, else the first day of `periodo`.
+std::optional<std::int64_t> DocDate(const Doc& doc) {
+  if (auto it = doc.fields.find("fecha"); it != doc.fields.end()) {
+    if (it->second.size() == 10) return ParseDate(it->second, false);
+  }
+  if (auto it = doc.fields.find("periodo"); it != doc.fields.end()) {
+    if (it->second.size() == 7) return ParseDate(it->second, false);
+  }
+  return std::nullopt;
+}
+
+// The document's amount: total, importe, neto, bruto, the first present.
+std::optional<std::int64_t> DocAmount(const Doc& doc) {
+  for (const char* name : {"total", "importe", "neto", "bruto"}) {
+    if (auto it = doc.fields.find(name); it != doc.fields.end()) {
+      if (auto cents = ParseCents(it->second)) return cents;
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Xapian extensions over sealed values ----
+
+// The documents whose sealed value in `slot` is within [lo, hi].
+class SealedRangeSource : public Xapian::ValuePostingSource {
+ public:
+  SealedRangeSource(Xapian::valueno value_slot, std::int64_t lo, std::int64_t hi, const Keys* keys)
+      : ValuePostingSource(value_slot), lo_(lo), hi_(hi), keys_(keys) {}
+
+  void init(const Xapian::Database& database) override {
+    ValuePostingSource::init(database);
+    set_termfreq_min(0);
+    set_termfreq_est(get_termfreq_max() / 2);
+  }
+  void next(double min_wt) override {
+    ValuePostingSource::next(min_wt);
+    SkipOutOfRange();
+  }
+  void skip_to(Xapian::docid did, double min_wt) override {
+    ValuePostingSource::skip_to(did, min_wt);
+    SkipOutOfRange();
+  }
+  bool check(Xapian::docid did, double min_wt) override {
+    skip_to(did, min_wt);
+    return true;
+  }
+  SealedRangeSource* clone() const override {
+    return new SealedRangeSource(get_slot(), lo_, hi_, keys_);
+  }
+  std::string get_description() const override { return "SealedRangeSource"; }
+
+ private:
+  bool InRange() const {
+    auto plain = keys_->Open(get_slot(), get_value());
+    if (!plain) return false;
+    auto n = DecodeSortable(*plain);
+    return n && *n >= lo_ && *n <= hi_;
+  }
+  void SkipOutOfRange() {
+    while (!at_end() && !InRange()) ValuePostingSource::next(0);
+  }
+
+  std::int64_t lo_;
+  std::int64_t hi_;
+  const Keys* keys_;
+};
+
+// fecha:A..B and importe:A..B, either end open.
+class SealedRangeProcessor : public Xapian::RangeProcessor {
+ public:
+  enum class Kind { kDate, kAmount };
+  SealedRangeProcessor(Kind kind, const Keys* keys)
+      : RangeProcessor(kind == Kind::kDate ? kSlotDate : kSlotAmount,
+                       kind == Kind::kDate ? "fecha:" : "importe:"),
+        kind_(kind),
+        keys_(keys) {}
+
+  Xapian::Query operator()(const std::string& begin, const std::string& end) override {
+    const std::int64_t lo = Bound(begin, false, std::numeric_limits<std::int64_t>::min());
+    const std::int64_t hi = Bound(end, true, std::numeric_limits<std::int64_t>::max());
+    if (lo > hi) {
+      throw Xapian::QueryParserError(std::string(Name()) + ": the range " + begin + ".." + end +
+                                     " is empty (its start is after its end)");
+    }
+    return Xapian::Query((new SealedRangeSource(slot, lo, hi, keys_))->release());
+  }
+
+ private:
+  const char* Name() const { return kind_ == Kind::kDate ? "fecha" : "importe"; }
+
+  std::int64_t Bound(const std::string& s, bool last, std::int64_t open) const {
+    if (s.empty()) return open;
+    std::optional<std::int64_t> v =
+        kind_ == Kind::kDate ? ParseDate(s, last) : ParseCents(s);
+    if (!v) {
+      throw Xapian::QueryParserError(
+          std::string(Name()) + ": \"" + s + "\" is not " +
+          (kind_ == Kind::kDate ? "a date (YYYY-MM-DD, YYYY-MM or YYYY)"
+                                : "an amount (1234.56 or 1.234,56)"));
+    }
+    return *v;
+  }
+
+  Kind kind_;
+  const Keys* keys_;
+};
+
+// tipo:, estado:, nif: ... : the term of a folded, canonical value.
+class HashedFieldProcessor : public Xapian::FieldProcessor {
+ public:
+  HashedFieldProcessor(std::string prefix, std::string kind, const Keys* keys)
+      : prefix_(std::move(prefix)), kind_(std::move(kind)), keys_(keys) {}
+  Xapian::Query operator()(const std::string& value) override {
+    std::string term = prefix_;
+    keys_->AppendTerm(CanonicalValue(kind_, value), &term);
+    return Xapian::Query(term);
+  }
+
+ private:
+  std::string prefix_;
+  std::string kind_;
+  const Keys* keys_;
+};
+
+// prestado:si / prestado:no.
+class LoanFieldProcessor : public Xapian::FieldProcessor {
+ public:
+  explicit LoanFieldProcessor(const Keys* keys) : keys_(keys) {}
+  Xapian::Query operator()(const std::string& value) override {
+    const std::string folded = Fold(value);
+    const Xapian::Query on_loan(kPrefixLoan + keys_->Term("si"));
+    if (folded == "si") return on_loan;
+    if (folded == "no") return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, on_loan);
+    throw Xapian::QueryParserError("prestado: use prestado:si or prestado:no, not \"" + value +
+                                   "\"");
+  }
+
+ private:
+  const Keys* keys_;
+};
+
+// Orders by a sealed value; documents without one sort first.
+class SealedKeyMaker : public Xapian::KeyMaker {
+ public:
+  SealedKeyMaker(Xapian::valueno slot, const Keys* keys) : slot_(slot), keys_(keys) {}
+  std::string operator()(const Xapian::Document& doc) const override {
+    const std::string sealed = doc.get_value(slot_);
+    if (sealed.empty()) return std::string();
+    return keys_->Open(slot_, sealed).value_or(std::string());
+  }
+
+ private:
+  Xapian::valueno slot_;
+  const Keys* keys_;
+};
+
+// Counts types, statuses and years over every matching document.
+class FacetSpy : public Xapian::MatchSpy {
+ public:
+  FacetSpy(const Keys* keys, Facets* out) : keys_(keys), out_(out) {}
+  void operator()(const Xapian::Document& doc, double) override {
+    ++out_->type[OpenString(doc, kSlotType)];
+    ++out_->status[OpenString(doc, kSlotStatus)];
+    std::string year = "sin fecha";
+    if (auto days = OpenNumber(doc, kSlotDate)) year = std::to_string(YearOfDays(*days));
+    ++out_->year[year];
+  }
+
+ private:
+  std::string OpenString(const Xapian::Document& doc, Xapian::valueno slot) const {
+    const std::string sealed = doc.get_value(slot);
+    if (sealed.empty()) return "-";
+    return keys_->Open(slot, sealed).value_or("-");
+  }
+  std::optional<std::int64_t> OpenNumber(const Xapian::Document& doc,
+                                         Xapian::valueno slot) const {
+    const std::string sealed = doc.get_value(slot);
+    if (sealed.empty()) return std::nullopt;
+    auto plain = keys_->Open(slot, sealed);
+    if (!plain) return std::nullopt;
+    return DecodeSortable(*plain);
+  }
+
+  const Keys* keys_;
+  Facets* out_;
+};
+
+// Relevance feedback keeps only text terms (prefixed terms start with an
+// upper-case letter; keyed and plain text terms never do).
+class TextTermsOnly : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    return !term.empty() && !(term[0] >= 'A' && term[0] <= 'Z');
+  }
+};
+
+// A '*' anywhere: Xapian would expand a wildcard over the words in the
+// index, and the index holds none.
+bool HasWildcard(const std::string& query) { return query.find('*') != std::string::npos; }
+
 }  // namespace
 
 struct Index::Impl {
   std::filesystem::path dir;
   Xapian::WritableDatabase db;
-  Xapian::Stem stemmer{new FoldedSpanishStemmer()};
+  std::optional<Keys> keys;  // set by Unlock / UsePlainTerms
+  Xapian::Stem stemmer;      // a HashingStemmer over *keys
+  Xapian::TermGenerator generator;
+
+  void SetKeys(Keys k) {
+    keys.emplace(std::move(k));
+    stemmer = Xapian::Stem(new HashingStemmer(&*keys));
+    generator.set_stemmer(stemmer);
+    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
+  }
+
+  Status NeedKeys(const std::string& what) const {
+    if (keys) return Ok();
+    return Fail(Code::kFailedPrecondition,
+                "index: " + what + " needs the index key: log in as a station or archivist");
+  }
 
   Xapian::QueryParser Parser() const {
     Xapian::QueryParser parser;
     parser.set_stemmer(stemmer);
-    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
     // An archivist narrowing a search adds words and expects fewer hits.
     parser.set_default_op(Xapian::Query::OP_AND);
-    // Filters: expediente:2024-0001, tipo:factura, estado:review.
-    parser.add_boolean_prefix("expediente", kPrefixCase);
-    parser.add_boolean_prefix("tipo", kPrefixType);
-    parser.add_boolean_prefix("estado", kPrefixStatus);
+    const Keys* k = &*keys;
+    auto field = [&](const char* name, const char* prefix, const char* kind) {
+      parser.add_boolean_prefix(name, (new HashedFieldProcessor(prefix, kind, k))->release());
+    };
+    field("tipo", kPrefixType, "");
+    field("estado", kPrefixStatus, "");
+    field("expediente", kPrefixCase, "");
+    field("lote", kPrefixBatch, "");
+    field("puesto", kPrefixStation, "");
+    for (const char* kind : {"nif", "iban", "cups", "numero"}) {
+      field(kind, (std::string(kPrefixField) + kind + ":").c_str(), kind);
+    }
+    field("nie", "XFnif:", "nif");
+    field("cif", "XFnif:", "nif");
+    field("dni", "XFnif:", "nif");
+    parser.add_boolean_prefix("prestado", (new LoanFieldProcessor(k))->release());
+    parser.add_rangeprocessor(
+        (new SealedRangeProcessor(SealedRangeProcessor::Kind::kDate, k))->release());
+    parser.add_rangeprocessor(
+        (new SealedRangeProcessor(SealedRangeProcessor::Kind::kAmount, k))->release());
     return parser;
   }
 
-  // The terms a snippet highlights: those of the parsed query, or, when it
-  // does not parse, each word of it, unstemmed and stemmed. Never throws.
-  std::set<std::string> QueryTerms(const std::string& query) const {
-    std::set<std::string> terms;
+  // The parsed query; kInvalidArgument naming the problem.
+  Result<Xapian::Query> Parse(const std::string& query) const {
+    if (HasWildcard(query)) {
+      return Fail(Code::kInvalidArgument,
+                  "index: bad query \"" + query +
+                      "\": wildcards (*) cannot work here: the index holds keyed hashes of "
+                      "words, never the words, so there is nothing to expand; write whole words");
+    }
+    const std::string folded = Fold(query);
+    if (folded.find_first_not_of(" \t\r\n") == std::string::npos) return Xapian::Query::MatchAll;
     try {
-      const Xapian::Query parsed = Parser().parse_query(Fold(query), kParserFlags);
-      for (auto it = parsed.get_unique_terms_begin(); it != parsed.get_unique_terms_end(); ++it) {
-        terms.insert(*it);
-      }
-      return terms;
-    } catch (const Xapian::Error&) {
+      return Parser().parse_query(folded, kParserFlags);
+    } catch (const Xapian::QueryParserError& e) {
+      return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + e.get_msg());
     }
-    for (const Word& word : SplitWords(query)) {
-      terms.insert(word.term);
-      terms.insert(Stemmed(word.term));
-    }
-    return terms;
   }
 
-  // The stemmed term that STEM_SOME makes of `term`.
-  std::string Stemmed(const std::string& term) const {
+  // The term a word of a text becomes.
+  std::string TextTerm(const std::string& word) const {
     try {
-      return "Z" + stemmer(term);
+      return stemmer(word);
     } catch (const Xapian::Error&) {
       return std::string();
     }
   }
+
+  // The terms a snippet highlights: those of the parsed query, or, when it
+  // does not parse, each word of it. Never throws.
+  std::set<std::string> QueryTerms(const std::string& query) const {
+    std::set<std::string> terms;
+    if (!keys) return terms;
+    if (auto parsed = Parse(query)) {
+      for (auto it = parsed->get_unique_terms_begin(); it != parsed->get_unique_terms_end(); ++it) {
+        terms.insert(*it);
+      }
+      return terms;
+    }
+    for (const Word& word : SplitWords(query)) terms.insert(TextTerm(word.term));
+    return terms;
+  }
+
+  // Everything but the text terms: labels, field terms, values.
+  Status AddLabels(const Doc& doc, Xapian::Document* xdoc) const;
 };
 
 Index::Index(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -157,24 +562,94 @@ Result<Index> Index::Open(const std::filesystem::path& dir, bool create) {
   return Index(std::move(impl));
 }
 
-namespace {
+Status Index::Unlock(const KeyView& key) {
+  CU_ASSIGN_OR_RETURN(Keys keys, Keys::FromKey(key.bytes));
+  try {
+    const std::string stored = impl_->db.get_metadata(kMetaKeys);
+    const std::string check = keys.Check();
+    if (stored.empty()) {
+      if (impl_->db.get_doccount() > 0) {
+        return Fail(Code::kFailedPrecondition,
+                    "index: " + impl_->dir.string() +
+                        " holds documents indexed without a key (by an older custodia); "
+                        "rebuild it from the vault: custodia rebuild");
+      }
+      impl_->db.set_metadata(kMetaKeys, check);
+      impl_->db.set_metadata(kMetaEpoch, std::to_string(key.epoch));
+    } else if (stored == "plain") {
+      return Fail(Code::kFailedPrecondition,
+                  "index: " + impl_->dir.string() +
+                      " was built with plain terms (a benchmark); rebuild it: custodia rebuild");
+    } else if (stored != check) {
+      const std::string epoch = impl_->db.get_metadata(kMetaEpoch);
+      return Fail(Code::kFailedPrecondition,
+                  "index: " + impl_->dir.string() + " was built under key epoch " +
+                      (epoch.empty() ? "?" : epoch) + ", not this archive's epoch " +
+                      std::to_string(key.epoch) +
+                      " (a key rotation that did not finish, or another archive's index); "
+                      "rebuild it from the vault: custodia rebuild");
+    }
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "unlock " + impl_->dir.string());
+  }
+  impl_->SetKeys(std::move(keys));
+  return Ok();
+}
 
-// The type, status and field terms of `doc` (all boolean, all prefixed X...).
-Status AddLabels(const Doc& doc, const std::string& context, Xapian::Document* xdoc) {
+Status Index::UsePlainTerms() {
+  try {
+    const std::string stored = impl_->db.get_metadata(kMetaKeys);
+    if (stored != "plain") {
+      if (!stored.empty() || impl_->db.get_doccount() > 0) {
+        return Fail(Code::kFailedPrecondition,
+                    "index: plain terms only on an empty index: " + impl_->dir.string());
+      }
+      impl_->db.set_metadata(kMetaKeys, "plain");
+    }
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "plain terms " + impl_->dir.string());
+  }
+  impl_->SetKeys(Keys::Plain());
+  return Ok();
+}
+
+bool Index::unlocked() const { return impl_->keys.has_value(); }
+
+std::uint32_t Index::epoch() const {
+  try {
+    const std::string epoch = impl_->db.get_metadata(kMetaEpoch);
+    std::uint32_t n = 0;
+    std::from_chars(epoch.data(), epoch.data() + epoch.size(), n);
+    return n;
+  } catch (const Xapian::Error&) {
+    return 0;
+  }
+}
+
+Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) const {
+  const std::string context = "document " + doc.id;
   std::vector<std::string> terms;
-  if (!doc.type.empty()) terms.push_back(kPrefixType + doc.type);
-  if (!doc.status.empty()) terms.push_back(kPrefixStatus + doc.status);
+  auto add = [&](const std::string& prefix, const std::string& value) {
+    if (value.empty()) return;
+    std::string term = prefix;
+    keys->AppendTerm(value, &term);
+    terms.push_back(std::move(term));
+  };
+  add(kPrefixType, Fold(doc.type));
+  add(kPrefixStatus, Fold(doc.status));
+  add(kPrefixStation, Fold(doc.station));
+  add(kPrefixBatch, Fold(doc.batch));
+  if (doc.on_loan) add(kPrefixLoan, "si");
   for (const auto& [name, value] : doc.fields) {
     if (name.empty() || name.find(':') != std::string::npos) {
       return Fail(Code::kInvalidArgument,
                   "index: " + context + ": bad field name \"" + name + "\"");
     }
-    if (value.empty()) continue;
-    terms.push_back(kPrefixField + Fold(name) + ":" + value);
+    const std::string kind = FieldKind(doc.type, Fold(name));
+    if (kind.empty()) continue;
+    add(kPrefixField + kind + ":", CanonicalValue(kind, value));
   }
-  for (const std::string& case_file : doc.case_files) {
-    if (!case_file.empty()) terms.push_back(kPrefixCase + case_file);
-  }
+  for (const std::string& case_file : doc.case_files) add(kPrefixCase, Fold(case_file));
   for (const std::string& term : terms) {
     if (!TermFits(term)) {
       return Fail(Code::kInvalidArgument,
@@ -182,13 +657,22 @@ Status AddLabels(const Doc& doc, const std::string& context, Xapian::Document* x
     }
     xdoc->add_boolean_term(term);
   }
+  for (Xapian::valueno slot : {kSlotDate, kSlotAmount, kSlotType, kSlotStatus, kSlotVersion}) {
+    xdoc->add_value(slot, std::string());  // an empty value is no value
+  }
+  if (auto days = DocDate(doc)) xdoc->add_value(kSlotDate, keys->Seal(kSlotDate, EncodeSortable(*days)));
+  if (auto cents = DocAmount(doc)) {
+    xdoc->add_value(kSlotAmount, keys->Seal(kSlotAmount, EncodeSortable(*cents)));
+  }
+  if (!doc.type.empty()) xdoc->add_value(kSlotType, keys->Seal(kSlotType, doc.type));
+  if (!doc.status.empty()) xdoc->add_value(kSlotStatus, keys->Seal(kSlotStatus, doc.status));
+  xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(doc.version)));
   return Ok();
 }
 
-}  // namespace
-
 Status Index::Put(const Doc& doc) {
   if (doc.id.empty()) return Fail(Code::kInvalidArgument, "index: document without an id");
+  CU_TRY(impl_->NeedKeys("indexing"));
   const std::string context = "document " + doc.id;
   const std::string id_term = kPrefixId + doc.id;
   if (!TermFits(id_term)) {
@@ -196,19 +680,13 @@ Status Index::Put(const Doc& doc) {
   }
   try {
     Xapian::Document xdoc;
-    // WARNING: document data is the id and nothing else; the text stays in
-    // the vault (issue 7 makes the terms keyed hashes too).
+    // WARNING: document data is the id and nothing else, and every term but
+    // the id is a keyed hash: the index must give no word away.
     xdoc.set_data(doc.id);
     xdoc.add_boolean_term(id_term);
-
-    Xapian::TermGenerator generator;
-    generator.set_stemmer(impl_->stemmer);
-    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-    generator.set_document(xdoc);
-    generator.index_text(Fold(doc.text));  // with positions, for phrases
-
-    CU_TRY(AddLabels(doc, context, &xdoc));
-
+    impl_->generator.set_document(xdoc);
+    impl_->generator.index_text(doc.text);  // with positions, for phrases
+    CU_TRY(impl_->AddLabels(doc, &xdoc));
     xdoc.add_value(kSlotIngestMicros,
                    Xapian::sortable_serialise(static_cast<double>(doc.ingest_micros)));
     impl_->db.replace_document(id_term, xdoc);
@@ -220,10 +698,10 @@ Status Index::Put(const Doc& doc) {
 
 namespace {
 
-// Finds document `id`, removes its terms under `prefixes`, lets `add` put
-// the new ones, and stores it again. kNotFound if it is not indexed.
+// Finds document `id`, removes its terms that `drop` selects, lets `add`
+// put the new ones, and stores it again. kNotFound if it is not indexed.
 Status ReplaceTerms(Xapian::WritableDatabase& db, const std::string& id,
-                    std::initializer_list<const char*> prefixes,
+                    const std::function<bool(const std::string&)>& drop,
                     const std::function<Status(Xapian::Document*)>& add) {
   const std::string context = "document " + id;
   const std::string id_term = kPrefixId + id;
@@ -234,10 +712,8 @@ Status ReplaceTerms(Xapian::WritableDatabase& db, const std::string& id,
     }
     Xapian::Document xdoc = db.get_document(*it);
     std::vector<std::string> old;
-    for (const char* prefix : prefixes) {
-      auto t = xdoc.termlist_begin();
-      t.skip_to(prefix);
-      for (; t != xdoc.termlist_end() && (*t).starts_with(prefix); ++t) old.push_back(*t);
+    for (auto t = xdoc.termlist_begin(); t != xdoc.termlist_end(); ++t) {
+      if (drop(*t)) old.push_back(*t);
     }
     for (const std::string& term : old) xdoc.remove_term(term);
     CU_TRY(add(&xdoc));
@@ -251,22 +727,42 @@ Status ReplaceTerms(Xapian::WritableDatabase& db, const std::string& id,
 }  // namespace
 
 Status Index::Relabel(const Doc& doc) {
-  return ReplaceTerms(impl_->db, doc.id, {kPrefixType, kPrefixStatus, kPrefixField, kPrefixCase},
-                      [&](Xapian::Document* xdoc) { return AddLabels(doc, "document " + doc.id, xdoc); });
+  CU_TRY(impl_->NeedKeys("indexing"));
+  return ReplaceTerms(
+      impl_->db, doc.id, [](const std::string& term) { return term.starts_with("X"); },
+      [&](Xapian::Document* xdoc) { return impl_->AddLabels(doc, xdoc); });
 }
 
 Status Index::SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files) {
-  return ReplaceTerms(impl_->db, id, {kPrefixCase}, [&](Xapian::Document* xdoc) -> Status {
-    for (const std::string& case_file : case_files) {
-      if (case_file.empty()) continue;
-      const std::string term = kPrefixCase + case_file;
-      if (!TermFits(term)) {
-        return Fail(Code::kInvalidArgument, "index: document " + id + ": case file id too long");
-      }
-      xdoc->add_boolean_term(term);
+  CU_TRY(impl_->NeedKeys("indexing"));
+  return ReplaceTerms(
+      impl_->db, id, [](const std::string& term) { return term.starts_with(kPrefixCase); },
+      [&](Xapian::Document* xdoc) -> Status {
+        for (const std::string& case_file : case_files) {
+          if (case_file.empty()) continue;
+          std::string term = kPrefixCase;
+          impl_->keys->AppendTerm(Fold(case_file), &term);
+          xdoc->add_boolean_term(term);
+        }
+        return Ok();
+      });
+}
+
+Status Index::Clear() {
+  try {
+    std::vector<Xapian::docid> ids;
+    for (auto it = impl_->db.postlist_begin(""); it != impl_->db.postlist_end(""); ++it) {
+      ids.push_back(*it);
     }
-    return Ok();
-  });
+    for (Xapian::docid id : ids) impl_->db.delete_document(id);
+    impl_->db.set_metadata(kMetaKeys, "");
+    impl_->db.set_metadata(kMetaEpoch, "");
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "clear " + impl_->dir.string());
+  }
+  impl_->keys.reset();
+  impl_->stemmer = Xapian::Stem();
+  return Ok();
 }
 
 Status Index::Commit() {
@@ -288,38 +784,129 @@ std::uint64_t Index::size() const {
 
 bool Index::Contains(const std::string& id) const {
   try {
-    return impl_->db.term_exists("Q" + id);
+    return impl_->db.term_exists(kPrefixId + id);
   } catch (const Xapian::Error&) {
     return false;
   }
 }
 
-Result<std::vector<Hit>> Index::Search(const std::string& query, int limit) const {
-  if (limit <= 0) return Fail(Code::kInvalidArgument, "index: search limit must be positive");
-  std::vector<Hit> hits;
+Result<std::map<std::string, std::uint64_t>> Index::Versions() const {
+  std::map<std::string, std::uint64_t> out;
   try {
-    Xapian::Query parsed;
-    try {
-      parsed = impl_->Parser().parse_query(Fold(query), kParserFlags);
-    } catch (const Xapian::QueryParserError& e) {
-      return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + e.get_msg());
-    }
-    Xapian::Enquire enquire(impl_->db);
-    enquire.set_query(parsed);
-    const Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
-    hits.reserve(mset.size());
-    for (auto it = mset.begin(); it != mset.end(); ++it) {
-      Hit hit;
-      hit.id = it.get_document().get_data();
-      hit.rank = static_cast<int>(it.get_rank());
-      hit.percent = it.get_percent();
-      hit.weight = it.get_weight();
-      hits.push_back(std::move(hit));
+    Xapian::Database& db = impl_->db;
+    for (auto t = db.allterms_begin(kPrefixId); t != db.allterms_end(kPrefixId); ++t) {
+      const std::string term = *t;
+      for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) {
+        const auto version = DecodeSortable(db.get_document(*p).get_value(kSlotVersion));
+        out[term.substr(1)] = version ? static_cast<std::uint64_t>(*version) : 0;
+      }
     }
   } catch (const Xapian::Error& e) {
-    return FromXapian(e, "search \"" + query + "\"");
+    return FromXapian(e, "reading " + impl_->dir.string());
   }
-  return hits;
+  return out;
+}
+
+namespace {
+
+SearchResult ToResult(const Xapian::MSet& mset) {
+  SearchResult result;
+  result.matches = mset.get_matches_estimated();
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    Hit hit;
+    hit.id = it.get_document().get_data();
+    hit.rank = static_cast<int>(it.get_rank());
+    hit.percent = it.get_percent();
+    hit.weight = it.get_weight();
+    result.hits.push_back(std::move(hit));
+  }
+  return result;
+}
+
+Status CheckWindow(int offset, int limit) {
+  if (limit <= 0) return Fail(Code::kInvalidArgument, "index: search limit must be positive");
+  if (offset < 0) return Fail(Code::kInvalidArgument, "index: search offset must not be negative");
+  return Ok();
+}
+
+}  // namespace
+
+Result<SearchResult> Index::Search(const SearchRequest& request) const {
+  CU_TRY(CheckWindow(request.offset, request.limit));
+  CU_TRY(impl_->NeedKeys("searching"));
+  CU_ASSIGN_OR_RETURN(Xapian::Query query, impl_->Parse(request.query));
+  try {
+    Xapian::Enquire enquire(impl_->db);
+    enquire.set_query(query);
+    const Keys* keys = &*impl_->keys;
+    SealedKeyMaker by_date(kSlotDate, keys);
+    SealedKeyMaker by_amount(kSlotAmount, keys);
+    switch (request.sort) {
+      case SortBy::kRelevance:
+        // Nothing to rank by: newest first.
+        if (query.get_type() == Xapian::Query::LEAF_MATCH_ALL) {
+          enquire.set_sort_by_value(kSlotIngestMicros, /*reverse=*/true);
+        }
+        break;
+      case SortBy::kDate:
+        enquire.set_sort_by_key_then_relevance(&by_date, !request.ascending);
+        break;
+      case SortBy::kAmount:
+        enquire.set_sort_by_key_then_relevance(&by_amount, !request.ascending);
+        break;
+    }
+    Facets facets;
+    FacetSpy spy(keys, &facets);
+    Xapian::doccount check_at_least = 0;
+    if (request.facets) {
+      enquire.add_matchspy(&spy);
+      check_at_least = impl_->db.get_doccount();
+    }
+    const Xapian::MSet mset =
+        enquire.get_mset(static_cast<Xapian::doccount>(request.offset),
+                         static_cast<Xapian::doccount>(request.limit), check_at_least);
+    SearchResult result = ToResult(mset);
+    if (request.facets) result.facets = std::move(facets);
+    return result;
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "search \"" + request.query + "\"");
+  }
+}
+
+Result<std::vector<Hit>> Index::Search(const std::string& query, int limit) const {
+  SearchRequest request;
+  request.query = query;
+  request.limit = limit;
+  CU_ASSIGN_OR_RETURN(SearchResult result, Search(request));
+  return std::move(result.hits);
+}
+
+Result<SearchResult> Index::Similar(const std::string& id, int offset, int limit) const {
+  CU_TRY(CheckWindow(offset, limit));
+  CU_TRY(impl_->NeedKeys("searching"));
+  const std::string id_term = kPrefixId + id;
+  try {
+    Xapian::Database& db = impl_->db;
+    Xapian::PostingIterator it = db.postlist_begin(id_term);
+    if (it == db.postlist_end(id_term)) {
+      return Fail(Code::kNotFound, "index: document " + id + " is not indexed");
+    }
+    Xapian::RSet rset;
+    rset.add_document(*it);
+    Xapian::Enquire enquire(db);
+    enquire.set_query(Xapian::Query(id_term));
+    const TextTermsOnly text_terms;
+    const Xapian::ESet eset = enquire.get_eset(40, rset, &text_terms);
+    SearchResult result;
+    if (eset.empty()) return result;  // a document without text
+    std::vector<std::string> terms(eset.begin(), eset.end());
+    const Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(id_term)));
+    return ToResult(enquire.get_mset(static_cast<Xapian::doccount>(offset),
+                                     static_cast<Xapian::doccount>(limit)));
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "similar " + id);
+  }
 }
 
 namespace {
@@ -422,7 +1009,7 @@ std::string Index::Snippet(const std::string& query, const std::string& text, in
   std::vector<bool> matched(words.size(), false);
   std::size_t first = words.size();
   for (std::size_t i = 0; i < words.size(); ++i) {
-    matched[i] = terms.count(words[i].term) > 0 || terms.count(impl_->Stemmed(words[i].term)) > 0;
+    matched[i] = !terms.empty() && terms.count(impl_->TextTerm(words[i].term)) > 0;
     if (matched[i] && first == words.size()) first = i;
   }
 

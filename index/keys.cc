@@ -1,0 +1,148 @@
+// index/keys.cc: keyed-hash terms and sealed values (index/keys.h).
+#include "index/keys.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <utility>
+
+namespace custodia::index {
+namespace {
+
+constexpr std::size_t kSubkey = crypto_shorthash_KEYBYTES;  // 16
+static_assert(kSubkey == 16);
+constexpr std::size_t kNonce = 8;
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cuindex_";
+constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+enum Subkey : std::uint64_t { kTerms = 1, kValues = 2, kCheck = 3 };
+
+}  // namespace
+
+Result<Keys> Keys::FromKey(std::span<const std::uint8_t, 32> key) {
+  static_assert(crypto_kdf_KEYBYTES == 32);
+  if (sodium_init() < 0) return Fail(Code::kUnavailable, "index: libsodium failed to start");
+  Keys keys;
+  keys.secret_ = static_cast<std::uint8_t*>(sodium_malloc(3 * kSubkey));
+  if (keys.secret_ == nullptr) {
+    return Fail(Code::kUnavailable, "index: no secure memory for the index key");
+  }
+  for (std::uint64_t id : {kTerms, kValues, kCheck}) {
+    crypto_kdf_derive_from_key(keys.secret_ + (id - 1) * kSubkey, kSubkey, id, kKdfContext,
+                               key.data());
+  }
+  return keys;
+}
+
+Keys Keys::Plain() { return Keys(); }
+
+Keys::Keys(Keys&& other) noexcept : secret_(std::exchange(other.secret_, nullptr)) {}
+
+Keys& Keys::operator=(Keys&& other) noexcept {
+  if (this != &other) {
+    if (secret_ != nullptr) sodium_free(secret_);
+    secret_ = std::exchange(other.secret_, nullptr);
+  }
+  return *this;
+}
+
+Keys::~Keys() {
+  if (secret_ != nullptr) sodium_free(secret_);  // wipes first
+}
+
+void Keys::AppendTerm(std::string_view word, std::string* out) const {
+  if (plain()) {
+    out->append(word);
+    return;
+  }
+  std::uint8_t h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(word.data()), word.size(),
+                   secret_);
+  std::uint64_t v = 0;
+  for (std::uint8_t b : h) v = (v << 8) | b;
+  // 64 bits in 13 base32 characters, the first holding the top 4 bits.
+  char buf[13];
+  for (int i = 12; i >= 0; --i) {
+    buf[i] = kBase32[v & 31];
+    v >>= 5;
+  }
+  out->append(buf, sizeof buf);
+}
+
+std::string Keys::Term(std::string_view word) const {
+  std::string out;
+  AppendTerm(word, &out);
+  return out;
+}
+
+std::string Keys::Check() const {
+  if (plain()) return "plain";
+  static constexpr char kProbe[] = "custodia index key check v1";
+  std::uint8_t h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, reinterpret_cast<const unsigned char*>(kProbe), sizeof kProbe - 1,
+                   secret_ + 2 * kSubkey);
+  std::string out;
+  for (std::uint8_t b : h) {
+    out.push_back("0123456789abcdef"[b >> 4]);
+    out.push_back("0123456789abcdef"[b & 15]);
+  }
+  return out;
+}
+
+namespace {
+
+// XORs `data` with the keystream of (nonce, slot): block i is the SipHash
+// of nonce || slot || i under the value key.
+void Xor(const std::uint8_t* key, const std::uint8_t* nonce, std::uint32_t slot, char* data,
+         std::size_t size) {
+  std::uint8_t input[kNonce + 4 + 4];
+  std::memcpy(input, nonce, kNonce);
+  for (int i = 0; i < 4; ++i) input[kNonce + i] = static_cast<std::uint8_t>(slot >> (8 * i));
+  for (std::size_t block = 0; block * 8 < size; ++block) {
+    for (int i = 0; i < 4; ++i) {
+      input[kNonce + 4 + i] = static_cast<std::uint8_t>(block >> (8 * i));
+    }
+    std::uint8_t stream[crypto_shorthash_BYTES];
+    crypto_shorthash(stream, input, sizeof input, key);
+    for (std::size_t i = 0; i < 8 && block * 8 + i < size; ++i) {
+      data[block * 8 + i] = static_cast<char>(data[block * 8 + i] ^ stream[i]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string Keys::Seal(std::uint32_t slot, std::string_view plain) const {
+  if (this->plain()) return std::string(plain);
+  std::string out(kNonce + plain.size(), '\0');
+  auto* nonce = reinterpret_cast<std::uint8_t*>(out.data());
+  randombytes_buf(nonce, kNonce);
+  std::memcpy(out.data() + kNonce, plain.data(), plain.size());
+  Xor(secret_ + kSubkey, nonce, slot, out.data() + kNonce, plain.size());
+  return out;
+}
+
+std::optional<std::string> Keys::Open(std::uint32_t slot, std::string_view sealed) const {
+  if (plain()) return std::string(sealed);
+  if (sealed.size() < kNonce) return std::nullopt;
+  std::string out(sealed.substr(kNonce));
+  Xor(secret_ + kSubkey, reinterpret_cast<const std::uint8_t*>(sealed.data()), slot, out.data(),
+      out.size());
+  return out;
+}
+
+std::string EncodeSortable(std::int64_t n) {
+  const std::uint64_t u = static_cast<std::uint64_t>(n) ^ (std::uint64_t{1} << 63);
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(u >> (56 - 8 * i));
+  return out;
+}
+
+std::optional<std::int64_t> DecodeSortable(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  std::uint64_t u = 0;
+  for (char c : bytes) u = (u << 8) | static_cast<std::uint8_t>(c);
+  return static_cast<std::int64_t>(u ^ (std::uint64_t{1} << 63));
+}
+
+}  // namespace custodia::index
