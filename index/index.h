@@ -47,6 +47,9 @@ struct Hit {
   int rank = 0;     // 0-based, counted from the first hit of the whole result
   int percent = 0;  // Xapian's relevance percentage (0 when sorted by a value)
   double weight = 0;
+  std::string date;         // the document's date, YYYY-MM-DD, or ""
+  std::int64_t cents = 0;   // its amount in cents, when has_amount
+  bool has_amount = false;
 };
 
 enum class SortBy { kRelevance, kDate, kAmount };
@@ -111,9 +114,14 @@ class Index {
   // decision, a check-out, a return, a batch entry changed them); doc.text
   // is not read. kNotFound if it is not indexed; otherwise as Put.
   Status Relabel(const Doc& doc);
-  // Replaces the case-file terms of document `id` (a batch entry filed it),
-  // keeping everything else. kNotFound if it is not indexed.
-  Status SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files);
+  // Replaces the batch and case-file terms of document `id` (a batch entry
+  // named it) and its version, keeping everything else. kNotFound if it is
+  // not indexed.
+  Status SetBatch(const std::string& id, const std::string& batch,
+                  const std::vector<std::string>& case_files, std::uint64_t version);
+  // Marks document `id` on loan or not (a check-out, a return) and sets its
+  // version. kNotFound if it is not indexed.
+  Status SetLoan(const std::string& id, bool on_loan, std::uint64_t version);
   // Removes every document (for a rebuild); the key epoch is forgotten.
   Status Clear();
   // kIo (or kCorruption) when Xapian cannot write the changes.

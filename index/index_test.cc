@@ -633,6 +633,9 @@ TEST_F(QueryTest, SortByDateOrAmountAndPageWithOffset) {
   Result<SearchResult> page = Run(request);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->hits[0].rank, 1);
+  EXPECT_EQ(page->hits[0].date, "2024-03-31");
+  EXPECT_TRUE(page->hits[0].has_amount);
+  EXPECT_EQ(page->hits[0].cents, 123456);
   EXPECT_EQ(page->matches, 5u);
   // No query, relevance: newest first.
   request = SearchRequest();
@@ -679,6 +682,23 @@ TEST_F(QueryTest, PhrasesMatchOnKeyedStems) {
   EXPECT_EQ(Sorted("\"ferreteria lopez\""), (IdList{"f1", "f3"}));
   EXPECT_EQ(Sorted("\"lopez ferreteria\""), IdList{});
   EXPECT_EQ(Sorted("\"papelerias nunez\""), IdList{"f2"});  // stems meet
+}
+
+TEST_F(QueryTest, SetBatchAndSetLoanChangeOnlyTheirTermsAndTheVersion) {
+  ASSERT_TRUE(index_->SetLoan("f1", true, 7));
+  ASSERT_TRUE(index_->SetLoan("f3", false, 8));
+  ASSERT_TRUE(index_->SetBatch("f2", "escaner1/lote-9.pdf", {"EXP-1", "EXP-2"}, 9));
+  ASSERT_TRUE(index_->Commit());
+  EXPECT_EQ(Sorted("prestado:si"), IdList{"f1"});
+  EXPECT_EQ(Sorted("lote:lote-a"), IdList{"f1"});
+  EXPECT_EQ(Sorted("lote:escaner1/lote-9.pdf expediente:exp-2 nif:12345678Z"), IdList{});
+  EXPECT_EQ(Sorted("lote:escaner1/lote-9.pdf expediente:EXP-1 papeleria"), IdList{"f2"});
+  Result<std::map<std::string, std::uint64_t>> versions = index_->Versions();
+  ASSERT_TRUE(versions);
+  EXPECT_EQ(versions->at("f1"), 7u);
+  EXPECT_EQ(versions->at("f3"), 8u);
+  EXPECT_EQ(versions->at("f2"), 9u);
+  EXPECT_EQ(index_->SetLoan("nope", true, 1).error().code, Code::kNotFound);
 }
 
 TEST_F(QueryTest, VersionsAreReadableWithoutTheKey) {

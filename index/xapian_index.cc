@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <set>
@@ -394,6 +395,26 @@ class SealedKeyMaker : public Xapian::KeyMaker {
   const Keys* keys_;
 };
 
+std::optional<std::int64_t> OpenNumber(const Keys& keys, const Xapian::Document& doc,
+                                       Xapian::valueno slot) {
+  const std::string sealed = doc.get_value(slot);
+  if (sealed.empty()) return std::nullopt;
+  auto plain = keys.Open(slot, sealed);
+  if (!plain) return std::nullopt;
+  return DecodeSortable(*plain);
+}
+
+std::string DateString(std::int64_t days) {
+  const std::int64_t y = YearOfDays(days);
+  std::int64_t rest = days - DaysFromCivil(y, 1, 1);
+  unsigned m = 1;
+  while (m < 12 && rest >= DaysInMonth(y, m)) rest -= DaysInMonth(y, m++);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m,
+                static_cast<unsigned>(rest + 1));
+  return buf;
+}
+
 // Counts types, statuses and years over every matching document.
 class FacetSpy : public Xapian::MatchSpy {
  public:
@@ -402,7 +423,7 @@ class FacetSpy : public Xapian::MatchSpy {
     ++out_->type[OpenString(doc, kSlotType)];
     ++out_->status[OpenString(doc, kSlotStatus)];
     std::string year = "sin fecha";
-    if (auto days = OpenNumber(doc, kSlotDate)) year = std::to_string(YearOfDays(*days));
+    if (auto days = OpenNumber(*keys_, doc, kSlotDate)) year = std::to_string(YearOfDays(*days));
     ++out_->year[year];
   }
 
@@ -411,14 +432,6 @@ class FacetSpy : public Xapian::MatchSpy {
     const std::string sealed = doc.get_value(slot);
     if (sealed.empty()) return "-";
     return keys_->Open(slot, sealed).value_or("-");
-  }
-  std::optional<std::int64_t> OpenNumber(const Xapian::Document& doc,
-                                         Xapian::valueno slot) const {
-    const std::string sealed = doc.get_value(slot);
-    if (sealed.empty()) return std::nullopt;
-    auto plain = keys_->Open(slot, sealed);
-    if (!plain) return std::nullopt;
-    return DecodeSortable(*plain);
   }
 
   const Keys* keys_;
@@ -733,17 +746,33 @@ Status Index::Relabel(const Doc& doc) {
       [&](Xapian::Document* xdoc) { return impl_->AddLabels(doc, xdoc); });
 }
 
-Status Index::SetCaseFiles(const std::string& id, const std::vector<std::string>& case_files) {
+Status Index::SetBatch(const std::string& id, const std::string& batch,
+                       const std::vector<std::string>& case_files, std::uint64_t version) {
   CU_TRY(impl_->NeedKeys("indexing"));
   return ReplaceTerms(
-      impl_->db, id, [](const std::string& term) { return term.starts_with(kPrefixCase); },
+      impl_->db, id,
+      [](const std::string& term) {
+        return term.starts_with(kPrefixCase) || term.starts_with(kPrefixBatch);
+      },
       [&](Xapian::Document* xdoc) -> Status {
+        std::vector<std::string> terms;
         for (const std::string& case_file : case_files) {
-          if (case_file.empty()) continue;
-          std::string term = kPrefixCase;
-          impl_->keys->AppendTerm(Fold(case_file), &term);
-          xdoc->add_boolean_term(term);
+          if (!case_file.empty()) terms.push_back(kPrefixCase + impl_->keys->Term(Fold(case_file)));
         }
+        if (!batch.empty()) terms.push_back(kPrefixBatch + impl_->keys->Term(Fold(batch)));
+        for (const std::string& term : terms) xdoc->add_boolean_term(term);
+        xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(version)));
+        return Ok();
+      });
+}
+
+Status Index::SetLoan(const std::string& id, bool on_loan, std::uint64_t version) {
+  CU_TRY(impl_->NeedKeys("indexing"));
+  return ReplaceTerms(
+      impl_->db, id, [](const std::string& term) { return term.starts_with(kPrefixLoan); },
+      [&](Xapian::Document* xdoc) -> Status {
+        if (on_loan) xdoc->add_boolean_term(kPrefixLoan + impl_->keys->Term("si"));
+        xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(version)));
         return Ok();
       });
 }
@@ -809,12 +838,18 @@ Result<std::map<std::string, std::uint64_t>> Index::Versions() const {
 
 namespace {
 
-SearchResult ToResult(const Xapian::MSet& mset) {
+SearchResult ToResult(const Keys& keys, const Xapian::MSet& mset) {
   SearchResult result;
   result.matches = mset.get_matches_estimated();
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     Hit hit;
-    hit.id = it.get_document().get_data();
+    const Xapian::Document doc = it.get_document();
+    hit.id = doc.get_data();
+    if (auto days = OpenNumber(keys, doc, kSlotDate)) hit.date = DateString(*days);
+    if (auto cents = OpenNumber(keys, doc, kSlotAmount)) {
+      hit.cents = *cents;
+      hit.has_amount = true;
+    }
     hit.rank = static_cast<int>(it.get_rank());
     hit.percent = it.get_percent();
     hit.weight = it.get_weight();
@@ -865,7 +900,7 @@ Result<SearchResult> Index::Search(const SearchRequest& request) const {
     const Xapian::MSet mset =
         enquire.get_mset(static_cast<Xapian::doccount>(request.offset),
                          static_cast<Xapian::doccount>(request.limit), check_at_least);
-    SearchResult result = ToResult(mset);
+    SearchResult result = ToResult(*keys, mset);
     if (request.facets) result.facets = std::move(facets);
     return result;
   } catch (const Xapian::Error& e) {
@@ -902,7 +937,7 @@ Result<SearchResult> Index::Similar(const std::string& id, int offset, int limit
     std::vector<std::string> terms(eset.begin(), eset.end());
     const Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
     enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(id_term)));
-    return ToResult(enquire.get_mset(static_cast<Xapian::doccount>(offset),
+    return ToResult(*impl_->keys, enquire.get_mset(static_cast<Xapian::doccount>(offset),
                                      static_cast<Xapian::doccount>(limit)));
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "similar " + id);

@@ -445,6 +445,7 @@ void LedgerState::Mutate(const Entry& entry) {
     case EntryType::kIngest: {
       IngestEntry e = DecodeIngest(entry.payload).value();
       Record record = ToRecord(e, entry.seq, entry.micros, entry.actor);
+      record.changed_seq = entry.seq;
       ev.detail = e.doc_id + " from " + e.source;
       const std::size_t index = docs_.size();
       by_id_.emplace(record.id, index);
@@ -474,6 +475,7 @@ void LedgerState::Mutate(const Entry& entry) {
       DocState& doc = docs_[by_id_.at(e.doc_id)];
       doc.record.type = e.type;
       doc.record.status = e.status;
+      doc.record.changed_seq = entry.seq;
       doc.record.reviews.push_back(
           ReviewEvent{entry.seq, entry.micros, entry.actor, action, e.field, e.type, e.status, {}});
       doc.reviews.push_back(std::move(e));
@@ -496,6 +498,7 @@ void LedgerState::Mutate(const Entry& entry) {
       b.actor = entry.actor;
       for (BatchEntryDocument& d : e.documents) {
         DocState& doc = docs_[by_id_.at(d.id)];
+        doc.record.changed_seq = entry.seq;
         // A document named twice by one batch (a second copy of it later in
         // the same batch) lists the batch once.
         if (doc.batches.empty() || doc.batches.back() != index) doc.batches.push_back(index);
@@ -519,12 +522,14 @@ void LedgerState::Mutate(const Entry& entry) {
           e.doc_id + " to " + e.to + " until " + e.due + (e.reason.empty() ? "" : ": " + e.reason);
       loans_[e.doc_id] =
           Loan{e.doc_id, e.to, e.due, e.reason, entry.actor, entry.seq, entry.micros};
+      docs_[by_id_.at(e.doc_id)].record.changed_seq = entry.seq;
       break;
     }
     case EntryType::kReturn: {
       const ReturnEntry e = DecodeReturn(entry.payload).value();
       ev.detail = e.doc_id + " from " + loans_[e.doc_id].to + (e.note.empty() ? "" : ": " + e.note);
       loans_.erase(e.doc_id);
+      docs_[by_id_.at(e.doc_id)].record.changed_seq = entry.seq;
       break;
     }
     case EntryType::kUserAdded: {

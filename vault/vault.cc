@@ -861,6 +861,19 @@ std::string Vault::user() const {
   return impl_->session ? impl_->session->name : std::string();
 }
 
+Status Vault::WithIndexKey(
+    const std::function<Status(std::span<const std::uint8_t, 32>, std::uint32_t)>& use) const {
+  CU_CHECK(impl_ != nullptr);
+  const Impl& im = *impl_;
+  if (!im.session || !im.session->epoch_key.has_value()) {
+    return Fail(Code::kPermissionDenied,
+                "vault: the search index needs a station, archivist or admin logged in");
+  }
+  CU_ASSIGN_OR_RETURN(const SecretKey key, DeriveKey(im.EpochKey(), "custodia index v1"));
+  static_assert(kKeySize == 32);
+  return use(key.bytes(), im.session->epoch);
+}
+
 Result<std::string> Vault::Enroll(const std::string& name, std::string_view passphrase) {
   CU_CHECK(impl_ != nullptr);
   CU_TRY(CheckNewUser(name, passphrase));

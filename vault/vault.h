@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -130,6 +131,11 @@ struct Record {
   // The source of the first archived batch entry naming it with
   // duplicate=false (the batch it was archived from); empty if none.
   std::string batch;
+  // The seq of the last entry that changed what the search index shows of
+  // it: its ingest, a review decision, a batch entry naming it, a check-out
+  // or a return. The index stores it (Doc::version) so that `verify` can
+  // tell a stale index entry without any key.
+  std::uint64_t changed_seq = 0;
 };
 
 // One document of a batch, as its batch entry records it.
@@ -262,6 +268,13 @@ class Vault {
   void Logout();
   // The logged-in user, or "" when nobody is.
   std::string user() const;
+  // Calls `use` with the search index's key for the current key epoch
+  // (DeriveKey(epoch key, "custodia index v1"): 32 bytes in secure memory,
+  // wiped when `use` returns) and that epoch, and returns what it returns.
+  // kPermissionDenied when nobody holding the epoch key (a station,
+  // archivist or admin) is logged in.
+  Status WithIndexKey(
+      const std::function<Status(std::span<const std::uint8_t, 32>, std::uint32_t)>& use) const;
 
   // Writes users/<name>.key: fresh key pairs for `name`, the secret halves
   // encrypted under `passphrase`. Needs no login: the person does this (so
