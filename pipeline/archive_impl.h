@@ -32,7 +32,10 @@ struct Input {
 // The index's view of a sealed document: field values from its
 // classification.
 index::Doc IndexDoc(const vault::Record& record, std::string text,
-                    const classify::Classification& c);
+                    const classify::Classification& c, bool on_loan);
+
+// Whether document `id` is checked out now.
+bool OnLoan(const vault::Vault& vault, const std::string& id);
 
 // A document as Show gives it, without its text.
 Document ToDocument(const vault::Record& record, const classify::Classification& c,
@@ -73,6 +76,16 @@ struct Archive::Impl {
   void SealPages(Job& job, const std::vector<int>& indexes, bool whole,
                  const IngestOptions& options, IngestResult* result);
   Result<int> CatchUpIndex();
+  // CatchUpIndex with mu held; `purpose` is what the reads are logged as.
+  Result<int> CatchUpIndexLocked(const std::string& purpose);
+  // After a login: the index key (docs/index_schema.md), rebuilding an
+  // index made under another key. REQUIRES: mu held.
+  Status UnlockIndex();
+  // Empties the index, keys it under the current epoch and fills it from
+  // the vault. REQUIRES: mu held.
+  Result<std::uint64_t> RebuildLocked();
+  // Check-out (on_loan) or return of `id`: the index follows. REQUIRES: mu held.
+  Status FollowLoan(const std::string& id, bool on_loan);
   // The original is streamed from `original_file`, or, when that is empty,
   // taken from `original`.
   Status Seal(const std::string& original_file, std::span<const std::uint8_t> original,

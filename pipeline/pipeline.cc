@@ -183,17 +183,28 @@ namespace detail {
 // The index's view of a sealed document: field values from its
 // classification (classify::ToJson, the sealed "fields" artefact).
 index::Doc IndexDoc(const vault::Record& record, std::string text,
-                    const classify::Classification& c) {
+                    const classify::Classification& c, bool on_loan) {
   index::Doc doc;
   doc.id = record.id;
   doc.text = std::move(text);
   doc.type = record.type;
   doc.status = record.status;
   doc.source = record.source;
+  doc.station = record.actor;
+  doc.batch = record.batch;
   doc.ingest_micros = record.sealed_micros;
   for (const auto& [name, field] : c.fields) doc.fields[name] = field.value;
   doc.case_files = record.case_files;
+  doc.on_loan = on_loan;
+  doc.version = record.changed_seq;
   return doc;
+}
+
+bool OnLoan(const vault::Vault& vault, const std::string& id) {
+  for (const vault::Loan& loan : vault.Loans()) {
+    if (loan.id == id) return true;
+  }
+  return false;
 }
 
 }  // namespace detail
@@ -239,7 +250,9 @@ Result<Archive> Archive::Open(const fs::path& dir) {
                     "$CUSTODIA_ARCHIVE");
   auto vault = vault::Vault::Open(dir / kVaultDir);
   if (!vault) return Unexpected{vault.error()};
-  auto index = index::Index::Open(dir / kIndexDir, /*create=*/false);
+  // The index is a projection: a missing one is made again (empty, then
+  // filled from the vault at the next archivist's login).
+  auto index = index::Index::Open(dir / kIndexDir, /*create=*/true);
   if (!index) return Unexpected{index.error()};
   auto impl = std::make_unique<Impl>(dir, std::move(*vault), std::move(*index));
   if (std::uint64_t cut = impl->vault.torn_tail_bytes(); cut > 0) {
@@ -254,29 +267,70 @@ const std::vector<std::string>& Archive::notices() const { return impl_->notices
 
 Status Archive::Login(const std::string& user, const std::string& passphrase) {
   std::lock_guard lock(impl_->mu);
-  return impl_->vault.Login(user, passphrase);
+  CU_TRY(impl_->vault.Login(user, passphrase));
+  return impl_->UnlockIndex();
 }
 
-// Re-indexes, from the vault, documents a crash left sealed but not indexed
-// (see docs/design.md, Recovery). Returns how many. Reading their text is a
+// Gives the index its key when the logged-in person holds one (auditors do
+// not: they search nothing). An index keyed under another epoch (a key
+// rotation interrupted before the index was rebuilt, or a folder copied
+// from elsewhere) or built by an older custodia is emptied, keyed afresh
+// and filled again from the vault by whoever may read the texts.
+Status Archive::Impl::UnlockIndex() {
+  Status unlocked = vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key,
+                                           std::uint32_t epoch) {
+    return index.Unlock(index::KeyView{key, epoch});
+  });
+  if (!unlocked && unlocked.error().code == Code::kPermissionDenied) return Ok();
+  if (unlocked && index.size() == 0 && !vault.List().empty()) {
+    // Lost or emptied: filled again from the vault.
+    CU_ASSIGN_OR_RETURN(int reindexed, CatchUpIndexLocked("rebuild"));
+    if (reindexed > 0) {
+      notices.push_back("index: it was empty; " + std::to_string(reindexed) +
+                        " documents indexed again from the vault");
+    }
+    return Ok();
+  }
+  if (unlocked) return Ok();
+  if (unlocked.error().code != Code::kFailedPrecondition) return unlocked;
+  CU_TRY(index.Clear());
+  CU_TRY(vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key, std::uint32_t epoch) {
+    return index.Unlock(index::KeyView{key, epoch});
+  }));
+  CU_TRY(index.Commit());
+  CU_ASSIGN_OR_RETURN(int reindexed, CatchUpIndexLocked("rebuild"));
+  notices.push_back(unlocked.error().message + " -- done: " + std::to_string(reindexed) +
+                    " documents indexed again");
+  return Ok();
+}
+
+// Re-indexes, from the vault, documents a crash left sealed but not indexed,
+// or indexed as they were before a later ledger entry changed them (see
+// docs/design.md, Recovery). Returns how many. Reading their text is a
 // logged archivist read: for anyone else (a station) the documents stay
-// unindexed, with a notice, until an archivist ingests.
+// as they are, with a notice, until an archivist ingests or rebuilds.
 Result<int> Archive::Impl::CatchUpIndex() {
   std::lock_guard lock(mu);
+  return CatchUpIndexLocked("reindex");
+}
+
+Result<int> Archive::Impl::CatchUpIndexLocked(const std::string& purpose) {
+  if (!index.unlocked()) return 0;
+  CU_ASSIGN_OR_RETURN(const auto versions, index.Versions());
   int count = 0;
   for (const vault::Record& record : vault.List()) {
-    if (index.Contains(record.id)) continue;
-    auto text = vault.ReadText(record.id, "reindex");
+    auto it = versions.find(record.id);
+    if (it != versions.end() && it->second == record.changed_seq) continue;
+    auto text = vault.ReadText(record.id, purpose);
     if (!text && text.error().code == Code::kPermissionDenied) {
       notices.push_back("index: " + record.id +
-                        " and perhaps others are sealed but not indexed; an archivist's next "
-                        "ingest re-indexes them");
+                        " and perhaps others are not indexed as the ledger stands; an "
+                        "archivist's next ingest or `custodia rebuild` re-indexes them");
       break;
     }
     if (!text) return Unexpected{text.error()};
-    CU_ASSIGN_OR_RETURN(classify::Classification c,
-                        ReadClassification(vault, record, "reindex"));
-    CU_TRY(index.Put(IndexDoc(record, std::move(*text), c)));
+    CU_ASSIGN_OR_RETURN(classify::Classification c, ReadClassification(vault, record, purpose));
+    CU_TRY(index.Put(IndexDoc(record, std::move(*text), c, detail::OnLoan(vault, record.id))));
     ++count;
   }
   if (count > 0) CU_TRY(index.Commit());
@@ -784,7 +838,7 @@ Status Archive::Impl::Seal(const std::string& original_file,
 
   // The document is durable from here on; the index is a projection that
   // `verify` checks and a later ingest or rebuild brings back in step.
-  Status put = index.Put(IndexDoc(record, text, c));
+  Status put = index.Put(IndexDoc(record, text, c, /*on_loan=*/false));
   if (put) put = index.Commit();
   if (!put) return Wrap(put.error(), record.id + " is sealed but not indexed");
   return Ok();
@@ -803,33 +857,6 @@ Result<Document> Archive::Show(const std::string& id, bool with_text) {
   Document d = detail::ToDocument(record, c, std::move(steps));
   d.text = std::move(text);
   return d;
-}
-
-Result<std::vector<SearchHit>> Archive::Search(const std::string& query, int limit,
-                                               const std::string& mark_start,
-                                               const std::string& mark_end) {
-  std::lock_guard lock(impl_->mu);
-  CU_ASSIGN_OR_RETURN(std::vector<index::Hit> hits, impl_->index.Search(query, limit));
-  // Every hit's text is read for its snippet: the reads are logged, and made
-  // durable with one fsync, before any of it is used.
-  std::vector<std::string> ids;
-  for (const index::Hit& hit : hits) ids.push_back(hit.id);
-  CU_ASSIGN_OR_RETURN(std::vector<std::string> texts,
-                      impl_->vault.ReadTexts(ids, "search snippet"));
-  std::vector<SearchHit> out;
-  for (std::size_t i = 0; i < hits.size(); ++i) {
-    const index::Hit& hit = hits[i];
-    const std::string& text = texts[i];
-    CU_ASSIGN_OR_RETURN(vault::Record record, impl_->vault.Find(hit.id));
-    SearchHit h;
-    h.id = hit.id;
-    h.source = record.source;
-    h.type = record.type;
-    h.percent = hit.percent;
-    h.snippet = impl_->index.Snippet(query, text, 160, mark_start, mark_end);
-    out.push_back(std::move(h));
-  }
-  return out;
 }
 
 Result<std::vector<std::uint8_t>> Archive::Export(const std::string& id,
@@ -864,8 +891,15 @@ Result<VerifyReport> Archive::VerifyArchive(bool deep) {
   report.loans = vault_report.loans;
   report.unreferenced_blobs = vault_report.unreferenced_blobs;
   std::vector<vault::Record> records = impl_->vault.List();
+  CU_ASSIGN_OR_RETURN(const auto versions, impl_->index.Versions());
   for (const vault::Record& record : records) {
-    if (!impl_->index.Contains(record.id)) ++report.not_indexed;
+    auto it = versions.find(record.id);
+    if (it == versions.end()) {
+      ++report.not_indexed;
+    } else if (it->second != record.changed_seq) {
+      ++report.stale;
+      if (report.stale_ids.size() < 10) report.stale_ids.push_back(record.id);
+    }
   }
   report.indexed = impl_->index.size();
   if (report.indexed + report.not_indexed != records.size())
@@ -929,20 +963,45 @@ std::vector<User> Archive::Users() {
   return users;
 }
 
+// The index's terms derive from the epoch key: a new epoch means a new
+// index key, so the index is rebuilt under it at once (whoever copied the
+// old index and key learns nothing of documents ingested from now on).
 Result<std::uint32_t> Archive::RotateKey() {
   std::lock_guard lock(impl_->mu);
-  return impl_->vault.RotateKey();
+  CU_ASSIGN_OR_RETURN(std::uint32_t epoch, impl_->vault.RotateKey());
+  auto rebuilt = impl_->RebuildLocked();
+  if (!rebuilt) {
+    impl_->notices.push_back("index: not rebuilt under the new key (" + rebuilt.error().message +
+                             "); the next login of an archivist rebuilds it");
+  }
+  return epoch;
+}
+
+// A check-out or return changes what search shows (prestado:si): the
+// index follows at once.
+Status Archive::Impl::FollowLoan(const std::string& id, bool on_loan) {
+  CU_ASSIGN_OR_RETURN(const vault::Record record, vault.Find(id));
+  Status set = index.SetLoan(id, on_loan, record.changed_seq);
+  if (set) set = index.Commit();
+  if (!set && set.error().code != Code::kNotFound) {
+    return Wrap(set.error(), "the loan of " + id +
+                                 " is recorded in the ledger, but the index did not follow; "
+                                 "run `custodia rebuild`");
+  }
+  return Ok();
 }
 
 Status Archive::Checkout(const std::string& id, const std::string& to, const std::string& due,
                          const std::string& reason) {
   std::lock_guard lock(impl_->mu);
-  return impl_->vault.Checkout(id, to, due, reason);
+  CU_TRY(impl_->vault.Checkout(id, to, due, reason));
+  return impl_->FollowLoan(id, true);
 }
 
 Status Archive::Return(const std::string& id, const std::string& note) {
   std::lock_guard lock(impl_->mu);
-  return impl_->vault.Return(id, note);
+  CU_TRY(impl_->vault.Return(id, note));
+  return impl_->FollowLoan(id, false);
 }
 
 std::vector<Loan> Archive::Loans() {

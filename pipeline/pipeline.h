@@ -234,8 +234,33 @@ struct SearchHit {
   std::string id;
   std::string source;
   std::string type;
-  int percent = 0;
+  std::string status;
+  std::string date;    // the document's date (fecha, or its periodo), YYYY-MM-DD, or ""
+  std::string amount;  // its amount (total, importe, neto), "1234.56", or ""
+  int rank = 0;        // 0-based over the whole result
+  int percent = 0;     // relevance; 0 when sorted by a value
   std::string snippet;  // matches between the marks given to Search
+};
+
+// A search (docs/cli.md, `custodia search`): the query language of
+// docs/index_schema.md.
+struct SearchOptions {
+  std::string query;
+  std::string sort = "relevance";  // relevance, fecha or importe (also date, amount)
+  bool ascending = false;          // fecha / importe: oldest / smallest first
+  int offset = 0;
+  int limit = 10;
+  bool facets = false;
+  bool snippets = true;  // false: no text is read (nor logged)
+  std::string mark_start = "[";
+  std::string mark_end = "]";
+};
+
+struct SearchPage {
+  std::uint64_t matches = 0;  // estimated; exact with facets
+  std::vector<SearchHit> hits;
+  // "tipo", "estado", "año" -> value -> documents; empty unless asked.
+  std::map<std::string, std::map<std::string, std::uint64_t>> facets;
 };
 
 struct VerifyReport {
@@ -248,6 +273,12 @@ struct VerifyReport {
   // and index): the projection lags, nothing is lost; the next ingest or
   // archivist command re-indexes them.
   std::uint64_t not_indexed = 0;
+  // Indexed documents whose entry is older than the ledger's last change
+  // to them (a correction, check-out, return or filing the index missed):
+  // search would show them as they were. The next ingest or `rebuild`
+  // brings them in step. The first few ids.
+  std::uint64_t stale = 0;
+  std::vector<std::string> stale_ids;
   std::vector<std::string> unreferenced_blobs;
   std::uint64_t decrypted = 0;  // blobs decrypted in full (VerifyDeep only)
 };
@@ -380,8 +411,16 @@ class Archive {
   // read is logged in the ledger under the logged-in archivist's name.
   // Without `with_text`, the text is not read (nor logged): `review show`.
   Result<Document> Show(const std::string& id, bool with_text = true);
-  Result<std::vector<SearchHit>> Search(const std::string& query, int limit,
-                                        const std::string& mark_start, const std::string& mark_end);
+  // Search (archivist): kInvalidArgument naming the problem for a bad query
+  // or sort. Snippets come from the hits' texts, read (and logged) for it.
+  Result<SearchPage> Search(const SearchOptions& options);
+  // Documents like `id` (relevance feedback on its words), snippets from
+  // the start of their texts. kNotFound for an unknown id.
+  Result<SearchPage> Similar(const std::string& id, const SearchOptions& options);
+  // Recreates the index from the vault alone (archivist): every document's
+  // text and fields read (logged reads, purpose "rebuild"). Returns how
+  // many were indexed.
+  Result<std::uint64_t> Rebuild();
   Result<std::vector<std::uint8_t>> ExportOriginal(const std::string& id);
   // Any artefact the document was sealed with: "original", "text", "hocr"
   // or "pdf" (the last two for OCR'd documents). kInvalidArgument for

@@ -249,7 +249,7 @@ Result<Document> Archive::Impl::Decide(const std::string& id, ReviewAction actio
   if (c.status == "approved") c.reasons.clear();
 
   // The decision is durable; the index is a projection that follows it.
-  Status relabelled = index.Relabel(detail::IndexDoc(record, "", c));
+  Status relabelled = index.Relabel(detail::IndexDoc(record, "", c, detail::OnLoan(vault, id)));
   if (relabelled) relabelled = index.Commit();
   if (!relabelled) {
     return Wrap(relabelled.error(), "the decision on " + id +

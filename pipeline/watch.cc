@@ -234,15 +234,17 @@ Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string
   {
     std::lock_guard lock(impl_->mu);
     CU_TRY(impl_->vault.RecordBatch(request));
-    // The index follows: documents filed in a case file are found by it
-    // (expediente:ID). A projection: `rebuild` and later ingests repair it.
+    // The index follows: documents are found by their batch (lote:) and
+    // case files (expediente:). A projection: `rebuild` and later ingests
+    // repair it.
     bool changed = false;
     for (const vault::BatchDocument& doc : request.documents) {
-      if (doc.case_file.empty()) continue;
       auto record = impl_->vault.Find(doc.id);
       if (!record) continue;
-      Status set = impl_->index.SetCaseFiles(doc.id, record->case_files);
-      if (!set) return Wrap(set.error(), doc.id + " is filed in its case but not indexed so");
+      Status set = impl_->index.SetBatch(doc.id, record->batch, record->case_files,
+                                         record->changed_seq);
+      if (!set && set.error().code == Code::kNotFound) continue;  // CatchUpIndex adds it
+      if (!set) return Wrap(set.error(), doc.id + " is filed in its batch but not indexed so");
       changed = true;
     }
     if (changed) CU_TRY(impl_->index.Commit());

@@ -51,14 +51,19 @@ inline Result<pipeline::Archive> OpenArchive(const Globals& g, const std::string
                                              bool login = true) {
   auto archive = pipeline::Archive::Open(g.ArchiveDir());
   if (!archive) return archive;
-  for (const std::string& notice : archive->notices())
-    std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  auto print_notices = [&] {
+    for (const std::string& notice : archive->notices())
+      std::fprintf(stderr, "custodia %s: note: %s\n", command.c_str(), notice.c_str());
+  };
   if (login) {
     const std::string user = g.User();
     auto passphrase = ReadPassphrase(g.passphrase_file, user, /*confirm=*/false);
     if (!passphrase) return Unexpected{passphrase.error()};
     Status in = archive->Login(user, passphrase->value());
+    print_notices();
     if (!in) return Unexpected{in.error()};
+  } else {
+    print_notices();
   }
   return archive;
 }

@@ -233,52 +233,166 @@ void SetupShow(CLI::App* sub, Globals* g, int* exit_code) {
 
 struct SearchArgs {
   std::vector<std::string> words;
+  std::string similar;
   int limit = 10;
+  int offset = 0;
+  std::string sort = "relevance";
+  bool ascending = false;
+  bool facets = false;
+  bool no_snippets = false;
 };
+
+// Prints a page of hits (and facets) as `search` and `similar` do.
+void PrintHits(const Globals& g, const pipeline::SearchPage& page, const SearchArgs& args,
+               const std::string& what) {
+  for (const pipeline::SearchHit& h : page.hits) {
+    if (g.json) {
+      std::cout << json{{"id", h.id},
+                        {"rank", h.rank},
+                        {"source", h.source},
+                        {"type", h.type},
+                        {"status", h.status},
+                        {"date", h.date.empty() ? json(nullptr) : json(h.date)},
+                        {"amount", h.amount.empty() ? json(nullptr) : json(h.amount)},
+                        {"percent", h.percent},
+                        {"snippet", h.snippet}}
+                       .dump()
+                << "\n";
+    } else {
+      std::printf("%-8s  %-21s  %-10s  %12s  %3d%%  %s\n", h.id.c_str(), h.type.c_str(),
+                  h.date.empty() ? "-" : h.date.c_str(),
+                  h.amount.empty() ? "-" : (h.amount + " EUR").c_str(), h.percent,
+                  h.source.c_str());
+      if (!h.snippet.empty()) std::printf("          %s\n", h.snippet.c_str());
+    }
+  }
+  if (g.json) {
+    if (args.facets) std::cout << json{{"matches", page.matches}, {"facets", page.facets}}.dump() << "\n";
+    return;
+  }
+  if (page.hits.empty()) {
+    std::printf("no documents %s\n", what.c_str());
+  } else {
+    std::printf("-- %d-%d of %s%llu\n", page.hits.front().rank + 1, page.hits.back().rank + 1,
+                args.facets ? "" : "about ", static_cast<unsigned long long>(page.matches));
+  }
+  for (const auto& [facet, counts] : page.facets) {
+    std::string line;
+    for (const auto& [value, n] : counts) {
+      line += (line.empty() ? "" : ", ") + value + " " + std::to_string(n);
+    }
+    std::printf("%-7s %s\n", facet.c_str(), line.empty() ? "-" : line.c_str());
+  }
+}
+
+pipeline::SearchOptions ToOptions(const Globals& g, const SearchArgs& args) {
+  pipeline::SearchOptions o;
+  for (const std::string& w : args.words) o.query += (o.query.empty() ? "" : " ") + w;
+  o.sort = args.sort;
+  o.ascending = args.ascending;
+  o.offset = args.offset;
+  o.limit = args.limit;
+  o.facets = args.facets;
+  o.snippets = !args.no_snippets;
+  const bool tty = !g.json && ::isatty(STDOUT_FILENO);
+  o.mark_start = g.json ? "<mark>" : tty ? "\033[1m" : "[";
+  o.mark_end = g.json ? "</mark>" : tty ? "\033[0m" : "]";
+  return o;
+}
+
+void AddPageOptions(CLI::App* sub, SearchArgs* args) {
+  sub->add_option("-n,--limit", args->limit, "at most this many hits (default 10)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--offset", args->offset, "skip this many hits first (paging; default 0)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--no-snippets", args->no_snippets,
+                "no snippets: no text is read, so no read is logged");
+}
 
 void SetupSearch(CLI::App* sub, Globals* g, int* exit_code) {
   static SearchArgs storage;
   SearchArgs* args = &storage;
   sub->add_option("QUERY", args->words,
-                  "words, \"quoted phrases\", AND / OR / NOT, parentheses; accents and case do not "
-                  "matter")
-      ->required();
-  sub->add_option("-n,--limit", args->limit, "at most this many hits (default 10)")
-      ->check(CLI::PositiveNumber);
+                  "words, \"quoted phrases\", AND / OR / NOT, parentheses, field filters and "
+                  "ranges (below); accents and case do not matter; none: every document");
+  AddPageOptions(sub, args);
+  sub->add_option("--sort", args->sort, "relevance (default), fecha (newest first) or importe "
+                                        "(largest first)");
+  sub->add_flag("--asc", args->ascending, "with --sort fecha|importe: oldest / smallest first");
+  sub->add_flag("--facets", args->facets,
+                "also count the matching documents per type, status and year");
   sub->footer(
+      "Filters: tipo:TYPE  estado:auto|review|approved  nif:ID (NIF, NIE or CIF in any\n"
+      "field; also dni: cif: nie:)  iban:IBAN  numero:NUMBER  cups:CUPS  expediente:ID\n"
+      "lote:BATCH  puesto:STATION  prestado:si|no\n"
+      "Ranges (either end may be left open): fecha:2024-01-01..2024-03-31, fecha:2024..,\n"
+      "importe:100..500, importe:..99,99\n"
+      "Wildcards (factur*) are refused: the index holds keyed hashes, not words.\n"
       "Examples:\n  custodia search facturacion\n  custodia search '\"recibo bancario\" NOT "
-      "nomina'");
+      "nomina'\n  custodia search tipo:factura fecha:2024-01..2024-03 --sort fecha --facets\n"
+      "  custodia search nif:12345678Z\n"
+      "Exit 2 for a malformed query, with what is wrong.");
   sub->callback([g, args, exit_code] {
-    std::string query;
-    for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
     auto archive = OpenArchive(*g, "search");
     if (!archive) {
       *exit_code = Report("search", archive.error());
       return;
     }
-    bool tty = !g->json && ::isatty(STDOUT_FILENO);
-    std::string start = g->json ? "<mark>" : tty ? "\033[1m" : "[";
-    std::string end = g->json ? "</mark>" : tty ? "\033[0m" : "]";
-    auto hits = archive->Search(query, args->limit, start, end);
-    if (!hits) {
-      *exit_code = Report("search", hits.error());
+    const pipeline::SearchOptions options = ToOptions(*g, *args);
+    auto page = archive->Search(options);
+    if (!page) {
+      *exit_code = Report("search", page.error());
       return;
     }
-    for (const pipeline::SearchHit& h : *hits) {
-      if (g->json) {
-        std::cout << json{{"id", h.id},
-                          {"source", h.source},
-                          {"type", h.type},
-                          {"percent", h.percent},
-                          {"snippet", h.snippet}}
-                         .dump()
-                  << "\n";
-      } else {
-        std::printf("%-8s  %3d%%  %s  %s\n          %s\n", h.id.c_str(), h.percent, h.type.c_str(),
-                    h.source.c_str(), h.snippet.c_str());
-      }
+    PrintHits(*g, *page, *args, "match " + options.query);
+  });
+}
+
+void SetupSimilar(CLI::App* sub, Globals* g, int* exit_code) {
+  static SearchArgs storage;
+  SearchArgs* args = &storage;
+  sub->add_option("ID", args->similar, "the document to find others like")->required();
+  AddPageOptions(sub, args);
+  sub->footer(
+      "Documents that share the most telling words of document ID (relevance feedback\n"
+      "on its indexed words), best first; ID itself left out. Output as `search`.");
+  sub->callback([g, args, exit_code] {
+    auto archive = OpenArchive(*g, "similar");
+    if (!archive) {
+      *exit_code = Report("similar", archive.error());
+      return;
     }
-    if (!g->json && hits->empty()) std::printf("no documents match %s\n", query.c_str());
+    auto page = archive->Similar(args->similar, ToOptions(*g, *args));
+    if (!page) {
+      *exit_code = Report("similar", page.error());
+      return;
+    }
+    PrintHits(*g, *page, *args, "like " + args->similar);
+  });
+}
+
+void SetupRebuild(CLI::App* sub, Globals* g, int* exit_code) {
+  sub->footer(
+      "Empties the search index and fills it again from the vault alone: every\n"
+      "document's text and fields are read (logged reads, purpose \"rebuild\") and\n"
+      "indexed under the current key. Needs an archivist. The index is a projection:\n"
+      "nothing is lost by rebuilding it.");
+  sub->callback([g, exit_code] {
+    auto archive = OpenArchive(*g, "rebuild");
+    if (!archive) {
+      *exit_code = Report("rebuild", archive.error());
+      return;
+    }
+    auto count = archive->Rebuild();
+    if (!count) {
+      *exit_code = Report("rebuild", count.error());
+      return;
+    }
+    if (g->json) {
+      std::cout << json{{"indexed", *count}}.dump() << "\n";
+    } else {
+      std::printf("rebuilt the index: %llu documents\n", static_cast<unsigned long long>(*count));
+    }
   });
 }
 
@@ -432,6 +546,8 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
                         {"loans", report->loans},
                         {"indexed", report->indexed},
                         {"not_indexed", report->not_indexed},
+                        {"stale", report->stale},
+                        {"stale_ids", report->stale_ids},
                         {"unreferenced_blobs", report->unreferenced_blobs},
                         {"decrypted", report->decrypted}}
                        .dump()
@@ -448,6 +564,16 @@ void SetupVerify(CLI::App* sub, Globals* g, int* exit_code) {
       if (args->deep)
         std::printf("decrypted: %llu blobs in full, every tag, size and original hash checked\n",
                     static_cast<unsigned long long>(report->decrypted));
+    }
+    if (report->stale > 0) {
+      std::string ids;
+      for (const std::string& id : report->stale_ids) ids += (ids.empty() ? "" : ", ") + id;
+      std::fprintf(stderr,
+                   "custodia verify: note: the index disagrees with the ledger on %llu documents "
+                   "(%s%s): it shows them as they were before a later entry; run `custodia "
+                   "rebuild`\n",
+                   static_cast<unsigned long long>(report->stale), ids.c_str(),
+                   report->stale > report->stale_ids.size() ? ", ..." : "");
     }
     if (report->not_indexed > 0)
       std::fprintf(stderr,
@@ -466,7 +592,9 @@ const Command kCommands[] = {
     {"init", "create a new archive", SetupInit},
     {"ingest", "archive scans and PDFs (OCR, seal, index)", SetupIngest},
     {"show", "print a document's record and text", SetupShow},
-    {"search", "find documents by their words", SetupSearch},
+    {"search", "find documents by words, fields, dates and amounts", SetupSearch},
+    {"similar", "find documents like a given one", SetupSimilar},
+    {"rebuild", "recreate the search index from the vault", SetupRebuild},
     {"export", "write a document's original back out", SetupExport},
     {"verify", "check the ledger, every blob and the index", SetupVerify},
 };
