@@ -450,7 +450,8 @@ TEST_F(CliTest, EveryCommandHasHelp) {
         "user",     "user add",    "user list", "user grant", "user revoke-role", "user revoke",
         "checkout", "return",      "loans",     "log",        "rotate-key",       "checkpoint",
         "prove",    "verifier-key", "review",    "review list", "review show", "review set",
-        "review type", "review approve", "report", "train"}) {
+        "review type", "review approve", "report", "train", "similar", "rebuild", "cases",
+        "watch", "config check"}) {
     auto r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command << ": " << r.out;

@@ -247,6 +247,21 @@ TEST_F(SearchTest, IndexFollowsLoansAndRebuildAndVerifyTellAStaleIndex) {
   EXPECT_EQ(Found("zamorano"), Ids({"factura_1.pdf", "factura_2.pdf"}));
 }
 
+// Auditors hold no key that opens the index: they verify, they do not read.
+TEST_F(SearchTest, AnAuditorCannotSearch) {
+  auto add = RunCommand("CUSTODIA_NEW_PASSPHRASE=audit-secret " +
+                            Custodia(archive_, "user add audrey --role auditor"),
+                        tmp_->path());
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto search = RunCommand(testing::CustodiaCommand(CUSTODIA_BINARY, archive_,
+                                                    "--user audrey search zamorano",
+                                                    "audit-secret"),
+                           tmp_->path());
+  EXPECT_EQ(search.exit_code, 1);
+  EXPECT_NE(search.err.find("auditors do not hold"), std::string::npos) << search.err;
+  EXPECT_EQ(search.out, "");
+}
+
 TEST_F(SearchTest, NoWordOfAnyDocumentIsInTheIndexFiles) {
   std::size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(archive_ / "index")) {
