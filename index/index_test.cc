@@ -307,6 +307,9 @@ TEST_F(IndexTest, StoresKeyedTermsAndSealedValuesAsTheSchemaSays) {
                                   "XB" + Hashed("lote-9"),
                                   "XFnif:" + Hashed("12345678z"),
                                   "XFiban:" + Hashed("es9121000418450200051332"),
+                                  "XD" + Hashed("202"),
+                                  "XY" + Hashed("2024"),
+                                  "XM" + Hashed("2024-02"),
                                   Hashed("factur")};
   for (const std::string& term : expected) EXPECT_TRUE(db.term_exists(term)) << term;
   std::vector<std::string> all(db.allterms_begin(), db.allterms_end());
@@ -317,22 +320,29 @@ TEST_F(IndexTest, StoresKeyedTermsAndSealedValuesAsTheSchemaSays) {
   const Xapian::Document stored = db.get_document(*db.postlist_begin("Qdoc-7"));
   EXPECT_EQ(Xapian::sortable_unserialise(stored.get_value(0)), 1.7e15);
   EXPECT_EQ(stored.get_value(5), EncodeSortable(3));
-  // Date, amount, type and status are sealed: 8 bytes of nonce, then the
-  // value XOR a keystream.
+  // Date, amount and the facets (type, status, year) are sealed: 7 bytes
+  // of nonce, then the value XOR a keystream.
   const std::string date = stored.get_value(1);
   const std::string amount = stored.get_value(2);
-  ASSERT_EQ(date.size(), 16u);
-  ASSERT_EQ(amount.size(), 16u);
-  EXPECT_EQ(date.find(EncodeSortable(19782)), std::string::npos);  // 2024-02-29
-  EXPECT_EQ(amount.find(EncodeSortable(123456)), std::string::npos);
-  EXPECT_EQ(stored.get_value(3).find("factura"), std::string::npos);
-  EXPECT_EQ(stored.get_value(3).size(), 8u + 7u);
+  const std::string facets = stored.get_value(3);
+  ASSERT_EQ(date.size(), 15u);
+  ASSERT_EQ(amount.size(), 15u);
+  EXPECT_EQ(date.find(EncodeSortable(19782).substr(4)), std::string::npos);  // 2024-02-29
+  EXPECT_EQ(amount.find(EncodeSortable(123456).substr(4)), std::string::npos);
+  EXPECT_EQ(facets.find("factura"), std::string::npos);
+  EXPECT_EQ(facets.size(), 15u);
   Result<Keys> keys = Keys::FromKey(Key().bytes);
   EXPECT_EQ(keys->Open(1, date), EncodeSortable(19782));
-  EXPECT_EQ(keys->Open(2, amount), EncodeSortable(123456));
-  EXPECT_EQ(keys->Open(3, stored.get_value(3)), "factura");
-  EXPECT_EQ(keys->Open(4, stored.get_value(4)), "review");
-  EXPECT_EQ(stored.values_count(), 6u);
+  EXPECT_EQ(keys->OpenSortable(2, amount), 123456);
+  // Type and status as codes (1 and 2, in the order first seen), year + 1.
+  EXPECT_EQ(keys->OpenSortable(3, facets), (std::int64_t{1} << 32) | (2 << 16) | 2025);
+  const std::string names = db.get_metadata("custodia.facet-names");
+  EXPECT_EQ(names.size(), 7u + std::string("factura\nreview").size());
+  EXPECT_EQ(names.find("factura"), std::string::npos);
+  EXPECT_EQ(keys->Open(100, names), "factura\nreview");
+  EXPECT_EQ(keys->Open(2, date), keys->Open(2, date));
+  EXPECT_NE(keys->Open(2, date), EncodeSortable(19782));  // the slot is in the keystream
+  EXPECT_EQ(stored.values_count(), 5u);
 }
 
 // A review changes type, status and fields: Relabel swaps those terms and
@@ -581,6 +591,14 @@ TEST_F(QueryTest, DateAndAmountRangesWithOpenEnds) {
   EXPECT_EQ(Sorted("importe:..99.99"), IdList{"f3"});
   EXPECT_EQ(Sorted("ferreteria importe:100.."), IdList{"f1"});
   EXPECT_EQ(Sorted("fecha:2024..2024 tipo:factura"), (IdList{"f1", "f2"}));
+  // Decades, years, months and partial months at both ends.
+  EXPECT_EQ(Sorted("fecha:2020..2029"), (IdList{"f1", "f2", "f3", "n1"}));
+  EXPECT_EQ(Sorted("fecha:2010-06-15..2030-02-01"), (IdList{"f1", "f2", "f3", "n1"}));
+  EXPECT_EQ(Sorted("fecha:2023-12-31..2024-01-15"), (IdList{"f1", "f3"}));
+  EXPECT_EQ(Sorted("fecha:2023-12-30..2023-12-30"), IdList{});
+  EXPECT_EQ(Sorted("fecha:1800..2023-12-30"), IdList{});
+  EXPECT_EQ(Sorted("fecha:2024-03-31..2199-12-31"), IdList{"f2"});
+  EXPECT_EQ(Sorted("ferreteria fecha:2024-01-15..2024-01-15"), IdList{"f1"});
 }
 
 TEST_F(QueryTest, BadRangesAndWildcardsAreRefusedWithTheReason) {
@@ -665,6 +683,28 @@ TEST_F(QueryTest, FacetsCountTheWholeResultSet) {
   EXPECT_EQ(some->facets.type, (std::map<std::string, std::uint64_t>{{"factura", 2}}));
   EXPECT_EQ(some->facets.year,
             (std::map<std::string, std::uint64_t>{{"2023", 1}, {"2024", 1}}));
+}
+
+TEST_F(QueryTest, FacetNamesSurviveReopening) {
+  index_.reset();
+  Result<Index> reopened = Index::Open(dir_, /*create=*/false);
+  ASSERT_TRUE(reopened);
+  ASSERT_TRUE(reopened->Unlock(Key()));
+  Doc doc;
+  doc.id = "c1";
+  doc.type = "contrato";
+  doc.status = "auto";
+  doc.text = "contrato de arrendamiento";
+  ASSERT_TRUE(reopened->Put(doc));
+  ASSERT_TRUE(reopened->Commit());
+  SearchRequest request;
+  request.facets = true;
+  Result<SearchResult> all = reopened->Search(request);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->facets.type, (std::map<std::string, std::uint64_t>{
+                                  {"factura", 3}, {"nomina", 1}, {"dni", 1}, {"contrato", 1}}));
+  EXPECT_EQ(all->facets.status,
+            (std::map<std::string, std::uint64_t>{{"auto", 4}, {"review", 2}}));
 }
 
 TEST_F(QueryTest, SimilarFindsDocumentsSharingWordsAndLeavesItselfOut) {

@@ -11,9 +11,9 @@ namespace {
 
 constexpr std::size_t kSubkey = crypto_shorthash_KEYBYTES;  // 16
 static_assert(kSubkey == 16);
-constexpr std::size_t kNonce = 8;
+constexpr std::size_t kNonce = 7;
+constexpr std::size_t kTermBytes = 6;
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cuindex_";
-constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 enum Subkey : std::uint64_t { kTerms = 1, kValues = 2, kCheck = 3 };
 
@@ -31,17 +31,20 @@ Result<Keys> Keys::FromKey(std::span<const std::uint8_t, 32> key) {
     crypto_kdf_derive_from_key(keys.secret_ + (id - 1) * kSubkey, kSubkey, id, kKdfContext,
                                key.data());
   }
+  randombytes_buf(&keys.next_nonce_, sizeof keys.next_nonce_);
   return keys;
 }
 
 Keys Keys::Plain() { return Keys(); }
 
-Keys::Keys(Keys&& other) noexcept : secret_(std::exchange(other.secret_, nullptr)) {}
+Keys::Keys(Keys&& other) noexcept
+    : secret_(std::exchange(other.secret_, nullptr)), next_nonce_(other.next_nonce_) {}
 
 Keys& Keys::operator=(Keys&& other) noexcept {
   if (this != &other) {
     if (secret_ != nullptr) sodium_free(secret_);
     secret_ = std::exchange(other.secret_, nullptr);
+    next_nonce_ = other.next_nonce_;
   }
   return *this;
 }
@@ -58,15 +61,8 @@ void Keys::AppendTerm(std::string_view word, std::string* out) const {
   std::uint8_t h[crypto_shorthash_BYTES];
   crypto_shorthash(h, reinterpret_cast<const unsigned char*>(word.data()), word.size(),
                    secret_);
-  std::uint64_t v = 0;
-  for (std::uint8_t b : h) v = (v << 8) | b;
-  // 64 bits in 13 base32 characters, the first holding the top 4 bits.
-  char buf[13];
-  for (int i = 12; i >= 0; --i) {
-    buf[i] = kBase32[v & 31];
-    v >>= 5;
-  }
-  out->append(buf, sizeof buf);
+  h[0] |= 0x80;
+  out->append(reinterpret_cast<const char*>(h), kTermBytes);
 }
 
 std::string Keys::Term(std::string_view word) const {
@@ -112,23 +108,44 @@ void Xor(const std::uint8_t* key, const std::uint8_t* nonce, std::uint32_t slot,
 
 }  // namespace
 
-std::string Keys::Seal(std::uint32_t slot, std::string_view plain) const {
+std::string Keys::Seal(std::uint32_t slot, std::string_view plain) {
   if (this->plain()) return std::string(plain);
   std::string out(kNonce + plain.size(), '\0');
   auto* nonce = reinterpret_cast<std::uint8_t*>(out.data());
-  randombytes_buf(nonce, kNonce);
+  const std::uint64_t n = next_nonce_++;
+  for (std::size_t i = 0; i < kNonce; ++i) nonce[i] = static_cast<std::uint8_t>(n >> (8 * i));
   std::memcpy(out.data() + kNonce, plain.data(), plain.size());
   Xor(secret_ + kSubkey, nonce, slot, out.data() + kNonce, plain.size());
   return out;
 }
 
 std::optional<std::string> Keys::Open(std::uint32_t slot, std::string_view sealed) const {
-  if (plain()) return std::string(sealed);
-  if (sealed.size() < kNonce) return std::nullopt;
-  std::string out(sealed.substr(kNonce));
-  Xor(secret_ + kSubkey, reinterpret_cast<const std::uint8_t*>(sealed.data()), slot, out.data(),
-      out.size());
+  std::string out;
+  if (!OpenInto(slot, sealed, &out)) return std::nullopt;
   return out;
+}
+
+bool Keys::OpenInto(std::uint32_t slot, std::string_view sealed, std::string* out) const {
+  if (plain()) {
+    out->assign(sealed);
+    return true;
+  }
+  if (sealed.size() < kNonce) return false;
+  out->assign(sealed.substr(kNonce));
+  Xor(secret_ + kSubkey, reinterpret_cast<const std::uint8_t*>(sealed.data()), slot, out->data(),
+      out->size());
+  return true;
+}
+
+std::optional<std::int64_t> Keys::OpenSortable(std::uint32_t slot, std::string_view sealed) const {
+  const std::size_t nonce = plain() ? 0 : kNonce;
+  if (sealed.size() != nonce + 8) return std::nullopt;
+  char buf[8];
+  std::memcpy(buf, sealed.data() + nonce, 8);
+  if (!plain()) {
+    Xor(secret_ + kSubkey, reinterpret_cast<const std::uint8_t*>(sealed.data()), slot, buf, 8);
+  }
+  return DecodeSortable(std::string_view(buf, 8));
 }
 
 std::string EncodeSortable(std::int64_t n) {

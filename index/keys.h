@@ -32,9 +32,12 @@ class Keys {
 
   bool plain() const { return secret_ == nullptr; }
 
-  // The term for `word`: 13 characters of lower-case base32 (the 64-bit
-  // SipHash of `word`), or `word` itself when plain. Never starts with an
-  // upper-case letter, so it cannot be taken for a prefixed term.
+  // The term for `word`: the first 6 bytes of its SipHash-2-4, the top bit
+  // of the first set (47 bits of hash), or `word` itself when plain. A
+  // keyed term's first byte is >= 0x80, so it is never taken for a prefixed
+  // term (those start with an upper-case ASCII letter). Short terms keep
+  // the position and term-list tables small: the hash costs no more disk
+  // than the stem it replaces.
   std::string Term(std::string_view word) const;
   // Appends Term(word) to `out`.
   void AppendTerm(std::string_view word, std::string* out) const;
@@ -43,16 +46,25 @@ class Keys {
   // key (another archive, another epoch) is noticed. "plain" when plain.
   std::string Check() const;
 
-  // Value slots: `plain` sealed under a fresh 8-byte nonce as
+  // Value slots: `plain` sealed under a fresh 7-byte nonce as
   // nonce || plain XOR keystream(nonce, slot); `plain` as is when plain.
-  std::string Seal(std::uint32_t slot, std::string_view plain) const;
+  // Nonces count up from a random start (unique within a process, and
+  // between processes with odds of about n/2^56). A sealed 8-byte number is
+  // 15 bytes: short enough for std::string to hold without allocating.
+  std::string Seal(std::uint32_t slot, std::string_view plain);
   // The plain bytes of a sealed value; nullopt for one too short.
   std::optional<std::string> Open(std::uint32_t slot, std::string_view sealed) const;
+  // Open into *out, reusing its memory; false for a value too short.
+  bool OpenInto(std::uint32_t slot, std::string_view sealed, std::string* out) const;
+  // Open + DecodeSortable without allocating: the hot path of ranges,
+  // sorting and facets.
+  std::optional<std::int64_t> OpenSortable(std::uint32_t slot, std::string_view sealed) const;
 
  private:
   Keys() = default;
   // sodium_malloc'd: term key (16), value key (16), check key (16).
   std::uint8_t* secret_ = nullptr;
+  std::uint64_t next_nonce_ = 0;
 };
 
 // Sortable 8-byte encodings of signed integers (big-endian, sign bit

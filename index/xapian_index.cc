@@ -33,15 +33,28 @@ constexpr char kPrefixCase[] = "XC";
 constexpr char kPrefixBatch[] = "XB";
 constexpr char kPrefixStation[] = "XN";
 constexpr char kPrefixLoan[] = "XL";  // XL<hash of "si"> while on loan
+// The document's date, coarsely, for ranges: decade ("202"), year
+// ("2024"), month ("2024-03"); each a keyed hash like every term.
+constexpr char kPrefixDecade[] = "XD";
+constexpr char kPrefixYear[] = "XY";
+constexpr char kPrefixMonth[] = "XM";
 
 // Value slots. 0 and 5 are in clear (the ledger tells both to anyone);
-// 1 to 4 are sealed (Keys::Seal).
+// 1 to 3 are sealed (Keys::Seal). 4 is no longer written.
 constexpr Xapian::valueno kSlotIngestMicros = 0;  // sortable_serialise(double)
 constexpr Xapian::valueno kSlotDate = 1;          // EncodeSortable(days since 1970-01-01)
 constexpr Xapian::valueno kSlotAmount = 2;        // EncodeSortable(cents)
-constexpr Xapian::valueno kSlotType = 3;          // the type name
-constexpr Xapian::valueno kSlotStatus = 4;        // the status name
+constexpr Xapian::valueno kSlotFacets = 3;        // PackFacets(type, status, year)
 constexpr Xapian::valueno kSlotVersion = 5;       // EncodeSortable(Doc::version)
+// Type and status names as small codes (0: none), kept in the database's
+// metadata, sealed: the facets of a document are then one 8-byte value.
+constexpr char kMetaFacetNames[] = "custodia.facet-names";
+constexpr std::uint32_t kFacetNamesSlot = 100;  // keystream domain of the sealed list
+
+std::int64_t PackFacets(std::uint16_t type, std::uint16_t status, std::int64_t year) {
+  const std::int64_t y = year >= 0 && year < 0xffff ? year + 1 : 0;  // 0: no date
+  return (static_cast<std::int64_t>(type) << 32) | (static_cast<std::int64_t>(status) << 16) | y;
+}
 
 // Database metadata: the key check (Keys::Check) and the key epoch.
 constexpr char kMetaKeys[] = "custodia.keys";
@@ -158,15 +171,32 @@ std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-std::int64_t YearOfDays(std::int64_t z) {
+struct Civil {
+  std::int64_t y;
+  unsigned m;
+  unsigned d;
+};
+
+Civil CivilFromDays(std::int64_t z) {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const auto doe = static_cast<unsigned>(z - era * 146097);
   const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  return Civil{static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+std::int64_t YearOfDays(std::int64_t z) { return CivilFromDays(z).y; }
+
+// Date range terms cover these years (docs/index_schema.md).
+constexpr std::int64_t kFirstYear = 1800;
+constexpr std::int64_t kLastYear = 2199;
+
+std::string MonthKey(std::int64_t y, unsigned m) {
+  return std::to_string(y) + (m < 10 ? "-0" : "-") + std::to_string(m);
 }
 
 bool LeapYear(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -281,9 +311,18 @@ class SealedRangeSource : public Xapian::ValuePostingSource {
     ValuePostingSource::skip_to(did, min_wt);
     SkipOutOfRange();
   }
+  // Inside an AND (a month term, a word), only the documents the other side
+  // matches are opened: true at `did` when its value is in range, false
+  // ("indeterminate": the next next() or skip_to() moves on) when it is not
+  // or `did` has none.
   bool check(Xapian::docid did, double min_wt) override {
-    skip_to(did, min_wt);
-    return true;
+    if (!ValuePostingSource::check(did, min_wt)) return false;
+    if (at_end()) return true;
+    if (get_docid() != did) {
+      SkipOutOfRange();
+      return true;
+    }
+    return InRange();
   }
   SealedRangeSource* clone() const override {
     return new SealedRangeSource(get_slot(), lo_, hi_, keys_);
@@ -292,9 +331,7 @@ class SealedRangeSource : public Xapian::ValuePostingSource {
 
  private:
   bool InRange() const {
-    auto plain = keys_->Open(get_slot(), get_value());
-    if (!plain) return false;
-    auto n = DecodeSortable(*plain);
+    const std::optional<std::int64_t> n = keys_->OpenSortable(get_slot(), get_value());
     return n && *n >= lo_ && *n <= hi_;
   }
   void SkipOutOfRange() {
@@ -323,11 +360,51 @@ class SealedRangeProcessor : public Xapian::RangeProcessor {
       throw Xapian::QueryParserError(std::string(Name()) + ": the range " + begin + ".." + end +
                                      " is empty (its start is after its end)");
     }
+    if (kind_ == Kind::kDate) return DateQuery(lo, hi);
     return Xapian::Query((new SealedRangeSource(slot, lo, hi, keys_))->release());
   }
 
  private:
   const char* Name() const { return kind_ == Kind::kDate ? "fecha" : "importe"; }
+
+  Xapian::Query Term(const char* prefix, const std::string& value) const {
+    std::string term = prefix;
+    keys_->AppendTerm(value, &term);
+    return Xapian::Query(term);
+  }
+
+  // Days [lo, hi] as whole decades, years and months (one term each, no
+  // value opened) and, at the ends, the days of a partial month (that
+  // month's term ANDed with the sealed-value check, so only its documents
+  // are opened). Open ends stop at 1800-01-01 and 2199-12-31.
+  Xapian::Query DateQuery(std::int64_t lo, std::int64_t hi) const {
+    lo = std::max(lo, DaysFromCivil(kFirstYear, 1, 1));
+    hi = std::min(hi, DaysFromCivil(kLastYear, 12, 31));
+    std::vector<Xapian::Query> parts;
+    for (std::int64_t at = lo; at <= hi;) {
+      const Civil c = CivilFromDays(at);
+      const std::int64_t decade_end = DaysFromCivil(c.y - c.y % 10 + 9, 12, 31);
+      const std::int64_t year_end = DaysFromCivil(c.y, 12, 31);
+      const std::int64_t month_end = DaysFromCivil(c.y, c.m, DaysInMonth(c.y, c.m));
+      if (c.m == 1 && c.d == 1 && c.y % 10 == 0 && decade_end <= hi) {
+        parts.push_back(Term(kPrefixDecade, std::to_string(c.y / 10)));
+        at = decade_end + 1;
+      } else if (c.m == 1 && c.d == 1 && year_end <= hi) {
+        parts.push_back(Term(kPrefixYear, std::to_string(c.y)));
+        at = year_end + 1;
+      } else if (c.d == 1 && month_end <= hi) {
+        parts.push_back(Term(kPrefixMonth, MonthKey(c.y, c.m)));
+        at = month_end + 1;
+      } else {
+        const std::int64_t end = std::min(hi, month_end);
+        parts.emplace_back(Xapian::Query::OP_AND, Term(kPrefixMonth, MonthKey(c.y, c.m)),
+                           Xapian::Query((new SealedRangeSource(slot, at, end, keys_))->release()));
+        at = end + 1;
+      }
+    }
+    if (parts.empty()) return Xapian::Query::MatchNothing;
+    return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+  }
 
   std::int64_t Bound(const std::string& s, bool last, std::int64_t open) const {
     if (s.empty()) return open;
@@ -385,9 +462,8 @@ class SealedKeyMaker : public Xapian::KeyMaker {
  public:
   SealedKeyMaker(Xapian::valueno slot, const Keys* keys) : slot_(slot), keys_(keys) {}
   std::string operator()(const Xapian::Document& doc) const override {
-    const std::string sealed = doc.get_value(slot_);
-    if (sealed.empty()) return std::string();
-    return keys_->Open(slot_, sealed).value_or(std::string());
+    const std::optional<std::int64_t> n = keys_->OpenSortable(slot_, doc.get_value(slot_));
+    return n ? EncodeSortable(*n) : std::string();
   }
 
  private:
@@ -397,45 +473,58 @@ class SealedKeyMaker : public Xapian::KeyMaker {
 
 std::optional<std::int64_t> OpenNumber(const Keys& keys, const Xapian::Document& doc,
                                        Xapian::valueno slot) {
-  const std::string sealed = doc.get_value(slot);
-  if (sealed.empty()) return std::nullopt;
-  auto plain = keys.Open(slot, sealed);
-  if (!plain) return std::nullopt;
-  return DecodeSortable(*plain);
+  return keys.OpenSortable(slot, doc.get_value(slot));
 }
 
 std::string DateString(std::int64_t days) {
-  const std::int64_t y = YearOfDays(days);
-  std::int64_t rest = days - DaysFromCivil(y, 1, 1);
-  unsigned m = 1;
-  while (m < 12 && rest >= DaysInMonth(y, m)) rest -= DaysInMonth(y, m++);
+  const Civil c = CivilFromDays(days);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m,
-                static_cast<unsigned>(rest + 1));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.y), c.m, c.d);
   return buf;
 }
 
-// Counts types, statuses and years over every matching document.
+// Counts types, statuses and years over every matching document: one
+// sealed 8-byte value each (slot 3), opened without allocating.
 class FacetSpy : public Xapian::MatchSpy {
  public:
-  FacetSpy(const Keys* keys, Facets* out) : keys_(keys), out_(out) {}
+  explicit FacetSpy(const Keys* keys) : keys_(keys), year_(0x10000) {}
   void operator()(const Xapian::Document& doc, double) override {
-    ++out_->type[OpenString(doc, kSlotType)];
-    ++out_->status[OpenString(doc, kSlotStatus)];
-    std::string year = "sin fecha";
-    if (auto days = OpenNumber(*keys_, doc, kSlotDate)) year = std::to_string(YearOfDays(*days));
-    ++out_->year[year];
+    sealed_ = doc.get_value(kSlotFacets);
+    const std::int64_t packed = keys_->OpenSortable(kSlotFacets, sealed_).value_or(0);
+    Bump(type_, static_cast<std::size_t>((packed >> 32) & 0xffff));
+    Bump(status_, static_cast<std::size_t>((packed >> 16) & 0xffff));
+    ++year_[static_cast<std::size_t>(packed & 0xffff)];
+  }
+  // The counts, named from `names` (code -> name; code 0 and unknown
+  // codes: "-").
+  Facets Take(const std::vector<std::string>& names) const {
+    Facets out;
+    auto name = [&](std::size_t code) {
+      return code > 0 && code < names.size() ? names[code] : std::string("-");
+    };
+    for (std::size_t c = 0; c < type_.size(); ++c) {
+      if (type_[c] > 0) out.type[name(c)] += type_[c];
+    }
+    for (std::size_t c = 0; c < status_.size(); ++c) {
+      if (status_[c] > 0) out.status[name(c)] += status_[c];
+    }
+    for (std::size_t y = 0; y < year_.size(); ++y) {
+      if (year_[y] > 0) out.year[y == 0 ? "sin fecha" : std::to_string(y - 1)] += year_[y];
+    }
+    return out;
   }
 
  private:
-  std::string OpenString(const Xapian::Document& doc, Xapian::valueno slot) const {
-    const std::string sealed = doc.get_value(slot);
-    if (sealed.empty()) return "-";
-    return keys_->Open(slot, sealed).value_or("-");
+  static void Bump(std::vector<std::uint64_t>& counts, std::size_t code) {
+    if (code >= counts.size()) counts.resize(code + 1);
+    ++counts[code];
   }
 
   const Keys* keys_;
-  Facets* out_;
+  std::vector<std::uint64_t> type_;
+  std::vector<std::uint64_t> status_;
+  std::vector<std::uint64_t> year_;  // index: year + 1, 0: no date
+  std::string sealed_;               // reused for every document
 };
 
 // Relevance feedback keeps only text terms (prefixed terms start with an
@@ -459,12 +548,60 @@ struct Index::Impl {
   std::optional<Keys> keys;  // set by Unlock / UsePlainTerms
   Xapian::Stem stemmer;      // a HashingStemmer over *keys
   Xapian::TermGenerator generator;
+  // Facet codes: names[code] (names[0] = ""), and back; facet_names_dirty
+  // when a name was added since the metadata was last written.
+  std::vector<std::string> facet_names{""};
+  std::map<std::string, std::uint16_t> facet_codes;
+  bool facet_names_dirty = false;
 
   void SetKeys(Keys k) {
     keys.emplace(std::move(k));
     stemmer = Xapian::Stem(new HashingStemmer(&*keys));
     generator.set_stemmer(stemmer);
     generator.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
+    LoadFacetNames();
+  }
+
+  void LoadFacetNames() {
+    facet_names.assign(1, "");
+    facet_codes.clear();
+    facet_names_dirty = false;
+    const std::string stored = db.get_metadata(kMetaFacetNames);
+    if (stored.empty()) return;
+    std::string list;
+    if (!keys->OpenInto(kFacetNamesSlot, stored, &list)) return;
+    std::size_t at = 0;
+    while (at <= list.size()) {
+      const std::size_t end = std::min(list.find('\n', at), list.size());
+      facet_names.push_back(list.substr(at, end - at));
+      facet_codes.emplace(facet_names.back(), static_cast<std::uint16_t>(facet_names.size() - 1));
+      at = end + 1;
+    }
+  }
+
+  // The code of a type or status name, adding it when new (0 for "").
+  std::uint16_t FacetCode(const std::string& name) {
+    if (name.empty()) return 0;
+    if (auto it = facet_codes.find(name); it != facet_codes.end()) return it->second;
+    if (facet_names.size() >= 0xffff) return 0;
+    facet_names.push_back(name);
+    const auto code = static_cast<std::uint16_t>(facet_names.size() - 1);
+    facet_codes.emplace(name, code);
+    facet_names_dirty = true;
+    return code;
+  }
+
+  // Writes the facet names into the metadata (committed with the
+  // documents that use them).
+  void SaveFacetNames() {
+    if (!facet_names_dirty || !keys) return;
+    std::string list;
+    for (std::size_t i = 1; i < facet_names.size(); ++i) {
+      if (i > 1) list += '\n';
+      list += facet_names[i];
+    }
+    db.set_metadata(kMetaFacetNames, keys->Seal(kFacetNamesSlot, list));
+    facet_names_dirty = false;
   }
 
   Status NeedKeys(const std::string& what) const {
@@ -544,7 +681,7 @@ struct Index::Impl {
   }
 
   // Everything but the text terms: labels, field terms, values.
-  Status AddLabels(const Doc& doc, Xapian::Document* xdoc) const;
+  Status AddLabels(const Doc& doc, Xapian::Document* xdoc);
 };
 
 Index::Index(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -639,7 +776,7 @@ std::uint32_t Index::epoch() const {
   }
 }
 
-Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) const {
+Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) {
   const std::string context = "document " + doc.id;
   std::vector<std::string> terms;
   auto add = [&](const std::string& prefix, const std::string& value) {
@@ -670,15 +807,29 @@ Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) const {
     }
     xdoc->add_boolean_term(term);
   }
-  for (Xapian::valueno slot : {kSlotDate, kSlotAmount, kSlotType, kSlotStatus, kSlotVersion}) {
+  for (Xapian::valueno slot : {kSlotDate, kSlotAmount, kSlotFacets, kSlotVersion}) {
     xdoc->add_value(slot, std::string());  // an empty value is no value
   }
-  if (auto days = DocDate(doc)) xdoc->add_value(kSlotDate, keys->Seal(kSlotDate, EncodeSortable(*days)));
+  const std::optional<std::int64_t> days = DocDate(doc);
+  if (days) xdoc->add_value(kSlotDate, keys->Seal(kSlotDate, EncodeSortable(*days)));
+  if (days) {
+    const Civil c = CivilFromDays(*days);
+    for (const auto& [prefix, value] :
+         {std::pair{kPrefixDecade, std::to_string(c.y / 10)},
+          std::pair{kPrefixYear, std::to_string(c.y)}, std::pair{kPrefixMonth, MonthKey(c.y, c.m)}}) {
+      std::string term = prefix;
+      keys->AppendTerm(value, &term);
+      xdoc->add_boolean_term(term);
+    }
+  }
   if (auto cents = DocAmount(doc)) {
     xdoc->add_value(kSlotAmount, keys->Seal(kSlotAmount, EncodeSortable(*cents)));
   }
-  if (!doc.type.empty()) xdoc->add_value(kSlotType, keys->Seal(kSlotType, doc.type));
-  if (!doc.status.empty()) xdoc->add_value(kSlotStatus, keys->Seal(kSlotStatus, doc.status));
+  const std::uint16_t type_code = FacetCode(doc.type);  // codes in the order first seen
+  const std::uint16_t status_code = FacetCode(doc.status);
+  const std::int64_t facets =
+      PackFacets(type_code, status_code, days ? YearOfDays(*days) : -1);
+  xdoc->add_value(kSlotFacets, keys->Seal(kSlotFacets, EncodeSortable(facets)));
   xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(doc.version)));
   return Ok();
 }
@@ -786,6 +937,10 @@ Status Index::Clear() {
     for (Xapian::docid id : ids) impl_->db.delete_document(id);
     impl_->db.set_metadata(kMetaKeys, "");
     impl_->db.set_metadata(kMetaEpoch, "");
+    impl_->db.set_metadata(kMetaFacetNames, "");
+    impl_->facet_names.assign(1, "");
+    impl_->facet_codes.clear();
+    impl_->facet_names_dirty = false;
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "clear " + impl_->dir.string());
   }
@@ -796,6 +951,7 @@ Status Index::Clear() {
 
 Status Index::Commit() {
   try {
+    impl_->SaveFacetNames();
     impl_->db.commit();
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "commit " + impl_->dir.string());
@@ -890,8 +1046,7 @@ Result<SearchResult> Index::Search(const SearchRequest& request) const {
         enquire.set_sort_by_key_then_relevance(&by_amount, !request.ascending);
         break;
     }
-    Facets facets;
-    FacetSpy spy(keys, &facets);
+    FacetSpy spy(keys);
     Xapian::doccount check_at_least = 0;
     if (request.facets) {
       enquire.add_matchspy(&spy);
@@ -901,7 +1056,7 @@ Result<SearchResult> Index::Search(const SearchRequest& request) const {
         enquire.get_mset(static_cast<Xapian::doccount>(request.offset),
                          static_cast<Xapian::doccount>(request.limit), check_at_least);
     SearchResult result = ToResult(*keys, mset);
-    if (request.facets) result.facets = std::move(facets);
+    if (request.facets) result.facets = spy.Take(impl_->facet_names);
     return result;
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "search \"" + request.query + "\"");
