@@ -208,6 +208,35 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("\"ok\":true"), std::string::npos) << verify.out;
 
+  // The index holds no word of the samples: every word of 6 letters or
+  // more of their texts, and every field value of 6 characters or more, as
+  // written and folded, is absent from every file of the index folder
+  // (docs/index_schema.md, "No plaintext at rest"), while search found
+  // them above.
+  std::set<std::string> secrets;
+  for (const Sample& s : samples) {
+    for (const std::string& w : Words(s.expected["text"].get<std::string>(), 6)) secrets.insert(w);
+    for (const auto& [name, value] : s.expected.at("fields").items()) {
+      const std::string v = value.get<std::string>();
+      if (v.size() >= 6) {
+        secrets.insert(v);
+        secrets.insert(Fold(v));
+      }
+    }
+  }
+  ASSERT_GT(secrets.size(), 100u);
+  std::size_t index_files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(archive / "index")) {
+    if (!entry.is_regular_file()) continue;
+    ++index_files;
+    const std::string bytes = testing::ReadText(entry.path());
+    for (const std::string& secret : secrets) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos)
+          << "\"" << secret << "\" is in index/" << entry.path().filename().string();
+    }
+  }
+  EXPECT_GE(index_files, 3u);
+
   // Ingesting the same files again stores nothing twice.
   auto again = RunCommand(
       Custodia(archive, "--json ingest " + ShellQuote(samples[0].file.string())), tmp.path());
