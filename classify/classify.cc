@@ -335,7 +335,10 @@ void Route(Classification* c, const RoutingPolicy& policy) {
     }
     const Field& f = it->second;
     if (!f.valid) {
-      c->reasons.push_back(name + ": " + (f.reason.empty() ? "not valid" : f.reason));
+      // The validator names its kind ("iban: mod-97 check fails"): the
+      // field's name is said once.
+      const std::string why = f.reason.empty() ? "not valid" : f.reason;
+      c->reasons.push_back(why.starts_with(name + ": ") ? why : name + ": " + why);
     } else if (f.confidence < policy.min_field_confidence) {
       c->reasons.push_back(name + ": read with " + Percent(f.confidence) + " confidence" +
                            (f.reason.empty() ? "" : " (" + f.reason + ")"));

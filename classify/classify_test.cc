@@ -57,6 +57,9 @@ TEST(ClassifyTest, InvalidFieldGoesToReviewWithItsReason) {
   EXPECT_FALSE(c.fields["iban"].valid);
   ASSERT_EQ(c.reasons.size(), 1u);
   EXPECT_EQ(c.reasons[0].rfind("iban: ", 0), 0u) << c.reasons[0];
+  // The field is named once, then the validator's own words.
+  EXPECT_EQ(c.reasons[0].find("iban: iban:"), std::string::npos) << c.reasons[0];
+  EXPECT_EQ(c.fields["iban"].reason, "iban: mod-97 check fails");
 }
 
 TEST(ClassifyTest, TotalsThatDoNotAddUpGoToReview) {

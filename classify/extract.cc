@@ -1119,7 +1119,10 @@ Extraction ExtractFields(std::string_view type, std::string_view text,
     }
     e.confidence = std::clamp(confidence, 0.0, 1.0);
     if (!e.valid) {
-      e.reason = name + ": " + f.candidate.reason;
+      // Named once: a validator of the same name ("iban: mod-97 check
+      // fails") already says it.
+      const std::string& why = f.candidate.reason;
+      e.reason = why.starts_with(name + ": ") ? why : name + ": " + why;
     } else {
       for (const auto& w : f.why) e.reason += (e.reason.empty() ? "" : "; ") + w;
     }
