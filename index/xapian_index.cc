@@ -554,19 +554,21 @@ struct Index::Impl {
   std::map<std::string, std::uint16_t> facet_codes;
   bool facet_names_dirty = false;
 
+  // Takes the keys and the facet names stored under them. Throws
+  // Xapian::Error when the metadata cannot be read (the keys are not kept).
   void SetKeys(Keys k) {
+    const std::string stored = db.get_metadata(kMetaFacetNames);
     keys.emplace(std::move(k));
     stemmer = Xapian::Stem(new HashingStemmer(&*keys));
     generator.set_stemmer(stemmer);
     generator.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
-    LoadFacetNames();
+    LoadFacetNames(stored);
   }
 
-  void LoadFacetNames() {
+  void LoadFacetNames(const std::string& stored) {
     facet_names.assign(1, "");
     facet_codes.clear();
     facet_names_dirty = false;
-    const std::string stored = db.get_metadata(kMetaFacetNames);
     if (stored.empty()) return;
     std::string list;
     if (!keys->OpenInto(kFacetNamesSlot, stored, &list)) return;
@@ -739,10 +741,10 @@ Status Index::Unlock(const KeyView& key) {
                       " (a key rotation that did not finish, or another archive's index); "
                       "rebuild it from the vault: custodia rebuild");
     }
+    impl_->SetKeys(std::move(keys));
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "unlock " + impl_->dir.string());
   }
-  impl_->SetKeys(std::move(keys));
   return Ok();
 }
 
@@ -756,10 +758,10 @@ Status Index::UsePlainTerms() {
       }
       impl_->db.set_metadata(kMetaKeys, "plain");
     }
+    impl_->SetKeys(Keys::Plain());
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "plain terms " + impl_->dir.string());
   }
-  impl_->SetKeys(Keys::Plain());
   return Ok();
 }
 
