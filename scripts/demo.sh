@@ -27,6 +27,9 @@ step custodia search facturacion
 step custodia search '"orden de transferencia" OR nomina'
 "$custodia" search '"orden de transferencia" OR nomina'
 
+step custodia search 'tipo:factura fecha:2024..2024' --sort importe --facets --no-snippets
+"$custodia" search 'tipo:factura fecha:2024..2024' --sort importe --facets --no-snippets
+
 id=$("$custodia" --json search factura --limit 1 | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | head -n1)
 if [ -z "$id" ]; then echo "demo: search found no factura"; exit 1; fi
 step custodia show "$id"
