@@ -599,6 +599,12 @@ TEST_F(QueryTest, DateAndAmountRangesWithOpenEnds) {
   EXPECT_EQ(Sorted("fecha:1800..2023-12-30"), IdList{});
   EXPECT_EQ(Sorted("fecha:2024-03-31..2199-12-31"), IdList{"f2"});
   EXPECT_EQ(Sorted("ferreteria fecha:2024-01-15..2024-01-15"), IdList{"f1"});
+  // One date, month or year; one amount.
+  EXPECT_EQ(Sorted("fecha:2024-01-15"), IdList{"f1"});
+  EXPECT_EQ(Sorted("fecha:2024-03"), (IdList{"f2", "n1"}));
+  EXPECT_EQ(Sorted("fecha:2023"), IdList{"f3"});
+  EXPECT_EQ(Sorted("importe:1.234,56"), IdList{"f2"});
+  EXPECT_EQ(Sorted("importe:120.5 OR importe:99.99"), (IdList{"f1", "f3"}));
 }
 
 TEST_F(QueryTest, BadRangesAndWildcardsAreRefusedWithTheReason) {
@@ -608,6 +614,8 @@ TEST_F(QueryTest, BadRangesAndWildcardsAreRefusedWithTheReason) {
   } cases[] = {
       {"fecha:2024-02-30..2024-03-01", "\"2024-02-30\" is not a date"},
       {"fecha:ayer..hoy", "is not a date (YYYY-MM-DD"},
+      {"fecha:ayer", "\"ayer\" is not a date"},
+      {"importe:mucho", "\"mucho\" is not an amount"},
       {"importe:diez..20", "\"diez\" is not an amount"},
       {"importe:500..100", "is empty (its start is after its end)"},
       {"factur*", "wildcards (*) cannot work here"},

@@ -423,6 +423,17 @@ class SealedRangeProcessor : public Xapian::RangeProcessor {
   const Keys* keys_;
 };
 
+// fecha:2024, fecha:2024-03, fecha:2024-03-15, importe:121,00: one date
+// (a whole year or month) or one amount, as the range from it to itself.
+class SingleValueProcessor : public Xapian::FieldProcessor {
+ public:
+  SingleValueProcessor(SealedRangeProcessor::Kind kind, const Keys* keys) : range_(kind, keys) {}
+  Xapian::Query operator()(const std::string& value) override { return range_(value, value); }
+
+ private:
+  SealedRangeProcessor range_;
+};
+
 // tipo:, estado:, nif: ... : the term of a folded, canonical value.
 class HashedFieldProcessor : public Xapian::FieldProcessor {
  public:
@@ -634,6 +645,10 @@ struct Index::Impl {
     field("cif", "XFnif:", "nif");
     field("dni", "XFnif:", "nif");
     parser.add_boolean_prefix("prestado", (new LoanFieldProcessor(k))->release());
+    parser.add_boolean_prefix(
+        "fecha", (new SingleValueProcessor(SealedRangeProcessor::Kind::kDate, k))->release());
+    parser.add_boolean_prefix(
+        "importe", (new SingleValueProcessor(SealedRangeProcessor::Kind::kAmount, k))->release());
     parser.add_rangeprocessor(
         (new SealedRangeProcessor(SealedRangeProcessor::Kind::kDate, k))->release());
     parser.add_rangeprocessor(
