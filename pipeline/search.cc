@@ -32,15 +32,11 @@ Status NeedKeyedIndex(const index::Index& index) {
               "auditors do not hold (they verify; they do not read)");
 }
 
-}  // namespace
-
-namespace {
-
 // The hits of `result` as people see them: source and type from the vault,
 // a snippet of each text when asked (one durable, logged read for all).
 Result<SearchPage> ToPage(vault::Vault& vault, const index::Index& index,
-                                 const index::SearchResult& result, const SearchOptions& options,
-                                 const std::string& snippet_query, const std::string& purpose) {
+                          const index::SearchResult& result, const SearchOptions& options,
+                          const std::string& snippet_query, const std::string& purpose) {
   SearchPage page;
   page.matches = result.matches;
   std::vector<std::string> texts;
