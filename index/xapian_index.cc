@@ -343,25 +343,37 @@ class SealedRangeSource : public Xapian::ValuePostingSource {
   const Keys* keys_;
 };
 
+// Our processors do not throw through Xapian's parser (an exception there
+// leaks the parser's partial state): they note the first problem here and
+// match nothing, and Parse turns the note into the error.
+void NoteProblem(std::string* problems, const std::string& problem) {
+  if (problems->empty()) *problems = problem;
+}
+
 // fecha:A..B and importe:A..B, either end open.
 class SealedRangeProcessor : public Xapian::RangeProcessor {
  public:
   enum class Kind { kDate, kAmount };
-  SealedRangeProcessor(Kind kind, const Keys* keys)
+  SealedRangeProcessor(Kind kind, const Keys* keys, std::string* problems)
       : RangeProcessor(kind == Kind::kDate ? kSlotDate : kSlotAmount,
                        kind == Kind::kDate ? "fecha:" : "importe:"),
         kind_(kind),
-        keys_(keys) {}
+        keys_(keys),
+        problems_(problems) {}
 
   Xapian::Query operator()(const std::string& begin, const std::string& end) override {
-    const std::int64_t lo = Bound(begin, false, std::numeric_limits<std::int64_t>::min());
-    const std::int64_t hi = Bound(end, true, std::numeric_limits<std::int64_t>::max());
-    if (lo > hi) {
-      throw Xapian::QueryParserError(std::string(Name()) + ": the range " + begin + ".." + end +
-                                     " is empty (its start is after its end)");
+    const std::optional<std::int64_t> lo =
+        Bound(begin, false, std::numeric_limits<std::int64_t>::min());
+    const std::optional<std::int64_t> hi =
+        Bound(end, true, std::numeric_limits<std::int64_t>::max());
+    if (!lo || !hi) return Xapian::Query::MatchNothing;
+    if (*lo > *hi) {
+      NoteProblem(problems_, std::string(Name()) + ": the range " + begin + ".." + end +
+                                 " is empty (its start is after its end)");
+      return Xapian::Query::MatchNothing;
     }
-    if (kind_ == Kind::kDate) return DateQuery(lo, hi);
-    return Xapian::Query((new SealedRangeSource(slot, lo, hi, keys_))->release());
+    if (kind_ == Kind::kDate) return DateQuery(*lo, *hi);
+    return Xapian::Query((new SealedRangeSource(slot, *lo, *hi, keys_))->release());
   }
 
  private:
@@ -406,28 +418,29 @@ class SealedRangeProcessor : public Xapian::RangeProcessor {
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
   }
 
-  std::int64_t Bound(const std::string& s, bool last, std::int64_t open) const {
+  std::optional<std::int64_t> Bound(const std::string& s, bool last, std::int64_t open) const {
     if (s.empty()) return open;
     std::optional<std::int64_t> v =
         kind_ == Kind::kDate ? ParseDate(s, last) : ParseCents(s);
     if (!v) {
-      throw Xapian::QueryParserError(
-          std::string(Name()) + ": \"" + s + "\" is not " +
-          (kind_ == Kind::kDate ? "a date (YYYY-MM-DD, YYYY-MM or YYYY)"
-                                : "an amount (1234.56 or 1.234,56)"));
+      NoteProblem(problems_, std::string(Name()) + ": \"" + s + "\" is not " +
+                                 (kind_ == Kind::kDate ? "a date (YYYY-MM-DD, YYYY-MM or YYYY)"
+                                                       : "an amount (1234.56 or 1.234,56)"));
     }
-    return *v;
+    return v;
   }
 
   Kind kind_;
   const Keys* keys_;
+  std::string* problems_;
 };
 
 // fecha:2024, fecha:2024-03, fecha:2024-03-15, importe:121,00: one date
 // (a whole year or month) or one amount, as the range from it to itself.
 class SingleValueProcessor : public Xapian::FieldProcessor {
  public:
-  SingleValueProcessor(SealedRangeProcessor::Kind kind, const Keys* keys) : range_(kind, keys) {}
+  SingleValueProcessor(SealedRangeProcessor::Kind kind, const Keys* keys, std::string* problems)
+      : range_(kind, keys, problems) {}
   Xapian::Query operator()(const std::string& value) override { return range_(value, value); }
 
  private:
@@ -454,18 +467,20 @@ class HashedFieldProcessor : public Xapian::FieldProcessor {
 // prestado:si / prestado:no.
 class LoanFieldProcessor : public Xapian::FieldProcessor {
  public:
-  explicit LoanFieldProcessor(const Keys* keys) : keys_(keys) {}
+  LoanFieldProcessor(const Keys* keys, std::string* problems)
+      : keys_(keys), problems_(problems) {}
   Xapian::Query operator()(const std::string& value) override {
     const std::string folded = Fold(value);
     const Xapian::Query on_loan(kPrefixLoan + keys_->Term("si"));
     if (folded == "si") return on_loan;
     if (folded == "no") return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, on_loan);
-    throw Xapian::QueryParserError("prestado: use prestado:si or prestado:no, not \"" + value +
-                                   "\"");
+    NoteProblem(problems_, "prestado: use prestado:si or prestado:no, not \"" + value + "\"");
+    return Xapian::Query::MatchNothing;
   }
 
  private:
   const Keys* keys_;
+  std::string* problems_;
 };
 
 // Orders by a sealed value; documents without one sort first.
@@ -623,7 +638,8 @@ struct Index::Impl {
                 "index: " + what + " needs the index key: log in as a station or archivist");
   }
 
-  Xapian::QueryParser Parser() const {
+  // A parser whose processors note problems in *problems.
+  Xapian::QueryParser Parser(std::string* problems) const {
     Xapian::QueryParser parser;
     parser.set_stemmer(stemmer);
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
@@ -644,15 +660,14 @@ struct Index::Impl {
     field("nie", "XFnif:", "nif");
     field("cif", "XFnif:", "nif");
     field("dni", "XFnif:", "nif");
-    parser.add_boolean_prefix("prestado", (new LoanFieldProcessor(k))->release());
+    using Kind = SealedRangeProcessor::Kind;
+    parser.add_boolean_prefix("prestado", (new LoanFieldProcessor(k, problems))->release());
     parser.add_boolean_prefix(
-        "fecha", (new SingleValueProcessor(SealedRangeProcessor::Kind::kDate, k))->release());
+        "fecha", (new SingleValueProcessor(Kind::kDate, k, problems))->release());
     parser.add_boolean_prefix(
-        "importe", (new SingleValueProcessor(SealedRangeProcessor::Kind::kAmount, k))->release());
-    parser.add_rangeprocessor(
-        (new SealedRangeProcessor(SealedRangeProcessor::Kind::kDate, k))->release());
-    parser.add_rangeprocessor(
-        (new SealedRangeProcessor(SealedRangeProcessor::Kind::kAmount, k))->release());
+        "importe", (new SingleValueProcessor(Kind::kAmount, k, problems))->release());
+    parser.add_rangeprocessor((new SealedRangeProcessor(Kind::kDate, k, problems))->release());
+    parser.add_rangeprocessor((new SealedRangeProcessor(Kind::kAmount, k, problems))->release());
     return parser;
   }
 
@@ -666,11 +681,17 @@ struct Index::Impl {
     }
     const std::string folded = Fold(query);
     if (folded.find_first_not_of(" \t\r\n") == std::string::npos) return Xapian::Query::MatchAll;
+    std::string problems;
+    Xapian::Query parsed;
     try {
-      return Parser().parse_query(folded, kParserFlags);
+      parsed = Parser(&problems).parse_query(folded, kParserFlags);
     } catch (const Xapian::QueryParserError& e) {
       return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + e.get_msg());
     }
+    if (!problems.empty()) {
+      return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + problems);
+    }
+    return parsed;
   }
 
   // The term a word of a text becomes.
