@@ -786,6 +786,28 @@ TEST_F(QueryTest, AnotherKeyIsRefusedUntilTheIndexIsRebuilt) {
   EXPECT_EQ(reopened->epoch(), 2u);
 }
 
+// An index written in an earlier term encoding would silently match
+// nothing: it is refused until rebuilt.
+TEST_F(QueryTest, AnIndexInAnotherFormatIsRefusedUntilRebuilt) {
+  index_.reset();
+  {
+    Xapian::WritableDatabase db(dir_.string());
+    ASSERT_EQ(db.get_metadata("custodia.format"), "2");
+    db.set_metadata("custodia.format", "");
+    db.commit();
+  }
+  Result<Index> reopened = Index::Open(dir_, /*create=*/false);
+  ASSERT_TRUE(reopened);
+  Status unlocked = reopened->Unlock(Key());
+  ASSERT_FALSE(unlocked);
+  EXPECT_EQ(unlocked.error().code, Code::kFailedPrecondition);
+  EXPECT_NE(unlocked.error().message.find("is in index format 1, this custodia writes format 2"),
+            std::string::npos)
+      << unlocked.error().message;
+  ASSERT_TRUE(reopened->Clear());
+  ASSERT_TRUE(reopened->Unlock(Key()));
+}
+
 // The point of the keyed terms: whoever copies the index folder learns no
 // word, number or id of any document.
 TEST_F(IndexTest, NoWordOfTheTextIsInTheIndexFiles) {

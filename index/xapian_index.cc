@@ -59,6 +59,10 @@ std::int64_t PackFacets(std::uint16_t type, std::uint16_t status, std::int64_t y
 // Database metadata: the key check (Keys::Check) and the key epoch.
 constexpr char kMetaKeys[] = "custodia.keys";
 constexpr char kMetaEpoch[] = "custodia.epoch";
+// The term and value encoding (docs/index_schema.md). An index written in
+// another one is rebuilt: its terms would silently match nothing.
+constexpr char kMetaFormat[] = "custodia.format";
+constexpr char kFormat[] = "2";
 
 // Glass refuses longer terms (a zero byte counts twice).
 constexpr std::size_t kMaxTermBytes = 245;
@@ -764,6 +768,12 @@ Status Index::Unlock(const KeyView& key) {
       }
       impl_->db.set_metadata(kMetaKeys, check);
       impl_->db.set_metadata(kMetaEpoch, std::to_string(key.epoch));
+      impl_->db.set_metadata(kMetaFormat, kFormat);
+    } else if (const std::string format = impl_->db.get_metadata(kMetaFormat); format != kFormat) {
+      return Fail(Code::kFailedPrecondition,
+                  "index: " + impl_->dir.string() + " is in index format " +
+                      (format.empty() ? "1" : format) + ", this custodia writes format " +
+                      kFormat + "; rebuild it from the vault: custodia rebuild");
     } else if (stored == "plain") {
       return Fail(Code::kFailedPrecondition,
                   "index: " + impl_->dir.string() +
@@ -793,6 +803,7 @@ Status Index::UsePlainTerms() {
                     "index: plain terms only on an empty index: " + impl_->dir.string());
       }
       impl_->db.set_metadata(kMetaKeys, "plain");
+      impl_->db.set_metadata(kMetaFormat, kFormat);
     }
     impl_->SetKeys(Keys::Plain());
   } catch (const Xapian::Error& e) {
@@ -975,6 +986,7 @@ Status Index::Clear() {
     for (Xapian::docid id : ids) impl_->db.delete_document(id);
     impl_->db.set_metadata(kMetaKeys, "");
     impl_->db.set_metadata(kMetaEpoch, "");
+    impl_->db.set_metadata(kMetaFormat, "");
     impl_->db.set_metadata(kMetaFacetNames, "");
     impl_->facet_names.assign(1, "");
     impl_->facet_codes.clear();
