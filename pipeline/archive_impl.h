@@ -81,6 +81,9 @@ struct Archive::Impl {
   // After a login: the index key (docs/index_schema.md), rebuilding an
   // index made under another key. REQUIRES: mu held.
   Status UnlockIndex();
+  // Gives the index the logged-in person's index key (Index::Unlock).
+  // REQUIRES: mu held.
+  Status KeyIndex();
   // Empties the index, keys it under the current epoch and fills it from
   // the vault. REQUIRES: mu held.
   Result<std::uint64_t> RebuildLocked();

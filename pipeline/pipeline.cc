@@ -277,10 +277,7 @@ Status Archive::Login(const std::string& user, const std::string& passphrase) {
 // from elsewhere) or built by an older custodia is emptied, keyed afresh
 // and filled again from the vault by whoever may read the texts.
 Status Archive::Impl::UnlockIndex() {
-  Status unlocked = vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key,
-                                           std::uint32_t epoch) {
-    return index.Unlock(index::KeyView{key, epoch});
-  });
+  Status unlocked = KeyIndex();
   if (!unlocked && unlocked.error().code == Code::kPermissionDenied) return Ok();
   if (unlocked && index.size() == 0 && !vault.List().empty()) {
     // Lost or emptied: filled again from the vault.
@@ -291,17 +288,19 @@ Status Archive::Impl::UnlockIndex() {
     }
     return Ok();
   }
-  if (unlocked) return Ok();
-  if (unlocked.error().code != Code::kFailedPrecondition) return unlocked;
-  CU_TRY(index.Clear());
-  CU_TRY(vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key, std::uint32_t epoch) {
-    return index.Unlock(index::KeyView{key, epoch});
-  }));
-  CU_TRY(index.Commit());
-  CU_ASSIGN_OR_RETURN(int reindexed, CatchUpIndexLocked("rebuild"));
-  notices.push_back(unlocked.error().message + " -- done: " + std::to_string(reindexed) +
-                    " documents indexed again");
+  if (unlocked || unlocked.error().code != Code::kFailedPrecondition) return unlocked;
+  auto rebuilt = RebuildLocked();
+  if (!rebuilt && rebuilt.error().code != Code::kPermissionDenied) return Unexpected{rebuilt.error()};
+  notices.push_back(unlocked.error().message + " -- " +
+                    (rebuilt ? "done: " + std::to_string(*rebuilt) + " documents indexed again"
+                             : rebuilt.error().message));
   return Ok();
+}
+
+Status Archive::Impl::KeyIndex() {
+  return vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key, std::uint32_t epoch) {
+    return index.Unlock(index::KeyView{key, epoch});
+  });
 }
 
 // Re-indexes, from the vault, documents a crash left sealed but not indexed,

@@ -105,9 +105,7 @@ Result<std::uint64_t> Archive::Rebuild() {
 
 Result<std::uint64_t> Archive::Impl::RebuildLocked() {
   CU_TRY(index.Clear());
-  CU_TRY(vault.WithIndexKey([&](std::span<const std::uint8_t, 32> key, std::uint32_t epoch) {
-    return index.Unlock(index::KeyView{key, epoch});
-  }));
+  CU_TRY(KeyIndex());
   CU_TRY(index.Commit());
   CU_ASSIGN_OR_RETURN(int count, CatchUpIndexLocked("rebuild"));
   if (index.size() != vault.List().size()) {
