@@ -3,6 +3,7 @@
 #include "index/index.h"
 
 #include "index/keys.h"
+#include "index/text.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -111,6 +112,24 @@ TEST(FoldTest, LowerCasesAndStripsAccents) {
   for (const Case& c : cases) EXPECT_EQ(Fold(c.in), c.out) << c.in;
 }
 
+TEST(LanguageTest, EnglishOnlyWhenPlainlyEnglish) {
+  EXPECT_EQ(DetectLanguage("Factura de la luz del mes de marzo para el cliente"),
+            Language::kSpanish);
+  EXPECT_EQ(DetectLanguage("Invoice for the supply of goods to your company, payable on receipt"),
+            Language::kEnglish);
+  EXPECT_EQ(DetectLanguage("THE TOTAL OF THIS INVOICE IS DUE ON RECEIPT"), Language::kEnglish);
+  // Too few function words: an ID card, a bare list of numbers.
+  EXPECT_EQ(DetectLanguage("DNI 12345678Z GARCIA PEREZ ANA"), Language::kSpanish);
+  EXPECT_EQ(DetectLanguage("the invoice"), Language::kSpanish);
+  EXPECT_EQ(DetectLanguage(""), Language::kSpanish);
+  // Spanish text quoting a few English words stays Spanish.
+  EXPECT_EQ(DetectLanguage("Contrato de servicios con la empresa The Code of Things, en Madrid, "
+                           "para el desarrollo de la web y el soporte"),
+            Language::kSpanish);
+  // Words glued to accented letters or digits are not function words.
+  EXPECT_EQ(DetectLanguage("thé ofé and2 to9 inñ"), Language::kSpanish);
+}
+
 TEST_F(IndexTest, PutCommitSearchFindsByWord) {
   Index index = OpenOrDie();
   Put(index, "doc-1", "Factura número 2024-17 de Ferretería López");
@@ -155,6 +174,32 @@ TEST_F(IndexTest, StemmingMatchesOtherFormsOfAWord) {
   // "-ión" stems alike with or without its accent (docs/index_schema.md).
   EXPECT_EQ(SortedIds(index, "facturaciones"), (IdList{"accent", "singular"}));
   EXPECT_EQ(Ids(index, "contratos"), IdList{"other"});
+}
+
+// English text is stemmed as English, Spanish as Spanish, and a query finds
+// both; a NOT in one language never lets the other language's documents in.
+TEST_F(IndexTest, EnglishTextIsStemmedAsEnglish) {
+  Index index = OpenOrDie();
+  Put(index, "en", "The invoices for the delivered goods were processed by the accounting team");
+  Put(index, "es", "Las facturas de los bienes entregados fueron procesadas por contabilidad");
+  ASSERT_TRUE(index.Commit());
+  // Forms only English stemming joins ("invoice"/"invoices", "deliver"/"delivered").
+  EXPECT_EQ(Ids(index, "invoice"), IdList{"en"});
+  EXPECT_EQ(Ids(index, "deliver processing"), IdList{"en"});
+  EXPECT_EQ(Ids(index, "\"delivered goods\""), IdList{"en"});
+  EXPECT_EQ(Ids(index, "\"goods delivered\""), IdList{});
+  EXPECT_EQ(Ids(index, "factura entregado"), IdList{"es"});
+  EXPECT_EQ(SortedIds(index, "invoice OR factura"), (IdList{"en", "es"}));
+  EXPECT_EQ(Ids(index, "tipo:factura NOT invoice"), IdList{"es"});
+  EXPECT_EQ(Ids(index, "tipo:factura NOT facturas"), IdList{"en"});
+  EXPECT_EQ(Ids(index, "tipo:factura -invoices -factura"), IdList{});
+  // Filters alone: one parse, both languages.
+  EXPECT_EQ(SortedIds(index, "tipo:factura"), (IdList{"en", "es"}));
+  // Snippets mark English stems in English text.
+  EXPECT_EQ(index.Snippet("invoice", "The invoices of the month were paid on time.", 100, "[", "]"),
+            "The [invoices] of the month were paid on time.");
+  EXPECT_EQ(index.Snippet("processing", "Invoices are processed by the team.", 100, "[", "]"),
+            "Invoices are [processed] by the team.");
 }
 
 TEST_F(IndexTest, PhraseQueryNeedsTheWordsInOrder) {
@@ -791,8 +836,10 @@ TEST_F(QueryTest, AnIndexInAnotherFormatIsRefusedUntilRebuilt) {
   index_.reset();
   {
     Xapian::WritableDatabase db(dir_.string());
-    ASSERT_EQ(db.get_metadata("custodia.format"), "2");
-    db.set_metadata("custodia.format", "");
+    ASSERT_EQ(db.get_metadata("custodia.format"), "3");
+    // Format 2 stemmed English text as Spanish: such an index must be
+    // rebuilt before English words find their documents.
+    db.set_metadata("custodia.format", "2");
     db.commit();
   }
   Result<Index> reopened = Index::Open(dir_, /*create=*/false);
@@ -800,7 +847,7 @@ TEST_F(QueryTest, AnIndexInAnotherFormatIsRefusedUntilRebuilt) {
   Status unlocked = reopened->Unlock(Key());
   ASSERT_FALSE(unlocked);
   EXPECT_EQ(unlocked.error().code, Code::kFailedPrecondition);
-  EXPECT_NE(unlocked.error().message.find("is in index format 1, this custodia writes format 2"),
+  EXPECT_NE(unlocked.error().message.find("is in index format 2, this custodia writes format 3"),
             std::string::npos)
       << unlocked.error().message;
   ASSERT_TRUE(reopened->Clear());
@@ -814,7 +861,7 @@ TEST_F(IndexTest, NoWordOfTheTextIsInTheIndexFiles) {
       "Ferretería", "ferreteria", "ferret", "Zamorano", "zamoran", "12345678Z", "12345678z",
       "ES9121000418450200051332", "es9121000418450200051332", "2100", "0418", "1850",
       "FAC-2024-001", "marzo", "factura", "factur", "nomina", "escaner1", "lote-a",
-      "EXP-2024-7", "review"};
+      "EXP-2024-7", "review", "Blackwood", "blackwood", "shipment", "shipm"};
   {
     Index index = OpenOrDie();
     Doc doc;
@@ -833,8 +880,13 @@ TEST_F(IndexTest, NoWordOfTheTextIsInTheIndexFiles) {
                   {"total", "1850.00"},
                   {"fecha", "2024-03-01"}};
     ASSERT_TRUE(index.Put(doc));
+    Doc english;  // stemmed as English, hashed all the same
+    english.id = "doc-2";
+    english.text = "The shipment of the goods to Blackwood is late, and the invoice is due.";
+    ASSERT_TRUE(index.Put(english));
     ASSERT_TRUE(index.Commit());
     ASSERT_EQ(Ids(index, "ferreteria zamorano nif:12345678Z"), IdList{"doc-1"});
+    ASSERT_EQ(Ids(index, "blackwood shipments"), IdList{"doc-2"});
   }
   std::size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {

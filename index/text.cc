@@ -4,6 +4,9 @@
 
 #include <xapian.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "index/index.h"
 
 namespace custodia::index {
@@ -111,7 +114,59 @@ unsigned Infix(unsigned ch, bool digits) {
   return 0;
 }
 
+// Function words, lower case ASCII, none a word of the other language.
+constexpr std::string_view kSpanishWords[] = {"de",  "la",   "el",  "en",   "y",    "los",
+                                              "las", "del",  "que", "por",  "con",  "para",
+                                              "una", "un",   "su",  "al",   "es",   "se",
+                                              "lo",  "como", "sus", "este", "esta", "o"};
+constexpr std::string_view kEnglishWords[] = {"the", "of",   "and",  "to",   "in",  "for",
+                                              "is",  "on",   "with", "by",   "this", "that",
+                                              "from", "at",  "are",  "be",   "your", "you",
+                                              "was", "it",   "an",   "or",   "as",   "our"};
+
+bool IsIn(std::string_view word, const std::string_view* list, std::size_t size) {
+  return std::find(list, list + size, word) != list + size;
+}
+
 }  // namespace
+
+Language DetectLanguage(std::string_view text) {
+  // Bytes, not characters: every listed word is ASCII, and a word next to a
+  // non-ASCII letter ("dé") is a different word anyway.
+  int spanish = 0;
+  int english = 0;
+  std::size_t i = 0;
+  char word[5];
+  while (i < text.size()) {
+    const auto ascii_letter = [&](std::size_t at) {
+      const char c = text[at];
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    };
+    const auto word_byte = [&](std::size_t at) {
+      return ascii_letter(at) || (text[at] >= '0' && text[at] <= '9') ||
+             (static_cast<unsigned char>(text[at]) & 0x80) != 0;
+    };
+    if (!word_byte(i)) {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = i;
+    bool plain = true;
+    while (i < text.size() && word_byte(i)) {
+      plain = plain && ascii_letter(i);
+      ++i;
+    }
+    const std::size_t size = i - begin;
+    if (!plain || size > sizeof word) continue;
+    for (std::size_t k = 0; k < size; ++k) {
+      word[k] = static_cast<char>(text[begin + k] | 0x20);  // ASCII lower case
+    }
+    const std::string_view w(word, size);
+    if (IsIn(w, kSpanishWords, std::size(kSpanishWords))) ++spanish;
+    if (IsIn(w, kEnglishWords, std::size(kEnglishWords))) ++english;
+  }
+  return english >= 3 && english > spanish ? Language::kEnglish : Language::kSpanish;
+}
 
 std::string Fold(const std::string& text) {
   std::string out;

@@ -27,6 +27,16 @@ struct Word {
 // highlight, never a wrong one.
 std::vector<Word> SplitWords(std::string_view text);
 
+// The language a text is indexed in: its words are stemmed by that
+// language's rules.
+enum class Language { kSpanish, kEnglish };
+
+// Spanish unless the text is plainly English: counts the commonest function
+// words of each (words no other word of the other language spells) and says
+// English when English ones are at least 3 and outnumber the Spanish ones.
+// A text with few words (an ID card) stays Spanish.
+Language DetectLanguage(std::string_view text);
+
 // True for characters the snippet treats as a word gap that collapses to one
 // space (Unicode white space and control characters).
 bool IsSpace(unsigned ch);

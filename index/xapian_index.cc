@@ -33,6 +33,7 @@ constexpr char kPrefixCase[] = "XC";
 constexpr char kPrefixBatch[] = "XB";
 constexpr char kPrefixStation[] = "XN";
 constexpr char kPrefixLoan[] = "XL";  // XL<hash of "si"> while on loan
+constexpr char kPrefixLanguage[] = "XG";  // XG<hash of "en"> on English text
 // The document's date, coarsely, for ranges: decade ("202"), year
 // ("2024"), month ("2024-03"); each a keyed hash like every term.
 constexpr char kPrefixDecade[] = "XD";
@@ -62,7 +63,7 @@ constexpr char kMetaEpoch[] = "custodia.epoch";
 // The term and value encoding (docs/index_schema.md). An index written in
 // another one is rebuilt: its terms would silently match nothing.
 constexpr char kMetaFormat[] = "custodia.format";
-constexpr char kFormat[] = "2";
+constexpr char kFormat[] = "3";
 
 // Glass refuses longer terms (a zero byte counts twice).
 constexpr std::size_t kMaxTermBytes = 245;
@@ -93,28 +94,38 @@ class FoldedSpanishStemmer {
 };
 
 // What the TermGenerator and the QueryParser call for every word (STEM_ALL):
-// folds (accents; the word comes lower-cased), stems, and hashes. So every
-// text term in the database is a keyed hash of a stem, and a query word
-// meets it only through the same key. Words repeat (Zipf), so results are
-// cached; the cache lives in memory only and is cleared when it grows.
+// folds (accents; the word comes lower-cased), stems by the rules of one
+// language, and hashes. So every text term in the database is a keyed hash
+// of a stem, and a query word meets it only through the same key. English
+// stems are hashed in a domain of their own ("en" and a separator first), so
+// that an English term never meets a Spanish one: a query is parsed once
+// per language and each half sees only its language's documents (Parse).
+// Words repeat (Zipf), so results are cached; the cache lives in memory only
+// and is cleared when it grows.
 class HashingStemmer : public Xapian::StemImplementation {
  public:
-  explicit HashingStemmer(const Keys* keys) : keys_(keys) {}
+  HashingStemmer(const Keys* keys, Language language) : keys_(keys), language_(language) {}
 
   std::string operator()(const std::string& word) override {
     auto it = cache_.find(word);
     if (it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxCached) cache_.clear();
-    std::string term = keys_->Term(spanish_(Fold(word)));
+    std::string term = language_ == Language::kSpanish
+                           ? keys_->Term(spanish_(Fold(word)))
+                           : keys_->Term("en\x1f" + english_(Fold(word)));
     cache_.emplace(word, term);
     return term;
   }
-  std::string get_description() const override { return "custodia_keyed_spanish"; }
+  std::string get_description() const override {
+    return language_ == Language::kSpanish ? "custodia_keyed_spanish" : "custodia_keyed_english";
+  }
 
  private:
   static constexpr std::size_t kMaxCached = 1 << 18;
   const Keys* keys_;
+  const Language language_;
   FoldedSpanishStemmer spanish_;
+  Xapian::Stem english_{"english"};
   std::unordered_map<std::string, std::string> cache_;
 };
 
@@ -576,7 +587,9 @@ struct Index::Impl {
   std::filesystem::path dir;
   Xapian::WritableDatabase db;
   std::optional<Keys> keys;  // set by Unlock / UsePlainTerms
-  Xapian::Stem stemmer;      // a HashingStemmer over *keys
+  // HashingStemmers over *keys, by Language.
+  Xapian::Stem stemmers[2];
+  std::string english_term;  // on documents indexed as English
   Xapian::TermGenerator generator;
   // Facet codes: names[code] (names[0] = ""), and back; facet_names_dirty
   // when a name was added since the metadata was last written.
@@ -589,8 +602,9 @@ struct Index::Impl {
   void SetKeys(Keys k) {
     const std::string stored = db.get_metadata(kMetaFacetNames);
     keys.emplace(std::move(k));
-    stemmer = Xapian::Stem(new HashingStemmer(&*keys));
-    generator.set_stemmer(stemmer);
+    stemmers[0] = Xapian::Stem(new HashingStemmer(&*keys, Language::kSpanish));
+    stemmers[1] = Xapian::Stem(new HashingStemmer(&*keys, Language::kEnglish));
+    english_term = kPrefixLanguage + keys->Term("en");
     generator.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
     LoadFacetNames(stored);
   }
@@ -643,9 +657,9 @@ struct Index::Impl {
   }
 
   // A parser whose processors note problems in *problems.
-  Xapian::QueryParser Parser(std::string* problems) const {
+  Xapian::QueryParser Parser(std::string* problems, Language language) const {
     Xapian::QueryParser parser;
-    parser.set_stemmer(stemmer);
+    parser.set_stemmer(stemmers[static_cast<int>(language)]);
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
     // An archivist narrowing a search adds words and expects fewer hits.
     parser.set_default_op(Xapian::Query::OP_AND);
@@ -675,7 +689,11 @@ struct Index::Impl {
     return parser;
   }
 
-  // The parsed query; kInvalidArgument naming the problem.
+  // The parsed query; kInvalidArgument naming the problem. While the index
+  // holds English documents, a query with words is parsed twice, and asks
+  // for Spanish documents that match its Spanish stems or English ones that
+  // match its English stems: "NOT word" in one language then never lets the
+  // other language's documents through.
   Result<Xapian::Query> Parse(const std::string& query) const {
     if (HasWildcard(query)) {
       return Fail(Code::kInvalidArgument,
@@ -688,20 +706,32 @@ struct Index::Impl {
     std::string problems;
     Xapian::Query parsed;
     try {
-      parsed = Parser(&problems).parse_query(folded, kParserFlags);
+      parsed = Parser(&problems, Language::kSpanish).parse_query(folded, kParserFlags);
     } catch (const Xapian::QueryParserError& e) {
       return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + e.get_msg());
     }
     if (!problems.empty()) {
       return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + problems);
     }
-    return parsed;
+    if (db.get_termfreq(english_term) == 0) return parsed;
+    const Xapian::Query english =
+        Parser(&problems, Language::kEnglish).parse_query(folded, kParserFlags);
+    // Text terms differ between the two (their hash domains do); labels and
+    // ranges do not. Without words, one parse serves both languages.
+    if (std::equal(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end(),
+                   english.get_unique_terms_begin(), english.get_unique_terms_end())) {
+      return parsed;
+    }
+    const Xapian::Query is_english(english_term);
+    return Xapian::Query(Xapian::Query::OP_OR,
+                         Xapian::Query(Xapian::Query::OP_AND_NOT, parsed, is_english),
+                         Xapian::Query(Xapian::Query::OP_FILTER, english, is_english));
   }
 
-  // The term a word of a text becomes.
-  std::string TextTerm(const std::string& word) const {
+  // The term a word of a text in `language` becomes.
+  std::string TextTerm(const std::string& word, Language language) const {
     try {
-      return stemmer(word);
+      return stemmers[static_cast<int>(language)](word);
     } catch (const Xapian::Error&) {
       return std::string();
     }
@@ -718,7 +748,10 @@ struct Index::Impl {
       }
       return terms;
     }
-    for (const Word& word : SplitWords(query)) terms.insert(TextTerm(word.term));
+    for (const Word& word : SplitWords(query)) {
+      terms.insert(TextTerm(word.term, Language::kSpanish));
+      terms.insert(TextTerm(word.term, Language::kEnglish));
+    }
     return terms;
   }
 
@@ -897,6 +930,9 @@ Status Index::Put(const Doc& doc) {
     // the id is a keyed hash: the index must give no word away.
     xdoc.set_data(doc.id);
     xdoc.add_boolean_term(id_term);
+    const Language language = DetectLanguage(doc.text);
+    if (language == Language::kEnglish) xdoc.add_boolean_term(impl_->english_term);
+    impl_->generator.set_stemmer(impl_->stemmers[static_cast<int>(language)]);
     impl_->generator.set_document(xdoc);
     impl_->generator.index_text(doc.text);  // with positions, for phrases
     CU_TRY(impl_->AddLabels(doc, &xdoc));
@@ -995,7 +1031,10 @@ Status Index::Clear() {
     return FromXapian(e, "clear " + impl_->dir.string());
   }
   impl_->keys.reset();
-  impl_->stemmer = Xapian::Stem();
+  // The stemmers hash under the keys just dropped.
+  for (Xapian::Stem& stemmer : impl_->stemmers) stemmer = Xapian::Stem();
+  impl_->generator.set_stemmer(Xapian::Stem());
+  impl_->english_term.clear();
   return Ok();
 }
 
@@ -1245,11 +1284,12 @@ std::string Index::Snippet(const std::string& query, const std::string& text, in
   const auto limit = static_cast<std::size_t>(length);
   const std::set<std::string> terms = impl_->QueryTerms(query);
   const std::vector<Word> words = SplitWords(text);
+  const Language language = DetectLanguage(text);  // as Put decided
 
   std::vector<bool> matched(words.size(), false);
   std::size_t first = words.size();
   for (std::size_t i = 0; i < words.size(); ++i) {
-    matched[i] = !terms.empty() && terms.count(impl_->TextTerm(words[i].term)) > 0;
+    matched[i] = !terms.empty() && terms.count(impl_->TextTerm(words[i].term, language)) > 0;
     if (matched[i] && first == words.size()) first = i;
   }
 
