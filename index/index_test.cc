@@ -202,6 +202,43 @@ TEST_F(IndexTest, EnglishTextIsStemmedAsEnglish) {
             "Invoices are [processed] by the team.");
 }
 
+// Function words ("de", "la", "the", ...) get no term; phrases and hyphenated
+// names that hold them still match, and the other words keep their order.
+TEST_F(IndexTest, FunctionWordsAreLeftOutAndPhrasesStillMatch) {
+  Index index = OpenOrDie();
+  Put(index, "es", "Factura de la luz y el gas de Castilla-La Mancha para el mes de marzo");
+  Put(index, "en", "The invoice of the month for the supply of gas to the office");
+  ASSERT_TRUE(index.Commit());
+  {
+    Xapian::Database db(dir_.string());
+    for (const char* word : {"de", "la", "y", "el", "para", "a"}) {
+      EXPECT_EQ(db.get_termfreq(Hashed(word)), 0u) << word;
+    }
+    EXPECT_EQ(db.get_termfreq(Hashed("luz")), 1u);
+    // Positions are numbered over the words kept: factura 1, luz 2, gas 3.
+    Xapian::Document doc = db.get_document(*db.postlist_begin("Qes"));
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+      if (*t != Hashed("luz")) continue;
+      ASSERT_EQ(t.positionlist_count(), 1u);
+      EXPECT_EQ(*t.positionlist_begin(), 2u);
+    }
+  }
+  EXPECT_EQ(Ids(index, "\"factura de la luz\""), IdList{"es"});
+  EXPECT_EQ(Ids(index, "factura de la luz"), IdList{"es"});
+  EXPECT_EQ(Ids(index, "\"luz y el gas\""), IdList{"es"});
+  EXPECT_EQ(Ids(index, "Castilla-La Mancha"), IdList{"es"});
+  EXPECT_EQ(Ids(index, "\"castilla la mancha\" AND \"mes de marzo\""), IdList{"es"});
+  EXPECT_EQ(Ids(index, "\"gas luz\""), IdList{});  // order still counts
+  EXPECT_EQ(Ids(index, "\"factura gas\""), IdList{});  // and distance
+  EXPECT_EQ(Ids(index, "\"the invoice of the month\""), IdList{"en"});
+  EXPECT_EQ(Ids(index, "\"supply of gas\" office"), IdList{"en"});
+  // A query of function words only finds nothing: they are not indexed.
+  EXPECT_EQ(Ids(index, "de la"), IdList{});
+  EXPECT_EQ(Ids(index, "\"de la\""), IdList{});
+  // The words kept take their order from the query, function words or not.
+  EXPECT_EQ(Ids(index, "\"factura luz\""), IdList{"es"});
+}
+
 TEST_F(IndexTest, PhraseQueryNeedsTheWordsInOrder) {
   Index index = OpenOrDie();
   Put(index, "in-order", "Recibo de pago bancario");
@@ -481,7 +518,7 @@ TEST_F(IndexTest, SnippetMarksMatchesInTheOriginalText) {
   EXPECT_EQ(index.Snippet("factura", "Facturas y facturación de la FACTURA", 100, "[", "]"),
             "[Facturas] y [facturación] de la [FACTURA]");
   EXPECT_EQ(index.Snippet("\"recibo de pago\"", "Un recibo de pago.", 100, "[", "]"),
-            "Un [recibo] [de] [pago].");
+            "Un [recibo] de [pago].");  // function words are not searched, so not marked
   // A query that does not parse still marks its words.
   EXPECT_EQ(index.Snippet("nómina AND AND", "Nómina de abril", 100, "[", "]"), "[Nómina] de abril");
 }

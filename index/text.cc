@@ -128,6 +128,9 @@ bool IsIn(std::string_view word, const std::string_view* list, std::size_t size)
   return std::find(list, list + size, word) != list + size;
 }
 
+// "a" is a function word of both languages, so it tells neither.
+constexpr std::string_view kBoth = "a";
+
 }  // namespace
 
 Language DetectLanguage(std::string_view text) {
@@ -166,6 +169,25 @@ Language DetectLanguage(std::string_view text) {
     if (IsIn(w, kEnglishWords, std::size(kEnglishWords))) ++english;
   }
   return english >= 3 && english > spanish ? Language::kEnglish : Language::kSpanish;
+}
+
+bool IsStopword(Language language, std::string_view word) {
+  if (word.size() > 5) return false;  // the longest listed word has 5 letters
+  if (word == kBoth) return true;
+  return language == Language::kSpanish
+             ? IsIn(word, kSpanishWords, std::size(kSpanishWords))
+             : IsIn(word, kEnglishWords, std::size(kEnglishWords));
+}
+
+std::vector<std::string_view> Stopwords(Language language) {
+  std::vector<std::string_view> words;
+  if (language == Language::kSpanish) {
+    words.assign(std::begin(kSpanishWords), std::end(kSpanishWords));
+  } else {
+    words.assign(std::begin(kEnglishWords), std::end(kEnglishWords));
+  }
+  words.push_back(kBoth);
+  return words;
 }
 
 std::string Fold(const std::string& text) {

@@ -37,6 +37,14 @@ enum class Language { kSpanish, kEnglish };
 // A text with few words (an ID card) stays Spanish.
 Language DetectLanguage(std::string_view text);
 
+// True for the function words of `language` (lower case, as a word comes
+// from the TermGenerator): the words DetectLanguage counts, and "a". The
+// index leaves them out (docs/index_schema.md, "Function words").
+bool IsStopword(Language language, std::string_view word);
+
+// The same words, for the query side to find them among its terms.
+std::vector<std::string_view> Stopwords(Language language);
+
 // True for characters the snippet treats as a word gap that collapses to one
 // space (Unicode white space and control characters).
 bool IsSpace(unsigned ch);

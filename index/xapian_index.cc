@@ -14,6 +14,7 @@
 #include <system_error>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "index/index.h"
 #include "index/keys.h"
@@ -128,6 +129,67 @@ class HashingStemmer : public Xapian::StemImplementation {
   Xapian::Stem english_{"english"};
   std::unordered_map<std::string, std::string> cache_;
 };
+
+// The function words of one language, which the TermGenerator leaves out
+// (STOP_ALL: no term, no position) and the QueryParser drops from a query
+// that has other words.
+class FunctionWords : public Xapian::Stopper {
+ public:
+  explicit FunctionWords(Language language) : language_(language) {}
+  bool operator()(const std::string& word) const override { return IsStopword(language_, word); }
+
+ private:
+  Language language_;
+};
+
+// `query` with the function words taken out of its phrases: the parser
+// keeps them there, and the index holds none, so "factura de la luz" would
+// match nothing. The index numbers the positions of the words it keeps
+// (factura 1, luz 2), so the phrase of the rest, at distance one, is the
+// right one. A phrase of function words only is left as it is (it matches
+// nothing). `stop` holds the terms the function words become. Sets
+// *changed when it took something out.
+Xapian::Query WithoutFunctionWords(const Xapian::Query& query, const std::set<std::string>& stop,
+                                   bool* changed) {
+  const std::size_t n = query.get_num_subqueries();
+  const Xapian::Query::op op = query.get_type();
+  if (n == 0) return query;
+  std::vector<Xapian::Query> parts;
+  parts.reserve(n);
+  if (op == Xapian::Query::OP_PHRASE) {
+    for (std::size_t i = 0; i < n; ++i) {
+      Xapian::Query part = query.get_subquery(i);
+      if (part.get_type() == Xapian::Query::LEAF_TERM &&
+          stop.count(*part.get_terms_begin()) > 0) {
+        continue;
+      }
+      parts.push_back(std::move(part));
+    }
+    if (parts.size() == n || parts.empty()) return query;
+    *changed = true;
+    if (parts.size() == 1) return parts[0];
+    return Xapian::Query(op, parts.begin(), parts.end(),
+                         static_cast<Xapian::termcount>(parts.size()));
+  }
+  // The operators the parser puts above a phrase; any other is kept whole.
+  switch (op) {
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_OR:
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_AND_MAYBE:
+    case Xapian::Query::OP_FILTER:
+      break;
+    default:
+      return query;
+  }
+  bool below = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    parts.push_back(WithoutFunctionWords(query.get_subquery(i), stop, &below));
+  }
+  if (!below) return query;
+  *changed = true;
+  return Xapian::Query(op, parts.begin(), parts.end());
+}
 
 bool TermFits(const std::string& term) {
   return term.size() + static_cast<std::size_t>(std::count(term.begin(), term.end(), '\0')) <=
@@ -587,8 +649,12 @@ struct Index::Impl {
   std::filesystem::path dir;
   Xapian::WritableDatabase db;
   std::optional<Keys> keys;  // set by Unlock / UsePlainTerms
-  // HashingStemmers over *keys, by Language.
+  // By Language: HashingStemmers over *keys, the function words, and the
+  // terms the function words become (for WithoutFunctionWords).
   Xapian::Stem stemmers[2];
+  const FunctionWords function_words[2] = {FunctionWords(Language::kSpanish),
+                                           FunctionWords(Language::kEnglish)};
+  std::set<std::string> function_terms[2];
   std::string english_term;  // on documents indexed as English
   Xapian::TermGenerator generator;
   // Facet codes: names[code] (names[0] = ""), and back; facet_names_dirty
@@ -605,6 +671,14 @@ struct Index::Impl {
     stemmers[0] = Xapian::Stem(new HashingStemmer(&*keys, Language::kSpanish));
     stemmers[1] = Xapian::Stem(new HashingStemmer(&*keys, Language::kEnglish));
     english_term = kPrefixLanguage + keys->Term("en");
+    for (Language language : {Language::kSpanish, Language::kEnglish}) {
+      const int l = static_cast<int>(language);
+      function_terms[l].clear();
+      for (std::string_view word : Stopwords(language)) {
+        function_terms[l].insert(stemmers[l](std::string(word)));
+      }
+    }
+    generator.set_stopper_strategy(Xapian::TermGenerator::STOP_ALL);
     generator.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
     LoadFacetNames(stored);
   }
@@ -660,6 +734,7 @@ struct Index::Impl {
   Xapian::QueryParser Parser(std::string* problems, Language language) const {
     Xapian::QueryParser parser;
     parser.set_stemmer(stemmers[static_cast<int>(language)]);
+    parser.set_stopper(&function_words[static_cast<int>(language)]);
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
     // An archivist narrowing a search adds words and expects fewer hits.
     parser.set_default_op(Xapian::Query::OP_AND);
@@ -713,9 +788,12 @@ struct Index::Impl {
     if (!problems.empty()) {
       return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + problems);
     }
+    bool changed = false;
+    parsed = WithoutFunctionWords(parsed, function_terms[0], &changed);
     if (db.get_termfreq(english_term) == 0) return parsed;
-    const Xapian::Query english =
-        Parser(&problems, Language::kEnglish).parse_query(folded, kParserFlags);
+    const Xapian::Query english = WithoutFunctionWords(
+        Parser(&problems, Language::kEnglish).parse_query(folded, kParserFlags), function_terms[1],
+        &changed);
     // Text terms differ between the two (their hash domains do); labels and
     // ranges do not. Without words, one parse serves both languages.
     if (std::equal(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end(),
@@ -933,6 +1011,7 @@ Status Index::Put(const Doc& doc) {
     const Language language = DetectLanguage(doc.text);
     if (language == Language::kEnglish) xdoc.add_boolean_term(impl_->english_term);
     impl_->generator.set_stemmer(impl_->stemmers[static_cast<int>(language)]);
+    impl_->generator.set_stopper(&impl_->function_words[static_cast<int>(language)]);
     impl_->generator.set_document(xdoc);
     impl_->generator.index_text(doc.text);  // with positions, for phrases
     CU_TRY(impl_->AddLabels(doc, &xdoc));
@@ -1035,6 +1114,7 @@ Status Index::Clear() {
   for (Xapian::Stem& stemmer : impl_->stemmers) stemmer = Xapian::Stem();
   impl_->generator.set_stemmer(Xapian::Stem());
   impl_->english_term.clear();
+  for (std::set<std::string>& terms : impl_->function_terms) terms.clear();
   return Ok();
 }
 
