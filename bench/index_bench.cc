@@ -1661,6 +1661,7 @@ int Main(int argc, char** argv) {
   int hash_plain_disagree = 0;
   std::vector<std::string> wrong;  // answers that CheckAnswers found wrong
   std::uint64_t in_range = 0;      // documents the generator dated 2024Q1
+  double versions_median_ms = 0;   // Index::Versions() on the hashed index
   if (opt.only != "index") {
     mix = MakeMix(docs, opt.seed);
     std::fprintf(stderr, "queries: %zu per index\n", mix.size());
@@ -1681,6 +1682,17 @@ int Main(int argc, char** argv) {
     for (std::size_t i = 0; i < mix.size(); ++i) {
       if (hashed_mix.matches[i] != plain_mix.matches[i]) ++hash_plain_disagree;
     }
+    // Index::Versions(): what every ingest command and verify read first
+    // (which documents the index holds, at which ledger seq); median of 5.
+    std::vector<double> versions_ms;
+    for (int r = 0; r < 5; ++r) {
+      const auto t0 = Clock::now();
+      const auto versions = Must(hashed.Versions(), "versions");
+      versions_ms.push_back(Seconds(t0) * 1000);
+      if (versions.size() != docs.size()) Die("versions", "wrong number of documents");
+    }
+    std::sort(versions_ms.begin(), versions_ms.end());
+    versions_median_ms = versions_ms[versions_ms.size() / 2];
     wrong = CheckAnswers(hashed, docs, mix, "hashed", &in_range);
     for (std::string& w : CheckAnswers(plain, docs, mix, "plain", &in_range)) {
       wrong.push_back(std::move(w));
@@ -1825,6 +1837,9 @@ int Main(int argc, char** argv) {
       for (const std::string& w : wrong) std::printf("WRONG: %s\n", w.c_str());
       broken = true;
     }
+    std::printf("Index::Versions() (read by every ingest and verify) over %s documents: %.1f ms, "
+                "median of 5\n",
+                Thousands(static_cast<double>(docs.size())).c_str(), versions_median_ms);
     std::printf("\n");
   }
 

@@ -1147,13 +1147,20 @@ bool Index::Contains(const std::string& id) const {
 Result<std::map<std::string, std::uint64_t>> Index::Versions() const {
   std::map<std::string, std::uint64_t> out;
   try {
+    // One pass over the version slot's stream, in document order, and the
+    // document data (the id) of each: a seek per document into a
+    // sequentially-keyed table, not a term lookup and a document fetch.
     Xapian::Database& db = impl_->db;
-    for (auto t = db.allterms_begin(kPrefixId); t != db.allterms_end(kPrefixId); ++t) {
-      const std::string term = *t;
-      for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) {
-        const auto version = DecodeSortable(db.get_document(*p).get_value(kSlotVersion));
-        out[term.substr(1)] = version ? static_cast<std::uint64_t>(*version) : 0;
-      }
+    std::map<Xapian::docid, std::uint64_t> by_docid;
+    for (auto v = db.valuestream_begin(kSlotVersion); v != db.valuestream_end(kSlotVersion); ++v) {
+      const auto version = DecodeSortable(*v);
+      by_docid.emplace_hint(by_docid.end(), v.get_docid(),
+                            version ? static_cast<std::uint64_t>(*version) : 0);
+    }
+    for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
+      auto it = by_docid.find(*d);
+      out.emplace(db.get_document(*d, Xapian::DOC_ASSUME_VALID).get_data(),
+                  it == by_docid.end() ? 0 : it->second);
     }
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "reading " + impl_->dir.string());
