@@ -46,16 +46,16 @@ constexpr char kPrefixMonth[] = "XM";
 constexpr Xapian::valueno kSlotIngestMicros = 0;  // sortable_serialise(double)
 constexpr Xapian::valueno kSlotDate = 1;          // EncodeSortable(days since 1970-01-01)
 constexpr Xapian::valueno kSlotAmount = 2;        // EncodeSortable(cents)
-constexpr Xapian::valueno kSlotFacets = 3;        // PackFacets(type, status, year)
+constexpr Xapian::valueno kSlotFacets = 3;        // PackFacets(type, status, year codes)
 constexpr Xapian::valueno kSlotVersion = 5;       // EncodeSortable(Doc::version)
 // Type and status names as small codes (0: none), kept in the database's
 // metadata, sealed: the facets of a document are then one 8-byte value.
 constexpr char kMetaFacetNames[] = "custodia.facet-names";
 constexpr std::uint32_t kFacetNamesSlot = 100;  // keystream domain of the sealed list
 
-std::int64_t PackFacets(std::uint16_t type, std::uint16_t status, std::int64_t year) {
-  const std::int64_t y = year >= 0 && year < 0xffff ? year + 1 : 0;  // 0: no date
-  return (static_cast<std::int64_t>(type) << 32) | (static_cast<std::int64_t>(status) << 16) | y;
+std::int64_t PackFacets(std::uint16_t type, std::uint16_t status, std::uint16_t year) {
+  return (static_cast<std::int64_t>(type) << 32) | (static_cast<std::int64_t>(status) << 16) |
+         year;
 }
 
 // Database metadata: the key check (Keys::Check) and the key epoch.
@@ -64,7 +64,7 @@ constexpr char kMetaEpoch[] = "custodia.epoch";
 // The term and value encoding (docs/index_schema.md). An index written in
 // another one is rebuilt: its terms would silently match nothing.
 constexpr char kMetaFormat[] = "custodia.format";
-constexpr char kFormat[] = "3";
+constexpr char kFormat[] = "4";
 
 // Glass refuses longer terms (a zero byte counts twice).
 constexpr std::size_t kMaxTermBytes = 245;
@@ -148,9 +148,9 @@ class FunctionWords : public Xapian::Stopper {
 // (factura 1, luz 2), so the phrase of the rest, at distance one, is the
 // right one. A phrase of function words only is left as it is (it matches
 // nothing). `stop` holds the terms the function words become. Sets
-// *changed when it took something out.
-Xapian::Query WithoutFunctionWords(const Xapian::Query& query, const std::set<std::string>& stop,
-                                   bool* changed) {
+// *changed when it took something out (and only then builds a new query).
+Xapian::Query StripFunctionWords(const Xapian::Query& query, const std::set<std::string>& stop,
+                                 bool* changed) {
   const std::size_t n = query.get_num_subqueries();
   const Xapian::Query::op op = query.get_type();
   if (n == 0) return query;
@@ -184,11 +184,16 @@ Xapian::Query WithoutFunctionWords(const Xapian::Query& query, const std::set<st
   }
   bool below = false;
   for (std::size_t i = 0; i < n; ++i) {
-    parts.push_back(WithoutFunctionWords(query.get_subquery(i), stop, &below));
+    parts.push_back(StripFunctionWords(query.get_subquery(i), stop, &below));
   }
   if (!below) return query;
   *changed = true;
   return Xapian::Query(op, parts.begin(), parts.end());
+}
+
+Xapian::Query WithoutFunctionWords(const Xapian::Query& query, const std::set<std::string>& stop) {
+  bool changed = false;
+  return StripFunctionWords(query, stop, &changed);
 }
 
 bool TermFits(const std::string& term) {
@@ -587,16 +592,16 @@ std::string DateString(std::int64_t days) {
 }
 
 // Counts types, statuses and years over every matching document: one
-// sealed 8-byte value each (slot 3), opened without allocating.
+// 8-byte value of codes each (slot 3), read without allocating and named
+// from the sealed list at the end.
 class FacetSpy : public Xapian::MatchSpy {
  public:
-  explicit FacetSpy(const Keys* keys) : keys_(keys), year_(0x10000) {}
   void operator()(const Xapian::Document& doc, double) override {
-    sealed_ = doc.get_value(kSlotFacets);
-    const std::int64_t packed = keys_->OpenSortable(kSlotFacets, sealed_).value_or(0);
+    value_ = doc.get_value(kSlotFacets);
+    const std::int64_t packed = DecodeSortable(value_).value_or(0);
     Bump(type_, static_cast<std::size_t>((packed >> 32) & 0xffff));
     Bump(status_, static_cast<std::size_t>((packed >> 16) & 0xffff));
-    ++year_[static_cast<std::size_t>(packed & 0xffff)];
+    Bump(year_, static_cast<std::size_t>(packed & 0xffff));
   }
   // The counts, named from `names` (code -> name; code 0 and unknown
   // codes: "-").
@@ -611,8 +616,8 @@ class FacetSpy : public Xapian::MatchSpy {
     for (std::size_t c = 0; c < status_.size(); ++c) {
       if (status_[c] > 0) out.status[name(c)] += status_[c];
     }
-    for (std::size_t y = 0; y < year_.size(); ++y) {
-      if (year_[y] > 0) out.year[y == 0 ? "sin fecha" : std::to_string(y - 1)] += year_[y];
+    for (std::size_t c = 0; c < year_.size(); ++c) {
+      if (year_[c] > 0) out.year[c == 0 ? std::string("sin fecha") : name(c)] += year_[c];
     }
     return out;
   }
@@ -623,11 +628,10 @@ class FacetSpy : public Xapian::MatchSpy {
     ++counts[code];
   }
 
-  const Keys* keys_;
   std::vector<std::uint64_t> type_;
   std::vector<std::uint64_t> status_;
-  std::vector<std::uint64_t> year_;  // index: year + 1, 0: no date
-  std::string sealed_;               // reused for every document
+  std::vector<std::uint64_t> year_;  // by code, 0: no date
+  std::string value_;                // reused for every document
 };
 
 // Relevance feedback keeps only text terms (prefixed terms start with an
@@ -788,22 +792,26 @@ struct Index::Impl {
     if (!problems.empty()) {
       return Fail(Code::kInvalidArgument, "index: bad query \"" + query + "\": " + problems);
     }
-    bool changed = false;
-    parsed = WithoutFunctionWords(parsed, function_terms[0], &changed);
-    if (db.get_termfreq(english_term) == 0) return parsed;
-    const Xapian::Query english = WithoutFunctionWords(
-        Parser(&problems, Language::kEnglish).parse_query(folded, kParserFlags), function_terms[1],
-        &changed);
-    // Text terms differ between the two (their hash domains do); labels and
-    // ranges do not. Without words, one parse serves both languages.
-    if (std::equal(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end(),
-                   english.get_unique_terms_begin(), english.get_unique_terms_end())) {
-      return parsed;
+    try {
+      parsed = WithoutFunctionWords(parsed, function_terms[0]);
+      if (db.get_termfreq(english_term) == 0) return parsed;
+      // The same string parsed once already: this parse cannot fail on it.
+      const Xapian::Query english = WithoutFunctionWords(
+          Parser(&problems, Language::kEnglish).parse_query(folded, kParserFlags),
+          function_terms[1]);
+      // Text terms differ between the two (their hash domains do); labels
+      // and ranges do not. Without words, one parse serves both languages.
+      if (std::equal(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end(),
+                     english.get_unique_terms_begin(), english.get_unique_terms_end())) {
+        return parsed;
+      }
+      const Xapian::Query is_english(english_term);
+      return Xapian::Query(Xapian::Query::OP_OR,
+                           Xapian::Query(Xapian::Query::OP_AND_NOT, parsed, is_english),
+                           Xapian::Query(Xapian::Query::OP_FILTER, english, is_english));
+    } catch (const Xapian::Error& e) {
+      return FromXapian(e, "query \"" + query + "\"");
     }
-    const Xapian::Query is_english(english_term);
-    return Xapian::Query(Xapian::Query::OP_OR,
-                         Xapian::Query(Xapian::Query::OP_AND_NOT, parsed, is_english),
-                         Xapian::Query(Xapian::Query::OP_FILTER, english, is_english));
   }
 
   // The term a word of a text in `language` becomes.
@@ -987,9 +995,12 @@ Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) {
   }
   const std::uint16_t type_code = FacetCode(doc.type);  // codes in the order first seen
   const std::uint16_t status_code = FacetCode(doc.status);
-  const std::int64_t facets =
-      PackFacets(type_code, status_code, days ? YearOfDays(*days) : -1);
-  xdoc->add_value(kSlotFacets, keys->Seal(kSlotFacets, EncodeSortable(facets)));
+  const std::uint16_t year_code = days ? FacetCode(std::to_string(YearOfDays(*days))) : 0;
+  // In clear: codes in the order first seen tell no more than the keyed
+  // XT, XS and XY terms' posting lists already do (which documents share a
+  // type, a status, a year); their names are sealed in the metadata.
+  const std::int64_t facets = PackFacets(type_code, status_code, year_code);
+  xdoc->add_value(kSlotFacets, EncodeSortable(facets));
   xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(doc.version)));
   return Ok();
 }
@@ -1222,7 +1233,7 @@ Result<SearchResult> Index::Search(const SearchRequest& request) const {
         enquire.set_sort_by_key_then_relevance(&by_amount, !request.ascending);
         break;
     }
-    FacetSpy spy(keys);
+    FacetSpy spy;
     Xapian::doccount check_at_least = 0;
     if (request.facets) {
       enquire.add_matchspy(&spy);
