@@ -138,17 +138,17 @@ Language DetectLanguage(std::string_view text) {
   // non-ASCII letter ("dé") is a different word anyway.
   int spanish = 0;
   int english = 0;
+  const auto ascii_letter = [&](std::size_t at) {
+    const char c = text[at];
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
+  const auto word_byte = [&](std::size_t at) {
+    return ascii_letter(at) || (text[at] >= '0' && text[at] <= '9') ||
+           (static_cast<unsigned char>(text[at]) & 0x80) != 0;
+  };
   std::size_t i = 0;
   char word[5];
   while (i < text.size()) {
-    const auto ascii_letter = [&](std::size_t at) {
-      const char c = text[at];
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    };
-    const auto word_byte = [&](std::size_t at) {
-      return ascii_letter(at) || (text[at] >= '0' && text[at] <= '9') ||
-             (static_cast<unsigned char>(text[at]) & 0x80) != 0;
-    };
     if (!word_byte(i)) {
       ++i;
       continue;
