@@ -7,7 +7,10 @@ JOBS ?= $(shell nproc)
 CUSTODIA_TESTDATA ?= $(wildcard $(abspath ../shared/testdata))
 export CUSTODIA_TESTDATA
 
-.PHONY: all deps test-deps build test demo asan clean
+# libFuzzer runs (scripts/fuzz.sh): 10 minutes per target unless told.
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps test-deps build test demo asan fuzz clean
 all: build
 
 deps:
@@ -34,5 +37,10 @@ asan: test-deps
 	cd $(BUILD)-asan && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j$(JOBS)
 
+# Every fuzz target, built with clang, ASan and UBSan, for FUZZ_SECONDS each.
+fuzz:
+	scripts/install_deps.sh --fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(BUILD)-fuzz
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -8,6 +8,20 @@ function(custodia_module name)
   target_link_libraries(custodia_${name} PRIVATE custodia_settings)
 endfunction()
 
+# custodia_fuzz(NAME SOURCE LIBS libs...): a libFuzzer target, built only
+# with CU_FUZZ (scripts/fuzz.sh runs every one).
+function(custodia_fuzz name)
+  cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
+  if(NOT CU_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE custodia_settings ${ARG_LIBS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+endfunction()
+
 # custodia_test(NAME SOURCES... LIBS libs...): a GoogleTest executable whose
 # TESTs each become a ctest case.
 function(custodia_test name)

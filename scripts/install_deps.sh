@@ -6,6 +6,7 @@
 #   scripts/install_deps.sh --bench    also what bench/ocr_eval.sh needs: the
 #                                      generator's packages, ocrmypdf, unpaper,
 #                                      poppler-utils (pdftotext, pdftoppm)
+#   scripts/install_deps.sh --fuzz     also clang and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -21,6 +22,7 @@ samples=(python3 python3-reportlab python3-pil python3-numpy fonts-dejavu-core)
 case "${1:-}" in
   --samples) packages+=("${samples[@]}") ;;
   --bench) packages+=("${samples[@]}" ocrmypdf unpaper poppler-utils) ;;
+  --fuzz) packages+=(python3 clang libclang-rt-14-dev) ;;
 esac
 
 missing=()
