@@ -219,8 +219,8 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   // folder (the index: docs/index_schema.md, "No plaintext at rest"; the
   // vault's blobs are encrypted) and of ingest's temporary directory, while
   // search found them above. The one exception: the ledger names each
-  // document's type (an auditor's report counts them), and "factura" or
-  // "justificante" are words of the texts too.
+  // document's type in clear, and "factura" or "justificante" are words of
+  // the texts too.
   std::set<std::string> secrets;
   for (const Sample& s : samples) {
     for (const std::string& w : Words(s.expected["text"].get<std::string>(), 6)) secrets.insert(w);
