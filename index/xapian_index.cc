@@ -1158,20 +1158,18 @@ bool Index::Contains(const std::string& id) const {
 Result<std::map<std::string, std::uint64_t>> Index::Versions() const {
   std::map<std::string, std::uint64_t> out;
   try {
-    // One pass over the version slot's stream, in document order, and the
-    // document data (the id) of each: a seek per document into a
-    // sequentially-keyed table, not a term lookup and a document fetch.
+    // Every document in docid order, the version slot's stream alongside,
+    // and the document data (the id) of each: sequential reads, not a term
+    // lookup and a document fetch per id.
     Xapian::Database& db = impl_->db;
-    std::map<Xapian::docid, std::uint64_t> by_docid;
-    for (auto v = db.valuestream_begin(kSlotVersion); v != db.valuestream_end(kSlotVersion); ++v) {
-      const auto version = DecodeSortable(*v);
-      by_docid.emplace_hint(by_docid.end(), v.get_docid(),
-                            version ? static_cast<std::uint64_t>(*version) : 0);
-    }
+    Xapian::ValueIterator v = db.valuestream_begin(kSlotVersion);
+    const Xapian::ValueIterator v_end = db.valuestream_end(kSlotVersion);
     for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
-      auto it = by_docid.find(*d);
+      if (v != v_end) v.skip_to(*d);
+      std::optional<std::int64_t> version;
+      if (v != v_end && v.get_docid() == *d) version = DecodeSortable(*v);
       out.emplace(db.get_document(*d, Xapian::DOC_ASSUME_VALID).get_data(),
-                  it == by_docid.end() ? 0 : it->second);
+                  version ? static_cast<std::uint64_t>(*version) : 0);
     }
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "reading " + impl_->dir.string());
