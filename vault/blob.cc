@@ -268,7 +268,7 @@ Result<Hash> StreamPipelined(BlobEncoder& encoder, Hasher& hasher, const BlobSin
     cv.notify_all();
   }
   consumer.join();
-  if (!failure) return Unexpected(failure.error());
+  if (!failure) return Unexpected{failure.error()};
   return hasher.Final();
 }
 

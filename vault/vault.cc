@@ -426,7 +426,7 @@ struct Vault::Impl {
     const bool pipelined = label.plaintext_size >= kPipelineMinBytes;
     auto streamed = source != nullptr ? StreamBlob(label, *source, key, sink, pipelined)
                                       : StreamBlob(label, plaintext, key, sink, pipelined);
-    Status done = streamed ? (*file)->Sync() : Status(Unexpected(streamed.error()));
+    Status done = streamed ? (*file)->Sync() : Status(Unexpected{streamed.error()});
     if (done && check) done = check();
     Status closed = (*file)->Close();
     if (done) done = closed;
@@ -1284,7 +1284,7 @@ Result<std::vector<std::string>> Vault::ReadTexts(const std::vector<std::string>
       auto plaintext = im.ReadBlob(*doc, BlobKind::kText);
       if (!plaintext) {
         wipe_all();
-        return Unexpected(plaintext.error());
+        return Unexpected{plaintext.error()};
       }
       texts.emplace_back(plaintext->begin(), plaintext->end());
       Wipe(*plaintext);
