@@ -208,6 +208,26 @@ TEST_F(RenderTest, MergedHocrOfNoPagesIsStillWellFormed) {
   EXPECT_TRUE(Select(doc.get(), "//h:div[@class='ocr_page']").empty());
 }
 
+// Found by ocr_hocr_fuzz (issue 8): the title is the name of the file a
+// station dropped, and a file name may hold control characters and bytes
+// that are not UTF-8, which XML cannot carry even escaped. They become
+// U+FFFD (one for each maximal ill-formed part, as Unicode recommends);
+// a carriage return is kept as a reference ("\r" would be read as
+// "\n"); everything else comes back as it was.
+TEST_F(RenderTest, MergedHocrIsWellFormedWhateverTheTitleHolds) {
+  const std::string title =
+      std::string("lote\x06 \x01\x1f\x7f|\xff\xfe|\xc3(|\xe2\x82|\xed\xa0\x80|\xc0\xaf|") +
+      "\xef\xbf\xbe|\r\n\t|a\xcc\x81 \xf0\x9f\x93\x84 <&>\"'.pdf";
+  XmlDoc doc = ParseXml(MergeHocr({}, title));
+  ASSERT_TRUE(doc);
+  auto titles = Select(doc.get(), "/h:html/h:head/h:title");
+  ASSERT_EQ(titles.size(), 1u);
+  const std::string r = "\xef\xbf\xbd";  // U+FFFD
+  EXPECT_EQ(Content(titles[0]), "lote" + r + " " + r + r + "\x7f|" + r + r + "|" + r + "(|" + r + "|" +
+                                    r + r + r + "|" + r + r + "|" + r +
+                                    "|\r\n\t|a\xcc\x81 \xf0\x9f\x93\x84 <&>\"'.pdf");
+}
+
 // ---- PDF ------------------------------------------------------------------
 
 struct PdfPageFacts {
