@@ -27,8 +27,8 @@ bool NeedsSpace(WriteOp op) {
 }
 
 Unexpected Injected(const fs::path& path, WriteOp op, int err) {
-  return Fail(Code::kIo, path.string() + ": " + WriteOpName(op) + ": " + std::strerror(err) +
-                             " (injected)");
+  return Fail(Code::kIo,
+              path.string() + ": " + WriteOpName(op) + ": " + std::strerror(err) + " (injected)");
 }
 
 }  // namespace
@@ -328,8 +328,8 @@ Status FaultEnv::SimulateCrash(UnsyncedData unsynced) {
     } else {
       auto it = where.find(node.get());
       if (it == where.end()) {
-        return Fail(Code::kInternal, "fault env: the durable file " + path.string() +
-                                         " was lost without its bytes");
+        return Fail(Code::kInternal,
+                    "fault env: the durable file " + path.string() + " was lost without its bytes");
       }
       CU_ASSIGN_OR_RETURN(now, base_->ReadFile(it->second));
     }
@@ -352,8 +352,8 @@ Status FaultEnv::SimulateCrash(UnsyncedData unsynced) {
   // Every file path to what a crash leaves there.
   for (const auto& [path, now] : current_) {
     const NodePtr& want = durable_[path];
-    if (want == now && (!want || (!want->saved && contents[want.get()].first ==
-                                                      contents[want.get()].second))) {
+    if (want == now &&
+        (!want || (!want->saved && contents[want.get()].first == contents[want.get()].second))) {
       continue;  // nothing lost here
     }
     if (now) CU_TRY(base_->Remove(path));

@@ -23,9 +23,9 @@ namespace custodia {
 // WriteFileAtomic is several (create, append, sync, rename, sync dir), so a
 // fault can land between its steps.
 enum class WriteOp : std::uint8_t {
-  kCreate,     // NewAppendableFile of a file that did not exist
-  kAppend,     // AppendableFile::Append
-  kSync,       // AppendableFile::Sync
+  kCreate,  // NewAppendableFile of a file that did not exist
+  kAppend,  // AppendableFile::Append
+  kSync,    // AppendableFile::Sync
   kRename,
   kRemove,
   kCreateDir,  // once for each directory it creates

@@ -49,7 +49,8 @@ class FaultEnvTest : public ::testing::Test {
   std::vector<std::string> Points() {
     std::vector<std::string> out;
     for (const WritePoint& p : env_.write_points()) {
-      out.push_back(std::string(WriteOpName(p.op)) + " " + p.path.lexically_relative(dir_).string());
+      out.push_back(std::string(WriteOpName(p.op)) + " " +
+                    p.path.lexically_relative(dir_).string());
     }
     return out;
   }
@@ -62,9 +63,9 @@ TEST_F(FaultEnvTest, CountsEachStepOfAnAtomicWriteAsAWritePoint) {
   ASSERT_TRUE(env_.CreateDir(dir_ / "a" / "b"));
   ASSERT_TRUE(env_.WriteFileAtomic(dir_ / "a" / "b" / "f", AsBytes("x")));
   ASSERT_TRUE(env_.CreateDir(dir_ / "a"));  // exists: no write point
-  EXPECT_EQ(Points(), (std::vector<std::string>{"create-dir a", "create-dir a/b", "create a/b/f.tmp",
-                                                "append a/b/f.tmp", "sync a/b/f.tmp",
-                                                "rename a/b/f", "sync-dir a/b"}));
+  EXPECT_EQ(Points(), (std::vector<std::string>{"create-dir a", "create-dir a/b",
+                                                "create a/b/f.tmp", "append a/b/f.tmp",
+                                                "sync a/b/f.tmp", "rename a/b/f", "sync-dir a/b"}));
   EXPECT_EQ(env_.write_count(), 7u);
   EXPECT_EQ(Read(dir_ / "a" / "b" / "f"), "x");
   EXPECT_FALSE(fs::exists(dir_ / "a" / "b" / "f.tmp"));
