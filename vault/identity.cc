@@ -73,7 +73,8 @@ bool ValidUserName(std::string_view name) {
 }
 
 Result<Bytes> EncodeUserKeyFile(const std::string& name, const Identity& identity,
-                                std::string_view passphrase) {
+                                std::string_view passphrase, std::uint64_t opslimit,
+                                std::uint64_t memlimit) {
   CU_CHECK(ValidUserName(name));
   Bytes out;
   PutString(out, kMagic);
@@ -85,10 +86,9 @@ Result<Bytes> EncodeUserKeyFile(const std::string& name, const Identity& identit
   std::array<std::uint8_t, kSaltSize> salt;
   RandomBytes(salt);
   PutBytes(out, salt);
-  PutU64(out, PwhashOpsLimit());
-  PutU64(out, PwhashMemLimit());
-  CU_ASSIGN_OR_RETURN(const SecretKey key,
-                      PassphraseKey(passphrase, salt, PwhashOpsLimit(), PwhashMemLimit()));
+  PutU64(out, opslimit);
+  PutU64(out, memlimit);
+  CU_ASSIGN_OR_RETURN(const SecretKey key, PassphraseKey(passphrase, salt, opslimit, memlimit));
   CU_ASSIGN_OR_RETURN(SecretBytes secrets, SecretBytes::Allocate(kSecretsSize));
   std::memcpy(secrets.mutable_bytes().data(), identity.sign_secret.bytes().data(),
               kSignSecretKeySize);

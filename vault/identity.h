@@ -18,10 +18,14 @@ namespace custodia::vault {
 // starting with a letter or digit (it names a file).
 bool ValidUserName(std::string_view name);
 
-// The key file for `identity`, named `name`, locked under `passphrase`.
+// The key file for `identity`, named `name`, locked under `passphrase`
+// with Argon2id at these limits (tests that log in hundreds of times lower
+// them; a reader accepts anything PwhashLimitsAcceptable does).
 // REQUIRES: ValidUserName(name).
 Result<Bytes> EncodeUserKeyFile(const std::string& name, const Identity& identity,
-                                std::string_view passphrase);
+                                std::string_view passphrase,
+                                std::uint64_t opslimit = PwhashOpsLimit(),
+                                std::uint64_t memlimit = PwhashMemLimit());
 
 struct UserKeyFilePublic {
   std::string name;
