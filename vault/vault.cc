@@ -1000,8 +1000,14 @@ Result<std::uint32_t> Vault::RotateKey() {
     }
   }
   const Bytes file = EncodeKeyFile(epoch, keys);
-  // The key file is durable before the entry that commits to it.
-  Status s = im.env->CreateDir(im.dir / kKeysDir);
+  // The key file is durable before the entry that commits to it, and so is
+  // keys/ itself, made by the first rotation: its entry is in the vault
+  // directory, which WriteFileAtomic does not sync.
+  Status s = Ok();
+  if (!im.env->Exists(im.dir / kKeysDir)) {
+    s = im.env->CreateDir(im.dir / kKeysDir);
+    if (s) s = im.env->SyncDir(im.dir);
+  }
   if (s) s = im.env->WriteFileAtomic(KeyFilePath(im.dir, epoch), file);
   if (!s) return Wrap(s.error(), "vault: rotate: key file");
   RotationEntry e;

@@ -365,5 +365,46 @@ TEST_F(FaultLoopTest, CheckoutAndReturnSurviveAFaultAtEveryWritePoint) {
   Report("check-out and return", Loop(work, after));
 }
 
+TEST_F(FaultLoopTest, KeyRotationSurvivesAFaultAtEveryWritePoint) {
+  SeedTemplate(2);
+  const Workload work = [&](Vault& vault, Calls& calls) {
+    auto rotate = [&] {
+      auto epoch = vault.RotateKey();
+      calls.push_back({"key-rotation", epoch.has_value(), "", epoch ? "" : epoch.error().message});
+    };
+    rotate();  // makes keys/
+    Seal(vault, BytesRequest(7), calls);
+    rotate();
+  };
+  const Workload after = [&](Vault& vault, Calls& calls) { Seal(vault, BytesRequest(8), calls); };
+  Report("key rotation", Loop(work, after));
+}
+
+// Issue 8: the first key rotation made keys/ without syncing the vault
+// directory, so a crash after RotateKey returned could lose keys/ and the
+// key file the ledger's rotation entry commits to: Verify then said
+// "key file epoch-000002: missing" and no document could be read.
+TEST_F(FaultLoopTest, Issue8KeysDirectoryOfAnAcknowledgedRotationSurvivesACrash) {
+  SeedTemplate(1);
+  Fresh();
+  FaultEnv env;
+  {
+    auto vault = Vault::Open(dir_, Options{.env = &env});
+    ASSERT_TRUE(vault);
+    ASSERT_TRUE(vault->Login("admin", kPass));
+    auto epoch = vault->RotateKey();
+    ASSERT_TRUE(epoch) << epoch.error().message;
+  }
+  ASSERT_TRUE(env.SimulateCrash());
+  auto vault = Vault::Open(dir_);
+  ASSERT_TRUE(vault);
+  auto report = vault->Verify();
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_TRUE(vault->Login("admin", kPass));
+  auto text = vault->ReadText("D000001", "check");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "texto 100");
+}
+
 }  // namespace
 }  // namespace custodia::vault
