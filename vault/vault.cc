@@ -311,12 +311,18 @@ struct Vault::Impl {
   }
 
   Status Writable() const {
-    if (broken) {
-      return Fail(
-          Code::kFailedPrecondition,
-          "vault: an earlier ledger write failed and could not be undone; reopen the vault");
+    if (!broken.empty()) {
+      return Fail(Code::kFailedPrecondition, "vault: " + broken + "; reopen the vault");
     }
     return Ok();
+  }
+
+  // After a failed fsync the page cache cannot be trusted (a retry may
+  // report success for data that never reached the disk): this Vault
+  // writes nothing more. PosixEnv aborts the process first; this is for
+  // any Env that reports the failure instead.
+  void SyncFailed(const Error& error) {
+    if (broken.empty()) broken = "an earlier fsync failed (" + error.message + ")";
   }
 
   const SecretKey& EpochKey() const {
@@ -330,7 +336,10 @@ struct Vault::Impl {
   Status SyncLedger() {
     if (!unsynced) return Ok();
     Status synced = ledger->Sync();
-    if (!synced) return Wrap(synced.error(), "vault: ledger sync");
+    if (!synced) {
+      SyncFailed(synced.error());
+      return Wrap(synced.error(), "vault: ledger sync");
+    }
     unsynced = false;
     return Ok();
   }
@@ -369,13 +378,19 @@ struct Vault::Impl {
     const bool sync_now = !defer_sync && !(in_batch && !read);
     if (appended && sync_now) {
       appended = ledger->Sync();
-      if (appended) unsynced = false;
+      if (appended) {
+        unsynced = false;
+      } else {
+        SyncFailed(appended.error());
+      }
     } else if (appended) {
       unsynced = true;
     }
     if (!appended) {
       // Undo a partial append so the next one does not land after garbage.
-      if (!env->Truncate(dir / kLedgerFile, ledger_bytes.size())) broken = true;
+      if (!env->Truncate(dir / kLedgerFile, ledger_bytes.size()) && broken.empty()) {
+        broken = "an earlier ledger write failed and could not be undone";
+      }
       return Wrap(appended.error(), "vault: ledger append");
     }
     const std::size_t offset = ledger_bytes.size();
@@ -427,6 +442,7 @@ struct Vault::Impl {
     auto streamed = source != nullptr ? StreamBlob(label, *source, key, sink, pipelined)
                                       : StreamBlob(label, plaintext, key, sink, pipelined);
     Status done = streamed ? (*file)->Sync() : Status(Unexpected{streamed.error()});
+    if (streamed && !done) SyncFailed(done.error());
     if (done && check) done = check();
     Status closed = (*file)->Close();
     if (done) done = closed;
@@ -441,11 +457,17 @@ struct Vault::Impl {
     if (!env->Exists(parent)) {
       // The new fan-out directory must be durable before the blob in it is.
       Status made = env->CreateDir(parent);
-      if (made) made = env->SyncDir(dir / kBlobDir);
+      if (made) {
+        made = env->SyncDir(dir / kBlobDir);
+        if (!made) SyncFailed(made.error());
+      }
       if (!made) return Wrap(made.error(), "vault: blob " + Hex(name));
     }
     Status moved = env->Rename(tmp, path);
-    if (moved) moved = env->SyncDir(parent);
+    if (moved) {
+      moved = env->SyncDir(parent);
+      if (!moved) SyncFailed(moved.error());
+    }
     if (!moved) return Wrap(moved.error(), "vault: blob " + Hex(name));
     return std::pair{name, wrapped};
   }
@@ -686,10 +708,11 @@ struct Vault::Impl {
   // The current epoch's rewrapped keys, read on first use.
   mutable std::optional<KeyTable> rewrapped;
   std::uint64_t torn_tail_bytes = 0;
-  // Set when a failed append could not be rolled back: the ledger's tail is
-  // unknown, so further appends are refused until the vault is reopened
-  // (and Open cuts or rejects the tail).
-  bool broken = false;
+  // Why writes are refused until the vault is reopened (and Open cuts or
+  // rejects the tail); empty when they are not. Set when a failed append
+  // could not be rolled back (the ledger's tail is unknown), or an fsync
+  // failed (SyncFailed).
+  std::string broken;
   // A Batch is open: appends other than reads are not fsynced one by one.
   bool in_batch = false;
   // Entries were appended after the last fsync of the ledger.
@@ -1006,7 +1029,10 @@ Result<std::uint32_t> Vault::RotateKey() {
   Status s = Ok();
   if (!im.env->Exists(im.dir / kKeysDir)) {
     s = im.env->CreateDir(im.dir / kKeysDir);
-    if (s) s = im.env->SyncDir(im.dir);
+    if (s) {
+      s = im.env->SyncDir(im.dir);
+      if (!s) im.SyncFailed(s.error());
+    }
   }
   if (s) s = im.env->WriteFileAtomic(KeyFilePath(im.dir, epoch), file);
   if (!s) return Wrap(s.error(), "vault: rotate: key file");

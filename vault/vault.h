@@ -314,7 +314,8 @@ class Vault {
   // first. kPermissionDenied unless the logged-in user is a station;
   // kInvalidArgument for a negative page count or a record over the
   // ledger's entry limit; kIo if a write fails (nothing is sealed then);
-  // kFailedPrecondition after a failed append that could not be undone.
+  // kFailedPrecondition after a failed append that could not be undone, or
+  // a failed fsync (then every write is refused until the vault is reopened).
   Result<Record> Seal(const SealRequest& request);
 
   // Hex BLAKE2b-256 of `bytes`, as Record::original_hash holds it.
@@ -343,7 +344,7 @@ class Vault {
   // [A-Za-z0-9._/-], or lies outside the batch's pages (first_page >= 1,
   // first_page - 1 + pages <= pages), or an entry over the ledger's entry
   // limit; kIo if the append fails; kFailedPrecondition after a failed
-  // append that could not be undone.
+  // append that could not be undone, or a failed fsync.
   Result<std::uint64_t> RecordBatch(const BatchRequest& request);
   // Every batch entry, in ledger order.
   std::vector<vault::Batch> Batches() const;
@@ -393,7 +394,8 @@ class Vault {
     // in a crash before that; they were never to be acknowledged.
     ~Batch();
     // One fsync for every append since the batch began; the batch ends.
-    // kIo if the ledger cannot be synced (PosixEnv aborts the process).
+    // kIo if the ledger cannot be synced (PosixEnv aborts the process; with
+    // an Env that reports it, the Vault refuses writes until reopened).
     Status Commit();
 
    private:

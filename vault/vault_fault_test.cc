@@ -406,5 +406,112 @@ TEST_F(FaultLoopTest, Issue8KeysDirectoryOfAnAcknowledgedRotationSurvivesACrash)
   EXPECT_EQ(*text, "texto 100");
 }
 
+// Issue 8: after an fsync failed, the vault went on writing (a failed
+// ledger fsync was answered by cutting the entry and taking the next one).
+// The page cache cannot be trusted after a failed fsync, so the vault now
+// refuses every write until it is reopened, as PosixEnv's abort would.
+class Issue8FsyncTest : public FaultLoopTest {
+ protected:
+  // Opens a fresh copy through `env` and logs in.
+  Vault OpenFaulty(FaultEnv& env) {
+    Fresh();
+    auto vault = Vault::Open(dir_, Options{.env = &env});
+    CU_CHECK(vault.has_value());
+    CU_CHECK(vault->Login("admin", kPass).has_value());
+    return std::move(vault).value();
+  }
+  // The number of the first write point of `op` that `work` makes, from
+  // a dry run on another fresh copy.
+  std::uint64_t FirstPoint(const Workload& work, WriteOp op) {
+    FaultEnv env;
+    RunOnce(work, env, 0, Fault::kEio);
+    const std::vector<WritePoint> points = env.write_points();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (points[i].op == op) return i + 1;
+    }
+    ADD_FAILURE() << "no " << WriteOpName(op);
+    return 1;
+  }
+  // Every kind of write is refused, naming the failed fsync; reopened, the
+  // vault verifies and takes writes again.
+  void ExpectRefusedUntilReopened(Vault& vault) {
+    Status checkout = vault.Checkout("D000001", "bo", "2030-01-01", "");
+    ASSERT_FALSE(checkout);
+    EXPECT_EQ(checkout.error().code, Code::kFailedPrecondition);
+    EXPECT_NE(checkout.error().message.find("an earlier fsync failed"), std::string::npos)
+        << checkout.error().message;
+    EXPECT_NE(checkout.error().message.find("reopen the vault"), std::string::npos);
+    auto sealed = vault.Seal(BytesRequest(9));
+    ASSERT_FALSE(sealed);
+    EXPECT_EQ(sealed.error().code, Code::kFailedPrecondition);
+    auto rotated = vault.RotateKey();
+    ASSERT_FALSE(rotated);
+    EXPECT_EQ(rotated.error().code, Code::kFailedPrecondition);
+    EXPECT_FALSE(vault.List().empty());  // still readable
+  }
+  void ExpectWritableAfterReopen() {
+    auto vault = Vault::Open(dir_);
+    ASSERT_TRUE(vault);
+    ASSERT_TRUE(vault->Verify());
+    ASSERT_TRUE(vault->Login("admin", kPass));
+    Status checkout = vault->Checkout("D000001", "bo", "2030-01-01", "");
+    EXPECT_TRUE(checkout) << checkout.error().message;
+  }
+};
+
+TEST_F(Issue8FsyncTest, FailedLedgerFsyncRefusesWritesUntilReopened) {
+  SeedTemplate(1);
+  const Workload work = [](Vault& vault, Calls&) {
+    (void)vault.Checkout("D000001", "ana", "2030-01-01", "");
+  };
+  const std::uint64_t sync = FirstPoint(work, WriteOp::kSync);
+  {
+    FaultEnv env;
+    Vault vault = OpenFaulty(env);
+    env.InjectFault(env.write_count() + sync, Fault::kEio);
+    Status failed = vault.Checkout("D000001", "ana", "2030-01-01", "");
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, Code::kIo);
+    ExpectRefusedUntilReopened(vault);
+  }
+  ExpectWritableAfterReopen();
+}
+
+TEST_F(Issue8FsyncTest, FailedGroupCommitFsyncRefusesWritesUntilReopened) {
+  SeedTemplate(1);
+  {
+    FaultEnv env;
+    Vault vault = OpenFaulty(env);
+    Vault::Batch batch(vault);
+    ASSERT_TRUE(vault.Checkout("D000001", "ana", "2030-01-01", ""));
+    ASSERT_TRUE(vault.Return("D000001", ""));
+    env.InjectFault(env.write_count() + 1, Fault::kEio);  // Commit's one fsync
+    Status failed = batch.Commit();
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, Code::kIo);
+    ExpectRefusedUntilReopened(vault);
+  }
+  ExpectWritableAfterReopen();
+}
+
+TEST_F(Issue8FsyncTest, FailedBlobFsyncRefusesWritesUntilReopened) {
+  SeedTemplate(1);
+  for (WriteOp op : {WriteOp::kSync, WriteOp::kSyncDir}) {
+    SCOPED_TRACE(WriteOpName(op));
+    const Workload work = [&](Vault& vault, Calls&) { (void)vault.Seal(BytesRequest(5)); };
+    const std::uint64_t point = FirstPoint(work, op);
+    {
+      FaultEnv env;
+      Vault vault = OpenFaulty(env);
+      env.InjectFault(env.write_count() + point, Fault::kEio);
+      auto failed = vault.Seal(BytesRequest(5));
+      ASSERT_FALSE(failed);
+      EXPECT_EQ(failed.error().code, Code::kIo);
+      ExpectRefusedUntilReopened(vault);
+    }
+    ExpectWritableAfterReopen();
+  }
+}
+
 }  // namespace
 }  // namespace custodia::vault
