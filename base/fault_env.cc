@@ -116,10 +116,11 @@ Status FaultEnv::Pass(WriteOp op, const fs::path& path) {
   if (!fired_ && points_.size() >= fault_at_ && (fault_ != Fault::kEnospc || NeedsSpace(op))) {
     fired_ = true;
     fired_point_ = points_.back();
-    if (fault_ == Fault::kEio) return Injected(path, op, EIO);
+    fired_at_ = points_.size();
+    if (fault_ == Fault::kEio || fault_ == Fault::kEioThenCrash) return Injected(path, op, EIO);
   }
   if (!fired_) return Ok();
-  if (fault_ == Fault::kCrash) {
+  if (fault_ == Fault::kCrash || (fault_ == Fault::kEioThenCrash && points_.size() > fired_at_)) {
     return Fail(Code::kIo, path.string() + ": " + WriteOpName(op) +
                                ": simulated crash (nothing more reaches the disk)");
   }
@@ -164,7 +165,9 @@ Status FaultEnv::AppendTo(const NodePtr& node, AppendableFile& file, const fs::p
   std::lock_guard lock(mu_);
   Status passed = Pass(WriteOp::kAppend, path);
   if (!passed) {
-    if (fault_ != Fault::kCrash) {
+    const bool dead =
+        fault_ == Fault::kCrash || (fault_ == Fault::kEioThenCrash && points_.size() > fired_at_);
+    if (!dead) {
       // A torn write: part of the data reached the file before the error.
       const auto half = data.first(data.size() / 2);
       if (file.Append(half)) node->size += half.size();

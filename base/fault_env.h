@@ -53,6 +53,9 @@ enum class Fault : std::uint8_t {
   // The process "dies" there: that write point and every later one fail
   // and do nothing, until SimulateCrash.
   kCrash,
+  // kEio there, then kCrash from the next write point on: the process dies
+  // in the error path (the truncate or remove that undoes a failed write).
+  kEioThenCrash,
 };
 
 // What a crash leaves of bytes appended to a file but never synced.
@@ -153,6 +156,7 @@ class FaultEnv final : public Env {
   Fault fault_ = Fault::kEio;
   bool fired_ = false;
   WritePoint fired_point_;
+  std::uint64_t fired_at_ = 0;  // its number
   // Tracked files: what each path names now, and what it would name after
   // a crash (null: nothing).
   std::map<std::filesystem::path, NodePtr> current_;

@@ -124,6 +124,25 @@ TEST_F(FaultEnvTest, CrashAtTheNthWritePointStopsEveryLaterWrite) {
   EXPECT_FALSE(env_.fault_fired());
 }
 
+TEST_F(FaultEnvTest, EioThenCrashDiesInTheErrorPath) {
+  Write(dir_ / "f", "ab");
+  ASSERT_TRUE(env_.SyncDir(dir_));
+  auto file = env_.NewAppendableFile(dir_ / "f");
+  ASSERT_TRUE(file);
+  env_.InjectFault(env_.write_count() + 1, Fault::kEioThenCrash);
+  Status failed = (*file)->Append(AsBytes("cdef"));
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("Input/output error"), std::string::npos);
+  EXPECT_EQ(Read(dir_ / "f"), "abcd");  // torn
+  Status dead = env_.Truncate(dir_ / "f", 2);
+  ASSERT_FALSE(dead);
+  EXPECT_NE(dead.error().message.find("simulated crash"), std::string::npos);
+  EXPECT_EQ(Read(dir_ / "f"), "abcd");
+  ASSERT_TRUE((*file)->Close());
+  ASSERT_TRUE(env_.SimulateCrash(UnsyncedData::kKeepHalf));
+  EXPECT_EQ(Read(dir_ / "f"), "abc");
+}
+
 TEST_F(FaultEnvTest, CrashCutsEachFileToItsSyncedLength) {
   for (auto [mode, expected] : {std::pair{UnsyncedData::kDrop, std::string("abc")},
                                 std::pair{UnsyncedData::kKeepHalf, std::string("abcd")},

@@ -167,7 +167,7 @@ class FaultLoopTest : public ::testing::Test {
       work(*vault, calls);
     }
     last_fired_ = env.fault_fired();
-    if (fault == Fault::kCrash) {
+    if (fault == Fault::kCrash || fault == Fault::kEioThenCrash) {
       Status crashed = env.SimulateCrash(unsynced);
       EXPECT_TRUE(crashed) << crashed.error().message;
     }
@@ -228,7 +228,7 @@ class FaultLoopTest : public ::testing::Test {
 
   struct Counts {
     std::uint64_t points = 0;  // write points of the workload, without faults
-    std::uint64_t eio = 0, crash = 0, enospc = 0;
+    std::uint64_t eio = 0, eio_then_crash = 0, crash = 0, enospc = 0;
   };
 
   // The loops: for every write point n of `work`, EIO at n (the workload
@@ -257,6 +257,13 @@ class FaultLoopTest : public ::testing::Test {
       if (!env.fault_fired()) continue;
       ++counts.eio;
       CheckReopened(calls, "EIO at write point " + std::to_string(n) + ", " + Where(env));
+      if (HasFailure()) return counts;
+      // The same, and the process dies at the next write point: in the
+      // error path that undoes the failed write (a truncate, a remove).
+      FaultEnv dies;
+      const Calls died = RunOnce(work, dies, n, Fault::kEioThenCrash);
+      ++counts.eio_then_crash;
+      CheckReopened(died, "EIO at write point " + std::to_string(n) + ", then a crash");
       if (HasFailure()) return counts;
     }
     for (UnsyncedData mode : {UnsyncedData::kDrop, UnsyncedData::kKeepHalf, UnsyncedData::kZeros}) {
@@ -306,10 +313,11 @@ class FaultLoopTest : public ::testing::Test {
 
   void Report(const std::string& what, const Counts& c) {
     RecordProperty("write_points", std::to_string(c.points));
-    std::printf("%s: %llu write points; %llu EIO, %llu crash, %llu ENOSPC cases\n", what.c_str(),
-                static_cast<unsigned long long>(c.points), static_cast<unsigned long long>(c.eio),
-                static_cast<unsigned long long>(c.crash),
-                static_cast<unsigned long long>(c.enospc));
+    auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    std::printf(
+        "%s: %llu write points; cases: %llu EIO, %llu EIO then crash, %llu crash, %llu "
+        "ENOSPC\n",
+        what.c_str(), u(c.points), u(c.eio), u(c.eio_then_crash), u(c.crash), u(c.enospc));
   }
 
   static constexpr char kFields[] = R"({"total":"121.00"})";
