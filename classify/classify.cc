@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@ void ExtractAndRoute(Classification* c, std::string_view text, const std::vector
       f.valid = x.valid;
       f.reason = std::move(x.reason);
       f.raw = std::move(x.raw);
+      f.doubted = x.doubted;
       for (const Substitution& s : x.repairs) {
         f.repairs.push_back(std::to_string(s.position) + ": " + s.from + " -> " + s.to);
       }
@@ -444,6 +446,55 @@ void Revalidate(Classification* c, const RoutingPolicy& policy) {
     f.reason = e.reason;
   }
   Route(c, policy);
+}
+
+void Confirm(Classification* c, const Classification& second, const RoutingPolicy& policy) {
+  if (second.type != c->type) return;
+  // Two readings that differ: at most a doubted value's confidence
+  // (docs/extraction.md), so a person always looks.
+  constexpr double kDisagreeFactor = 0.6;
+  constexpr double kDisagreeMost = 0.5;
+  const auto append = [](Field* f, const std::string& why) {
+    f->reason += (f->reason.empty() ? "" : std::string(kReasonSeparator)) + why;
+  };
+  for (const std::string& name : FieldsOf(c->type)) {
+    auto b_it = second.fields.find(name);
+    // A field the second reading read invalid, or whose cross-field rule
+    // broke there (its amounts do not add up), settles nothing.
+    if (b_it == second.fields.end() || !b_it->second.valid) continue;
+    const Field& b = b_it->second;
+    auto a_it = c->fields.find(name);
+    if (a_it == c->fields.end()) {
+      Field taken = b;
+      append(&taken, "from a second reading");
+      c->fields[name] = std::move(taken);
+      continue;
+    }
+    Field& a = a_it->second;
+    Field alone = a;  // as its own validator reads it, without the rules
+    ForgetRules(&alone);
+    if (alone.valid && a.value == b.value) {
+      ForgetRules(&a);
+      if (a.doubted && b.doubted) continue;
+      a.confidence = std::clamp(1 - (1 - a.confidence) * (1 - b.confidence), 0.0, 1.0);
+      a.doubted = false;
+      append(&a, "confirmed by a second reading");
+      continue;
+    }
+    if (!a.valid) {
+      // Invalid in the first reading (its check, or its amounts did not
+      // add up there), valid in the second.
+      Field taken = b;
+      append(&taken, "from a second reading");
+      a = std::move(taken);
+      continue;
+    }
+    const std::string other = b.confidence > a.confidence ? a.value : b.value;
+    if (b.confidence > a.confidence) a = b;
+    a.confidence = std::min(a.confidence * kDisagreeFactor, kDisagreeMost);
+    append(&a, "a second reading gives " + other);
+  }
+  Revalidate(c, policy);
 }
 
 std::string ToJson(const Classification& c) {

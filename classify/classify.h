@@ -28,6 +28,11 @@ struct Field {
   std::string reason;                // why not valid, or why unsure; "" if neither
   std::string raw;                   // as read
   std::vector<std::string> repairs;  // OCR confusions repaired: "7: S -> 5"
+  // Read with a doubt of how the text is to be taken (an accent OCR may have
+  // lost, a date whose spaces were lost, a rate without its % sign): a
+  // second reading of the page would doubt it the same way, so it cannot
+  // confirm it (Confirm). Set at ingest; not kept in ToJson.
+  bool doubted = false;
 };
 
 struct Classification {
@@ -109,6 +114,21 @@ void Revalidate(Classification* c, const RoutingPolicy& policy = {});
 // with no fields, and goes to review.
 Classification ClassifyAs(std::string_view type, std::string_view text,
                           const std::vector<OcrWord>& words = {}, const RoutingPolicy& policy = {});
+
+// A scanned document read a second time, differently (pipeline: the page
+// cleaned without binarization), gives `second`, a ClassifyAs of `c`'s type
+// on that reading's text and words. Each field of c's type is settled from
+// both readings, then checked and routed again (Revalidate):
+//  - both read it valid with the same value, and not both with a doubt of
+//    how (Field::doubted): the two OCR readings are taken as independent
+//    evidence, confidence 1 - (1 - a)(1 - b), "confirmed by a second reading";
+//  - only the second read it valid (missing or invalid in the first): the
+//    second's field, "from a second reading";
+//  - both valid with different values: the surer one, its confidence times
+//    0.6 and at most 0.5 (so a person looks), "a second reading gives V";
+//  - otherwise the first's field as it was.
+// Nothing is done when `second` is of another type.
+void Confirm(Classification* c, const Classification& second, const RoutingPolicy& policy = {});
 
 // The classification as the vault keeps it (a JSON object: type_confidence,
 // reasons, fields), and back; type and status are kept beside it.

@@ -354,6 +354,116 @@ TEST(RevalidateTest, KeepsOwnFaultsAndNotes) {
   EXPECT_EQ(c.status, "review");
 }
 
+// ---------------------------------------------------------------------------
+// Confirm: a second reading of the same scan settles each field.
+
+// kFactura's words as OCR would give them: every word read at 96 but the
+// total, read at `total`.
+std::vector<OcrWord> UnsureTotal(float total) {
+  std::vector<OcrWord> words;
+  std::size_t begin = 0;
+  while (begin < kFactura.size()) {
+    std::size_t end = kFactura.find_first_of(" \n", begin);
+    if (end == std::string::npos) end = kFactura.size();
+    if (end > begin) {
+      std::string word = kFactura.substr(begin, end - begin);
+      words.push_back({word, word == "728,86" ? total : 96.0F});
+    }
+    begin = end + 1;
+  }
+  return words;
+}
+
+TEST(ConfirmTest, TwoReadingsThatAgreeMakeAnUnsureValueSure) {
+  Classification first = Classify(kFactura, UnsureTotal(45));
+  ASSERT_EQ(first.status, "review");
+  const double a = first.fields["total"].confidence;
+  ASSERT_LT(a, RoutingPolicy().min_field_confidence);
+  const Classification second = ClassifyAs("factura", kFactura, UnsureTotal(50));
+  const double b = second.fields.at("total").confidence;
+  Confirm(&first, second);
+  EXPECT_EQ(first.status, "auto");
+  EXPECT_TRUE(first.reasons.empty()) << first.reasons[0];
+  EXPECT_DOUBLE_EQ(first.fields["total"].confidence, 1 - (1 - a) * (1 - b));
+  EXPECT_EQ(first.fields["total"].value, "728.86");
+  EXPECT_NE(first.fields["total"].reason.find("confirmed by a second reading"), std::string::npos)
+      << first.fields["total"].reason;
+}
+
+TEST(ConfirmTest, OneUnsureReadingAloneIsNotEnough) {
+  Classification first = Classify(kFactura, UnsureTotal(45));
+  // The second reading is as unsure and finds nothing else: still review.
+  Classification second = ClassifyAs("factura", kFactura, UnsureTotal(10));
+  Confirm(&first, second);
+  EXPECT_EQ(first.status, "review");
+  EXPECT_LT(first.fields["total"].confidence, RoutingPolicy().min_field_confidence);
+}
+
+// A value both readings doubt the same way (an accent OCR may have lost) is
+// not made surer by the second: the same page gives the same doubt.
+TEST(ConfirmTest, ADoubtOfHowTheTextReadsIsNotConfirmedByReadingAgain) {
+  Classification first = Classify(kFactura, UnsureTotal(45));
+  Classification second = ClassifyAs("factura", kFactura, UnsureTotal(50));
+  first.fields["total"].doubted = true;
+  second.fields["total"].doubted = true;
+  const double a = first.fields["total"].confidence;
+  Confirm(&first, second);
+  EXPECT_EQ(first.status, "review");
+  EXPECT_EQ(first.fields["total"].confidence, a);
+  EXPECT_EQ(first.fields["total"].reason.find("second reading"), std::string::npos);
+}
+
+TEST(ConfirmTest, AFieldOnlyTheSecondReadingFoundIsTakenAsRead) {
+  Classification first = Classify(Replace(kFactura, "IBAN: ES75 4564 7920 6786 8795 8918", ""));
+  ASSERT_EQ(first.fields.count("iban"), 0u);
+  const Classification second = ClassifyAs("factura", kFactura);
+  Confirm(&first, second);
+  ASSERT_EQ(first.fields.count("iban"), 1u);
+  EXPECT_EQ(first.fields["iban"].value, "ES7545647920678687958918");
+  EXPECT_EQ(first.fields["iban"].reason, "from a second reading");
+  EXPECT_EQ(first.status, "auto");
+}
+
+// A total the first reading got wrong (base + iva no longer adds up) is
+// replaced by the second's; the cross-field rules are checked on what is
+// settled, so base and iva are valid again.
+TEST(ConfirmTest, AnInvalidFirstReadingGivesWayToAValidSecond) {
+  Classification first =
+      Classify(Replace(kFactura, "TOTAL FACTURA: 728,86", "TOTAL FACTURA: 728,96"));
+  ASSERT_FALSE(first.fields["total"].valid);
+  Confirm(&first, ClassifyAs("factura", kFactura));
+  EXPECT_EQ(first.fields["total"].value, "728.86");
+  EXPECT_TRUE(first.fields["total"].valid);
+  EXPECT_TRUE(first.fields["base"].valid) << first.fields["base"].reason;
+  EXPECT_EQ(first.status, "auto") << first.reasons[0];
+}
+
+TEST(ConfirmTest, ReadingsThatDisagreeAreDoubtedAndGoToReview) {
+  // Both readings are valid on their own: a total that adds up cannot be
+  // told from the other by the rules, so use the IBAN, valid in both.
+  const std::string other_iban = "ES91 2100 0418 4502 0005 1332";
+  Classification first = Classify(kFactura);
+  ASSERT_EQ(first.status, "auto");
+  Classification second =
+      ClassifyAs("factura", Replace(kFactura, "ES75 4564 7920 6786 8795 8918", other_iban));
+  ASSERT_TRUE(second.fields["iban"].valid);
+  second.fields["iban"].confidence = 0.5;  // less sure than the first (1.0)
+  Confirm(&first, second);
+  EXPECT_EQ(first.fields["iban"].value, "ES7545647920678687958918");
+  EXPECT_DOUBLE_EQ(first.fields["iban"].confidence, 0.5);
+  EXPECT_EQ(first.fields["iban"].reason, "a second reading gives ES9121000418450200051332");
+  EXPECT_EQ(first.status, "review");
+}
+
+TEST(ConfirmTest, ASecondReadingOfAnotherTypeChangesNothing) {
+  Classification first = Classify(kFactura, UnsureTotal(45));
+  const Classification before = first;
+  Confirm(&first, ClassifyAs("albaran", kFactura));
+  EXPECT_EQ(first.status, before.status);
+  EXPECT_EQ(first.fields["total"].confidence, before.fields.at("total").confidence);
+  EXPECT_EQ(first.reasons, before.reasons);
+}
+
 TEST(ClassifyAsTest, TypeChosenByAPersonIsSureAndItsFieldsAreRead) {
   Classification c = ClassifyAs("factura", kFactura);
   EXPECT_EQ(c.type, "factura");

@@ -1109,6 +1109,7 @@ Extraction ExtractFields(std::string_view type, std::string_view text,
       f.candidate.doubt = LostAccent(e.value);
     }
     if (!f.candidate.doubt.empty()) {
+      e.doubted = true;
       confidence *= kDoubtFactor;
       f.why.push_back(f.candidate.doubt);
     }

@@ -29,6 +29,8 @@ struct ExtractedField {
   std::string reason;                 // why invalid, or why the confidence is low; "" if neither
   std::string raw;                    // the text as read, before canonical form
   std::vector<Substitution> repairs;  // OCR repairs made to an id (RepairId)
+  bool doubted = false;  // read with a doubt of how (a lost accent, spaces, a % sign): the
+                         // same page read again would doubt it the same way
 };
 
 struct Extraction {

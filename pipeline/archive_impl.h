@@ -72,9 +72,17 @@ struct Archive::Impl {
   std::unique_ptr<Job> StartJob(const detail::Input& input, const IngestOptions& options);
   PageOut ReadJobPage(Job& job, int page, const IngestOptions& options,
                       std::optional<ocr::Engine>* engine);
-  void FinishJob(Job& job, const IngestOptions& options);
+  // `engine` is the calling worker's (opened when first needed); null when
+  // the job ended before any page was read.
+  void FinishJob(Job& job, const IngestOptions& options, std::optional<ocr::Engine>* engine);
   void SealPages(Job& job, const std::vector<int>& indexes, bool whole,
-                 const IngestOptions& options, IngestResult* result);
+                 const IngestOptions& options, std::optional<ocr::Engine>* engine,
+                 IngestResult* result);
+  // The second reading (IngestOptions::second_reading) of the OCR'd pages
+  // among `indexes`, settled into *c. Best effort: a page that cannot be
+  // read again leaves *c as it was.
+  void ReadAgain(Job& job, const std::vector<int>& indexes, const IngestOptions& options,
+                 std::optional<ocr::Engine>* engine, classify::Classification* c);
   Result<int> CatchUpIndex();
   // CatchUpIndex with mu held; `purpose` is what the reads are logged as.
   Result<int> CatchUpIndexLocked(const std::string& purpose);

@@ -33,6 +33,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* kVaultDir = "vault";
 constexpr const char* kIndexDir = "index";
+// IngestOptions::second_reading: longer scans are not read twice.
+constexpr int kMaxPagesReadAgain = 4;
 
 bool HasDocumentExtension(const fs::path& path) {
   std::string ext = path.extension().string();
@@ -132,12 +134,13 @@ void KeepStage(const std::string& dir, const std::string& source, int page, int*
 
 // One scanned page through cleanup and OCR: prepared (gray, resolution),
 // turned upright, cleaned, and read, with hOCR and a one-page PDF when
-// asked. nullopt for a blank page; `*was_turned` set when it was turned upright.
+// asked. nullopt for a blank page; `*quarter_turns` set to the clockwise
+// quarter turns that made it upright.
 // Errors name the stage that failed.
 Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
                                                  const std::string& source,
                                                  const IngestOptions& options, ocr::Engine* engine,
-                                                 bool* was_turned) {
+                                                 int* quarter_turns) {
   CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
   int step = 0;
   if (!options.keep_stages_dir.empty()) {
@@ -153,7 +156,7 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   if (!options.cleanup) {
     read.orient = options.orient;
     CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(image, read));
-    *was_turned = page.orientation.quarter_turns != 0;
+    *quarter_turns = page.orientation.quarter_turns;
     return std::optional<ocr::Page>(std::move(page));
   }
   auto prepared = capture::Prepare(image, cleanup);
@@ -165,7 +168,7 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
       auto turned = capture::RotateQuarterTurns(prepared->image, orientation->quarter_turns);
       if (!turned) return Wrap(turned.error(), "orientation");
       prepared->image = std::move(turned).value();
-      *was_turned = true;
+      *quarter_turns = orientation->quarter_turns;
       if (cleanup.on_stage) cleanup.on_stage("orient", prepared->image);
     }
   }
@@ -174,6 +177,35 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   if (cleaned->report.blank) return std::optional<ocr::Page>();
   CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(cleaned->image, read));
   return std::optional<ocr::Page>(std::move(page));
+}
+
+// Opens the worker's OCR engine the first time it is needed.
+Status OpenEngine(const IngestOptions& options, std::optional<ocr::Engine>* engine) {
+  if (engine->has_value()) return Ok();
+  ocr::Options ocr_options;
+  ocr_options.languages = options.languages;
+  CU_ASSIGN_OR_RETURN(ocr::Engine opened, ocr::Engine::Open(ocr_options));
+  engine->emplace(std::move(opened));
+  return Ok();
+}
+
+// The second reading of a scanned page (IngestOptions::second_reading): the
+// same cleanup but for binarization, Tesseract thresholding the cleaned gray
+// page itself, turned as the first reading found. Text and words only.
+Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns,
+                                const IngestOptions& options, ocr::Engine* engine) {
+  CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
+  cleanup.binarize = false;
+  auto prepared = capture::Prepare(image, cleanup);
+  if (!prepared) return Wrap(prepared.error(), "cleanup");
+  if (quarter_turns != 0) {
+    auto turned = capture::RotateQuarterTurns(prepared->image, quarter_turns);
+    if (!turned) return Wrap(turned.error(), "orientation");
+    prepared->image = std::move(turned).value();
+  }
+  auto cleaned = capture::Clean(std::move(prepared).value(), cleanup);
+  if (!cleaned) return Wrap(cleaned.error(), "cleanup");
+  return engine->Read(cleaned->image, ocr::ReadOptions{});
 }
 
 }  // namespace
@@ -344,7 +376,7 @@ struct Archive::Impl::PageOut {
   bool has_text = false;
   bool ocr = false;
   bool blank = false;
-  bool turned = false;
+  int quarter_turns = 0;  // clockwise, to make a scanned page upright
   std::string text;
   std::vector<classify::OcrWord> words;  // OCR'd pages: every word and its confidence
   std::string hocr;
@@ -484,7 +516,7 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
           lock.unlock();
           std::unique_ptr<Impl::Job> started = impl_->StartJob(inputs[i], options);
           started->index = i;
-          if (started->page_count == 0) impl_->FinishJob(*started, options);  // ended early
+          if (started->page_count == 0) impl_->FinishJob(*started, options, nullptr);  // ended early
           lock.lock();
           --opening;
           ++progress.files_opened;
@@ -517,7 +549,7 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       open.erase(it);
       lock.unlock();
       owned->result.workers = static_cast<int>(owned->workers.size());
-      impl_->FinishJob(*owned, options);
+      impl_->FinishJob(*owned, options, &engine);
       owned->document.reset();
       lock.lock();
       complete(*owned);
@@ -608,17 +640,12 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     out.text = std::move(page->text);
     return out;
   }
-  if (!engine->has_value()) {
-    ocr::Options ocr_options;
-    ocr_options.languages = options.languages;
-    auto opened = ocr::Engine::Open(ocr_options);
-    if (!opened) {
-      out.error = opened.error().message;
-      return out;
-    }
-    engine->emplace(std::move(opened).value());
+  if (Status opened = OpenEngine(options, engine); !opened) {
+    out.error = opened.error().message;
+    return out;
   }
-  auto read = ReadScannedPage(page->image, i, job.result.source, options, &**engine, &out.turned);
+  auto read = ReadScannedPage(page->image, i, job.result.source, options, &**engine,
+                              &out.quarter_turns);
   if (!read) {
     out.error = where + read.error().message;
     return out;
@@ -638,10 +665,44 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
   return out;
 }
 
+void Archive::Impl::ReadAgain(Job& job, const std::vector<int>& indexes,
+                              const IngestOptions& options, std::optional<ocr::Engine>* engine,
+                              classify::Classification* c) {
+  const classify::RoutingPolicy policy;
+  if (classify::FieldsOf(c->type).empty() || c->type_confidence < policy.min_type_confidence) {
+    return;  // a person decides the type first
+  }
+  if (!OpenEngine(options, engine)) return;
+  std::string text;
+  std::vector<classify::OcrWord> words;
+  bool first = true;
+  for (int i : indexes) {
+    const PageOut& out = job.pages[static_cast<std::size_t>(i)];
+    if (!first) text += '\f';
+    first = false;
+    if (out.has_text) {
+      text += out.text;
+      continue;
+    }
+    if (!out.ocr) continue;  // blank
+    Result<capture::Page> page = [&] {
+      std::lock_guard lock(job.read_mu);
+      return job.document->ReadPage(i);
+    }();
+    if (!page || page->image.pixels.empty()) return;
+    auto read = ReadPageAgain(page->image, out.quarter_turns, options, &**engine);
+    if (!read) return;
+    text += read->text;
+    for (ocr::Word& w : read->words) words.push_back({std::move(w.text), w.confidence});
+  }
+  classify::Confirm(c, classify::ClassifyAs(c->type, text, words, policy), policy);
+}
+
 // Assembles the pages (the first failed one, in page order, fails the
 // file), splits them at separator sheets, classifies and seals each
 // document. Sets job.result, or job.documents when the file was split.
-void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
+void Archive::Impl::FinishJob(Job& job, const IngestOptions& options,
+                              std::optional<ocr::Engine>* engine) {
   if (!job.result.error.empty() || job.result.status == "duplicate") return job.Finish(job.result.error);
   for (PageOut& page : job.pages) {
     if (!page.error.empty()) return job.Finish(std::move(page.error));
@@ -654,7 +715,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
     // One document: the file itself, byte for byte.
     std::vector<int> all(static_cast<std::size_t>(job.page_count));
     for (int i = 0; i < job.page_count; ++i) all[static_cast<std::size_t>(i)] = i;
-    SealPages(job, all, /*whole=*/true, options, &job.result);
+    SealPages(job, all, /*whole=*/true, options, engine, &job.result);
     job.pages.clear();
     job.document.reset();  // every page is read: let Poppler's caches go
     return job.Finish(job.result.error);
@@ -700,7 +761,7 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
     r.source += r.first_page == last ? " (page " + std::to_string(last) + ")"
                                      : " (pages " + std::to_string(r.first_page) + "-" +
                                            std::to_string(last) + ")";
-    SealPages(job, kept, /*whole=*/false, options, &r);
+    SealPages(job, kept, /*whole=*/false, options, engine, &r);
     if (!r.error.empty()) r.status = "failed";
     r.workers = job.result.workers;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -721,7 +782,8 @@ void Archive::Impl::FinishJob(Job& job, const IngestOptions& options) {
 // job.pages, read already): the whole file when `whole`, else those pages
 // copied out of it (capture::Document::ExtractPages). Sets *result.
 void Archive::Impl::SealPages(Job& job, const std::vector<int>& indexes, bool whole,
-                              const IngestOptions& options, IngestResult* result) {
+                              const IngestOptions& options, std::optional<ocr::Engine>* engine,
+                              IngestResult* result) {
   std::string text;
   std::vector<classify::OcrWord> words;
   std::vector<std::string> hocr_pages;
@@ -732,7 +794,7 @@ void Archive::Impl::SealPages(Job& job, const std::vector<int>& indexes, bool wh
     PageOut& page = job.pages[static_cast<std::size_t>(i)];
     if (!first) text += '\f';
     first = false;
-    if (page.turned) ++result->turned_pages;
+    if (page.quarter_turns != 0) ++result->turned_pages;
     if (page.has_text) {
       text += page.text;
       all_ocr = false;
@@ -787,6 +849,10 @@ void Archive::Impl::SealPages(Job& job, const std::vector<int>& indexes, bool wh
   pdf_pages.clear();
 
   classify::Classification c = classify::Classify(text, words, model.get());
+  if (options.second_reading && options.cleanup && c.status == "review" &&
+      result->ocr_pages > 0 && result->ocr_pages <= kMaxPagesReadAgain && engine != nullptr) {
+    ReadAgain(job, indexes, options, engine, &c);
+  }
   Status sealed = Seal(whole ? job.path : "", original, hash, text, hocr, pdf, c, result);
   if (!sealed) result->error = sealed.error().message;
 }

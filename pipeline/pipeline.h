@@ -55,6 +55,12 @@ struct IngestOptions {
   std::string case_prefix = "EXP:";
   // A folder batch's marker file (IngestBatch leaves it out).
   std::string batch_marker = "batch.ready";
+  // A scanned document of at most 4 pages that would go to review for its
+  // fields is read a second time, each page cleaned without binarization,
+  // and each field settled from both readings (classify::Confirm): a value
+  // both read alike is surer, one only the second read is taken, two that
+  // differ are doubted. Costs another OCR of those pages.
+  bool second_reading = true;
   // A cleaned page with at most this much ink is blank: recorded, not OCR'd.
   double blank_max_ink = 0.0001;
   // Called after each page is read (from a worker thread, one call at a

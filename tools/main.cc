@@ -85,6 +85,7 @@ struct IngestArgs {
   std::string keep_stages;
   bool no_ocr_outputs = false;
   bool no_split = false;
+  bool no_second_reading = false;
 };
 
 void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
@@ -111,6 +112,9 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
                 "seal only the original and its text, without hOCR and searchable PDF");
   sub->add_flag("--no-split", args->no_split,
                 "keep each file one document even when it holds separator sheets");
+  sub->add_flag("--no-second-reading", args->no_second_reading,
+                "do not read a scan of up to 4 pages again when its fields would go to "
+                "review (faster; more documents go to review)");
   sub->footer(
       "Each file becomes one document (or several, split at separator sheets: a page\n"
       "with a CUSTODIA-SEP or EXP:<case> QR code, or a Code 39 PATCHT; docs/separators.md;\n"
@@ -136,6 +140,7 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     }
     pipeline::IngestOptions options = pipeline::IngestOptionsFrom(*config);
     options.split = !args->no_split;
+    options.second_reading = !args->no_second_reading;
     if (args->jobs > 0) options.jobs = args->jobs;
     options.max_pixels = args->max_pixels;
     options.orient = !args->no_orient;
