@@ -489,6 +489,9 @@ void Confirm(Classification* c, const Classification& second, const RoutingPolic
       a = std::move(taken);
       continue;
     }
+    // A second reading the reader itself doubts (it lost an accent the
+    // first kept: BENITEZ for BENÍTEZ) says nothing against the first.
+    if (b.doubted && !a.doubted) continue;
     const std::string other = b.confidence > a.confidence ? a.value : b.value;
     if (b.confidence > a.confidence) a = b;
     a.confidence = std::min(a.confidence * kDisagreeFactor, kDisagreeMost);

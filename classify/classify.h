@@ -126,6 +126,8 @@ Classification ClassifyAs(std::string_view type, std::string_view text,
 //    second's field, "from a second reading";
 //  - both valid with different values: the surer one, its confidence times
 //    0.6 and at most 0.5 (so a person looks), "a second reading gives V";
+//    but a doubted second value (an accent lost that the first kept) leaves
+//    an undoubted first as it was;
 //  - otherwise the first's field as it was.
 // Nothing is done when `second` is of another type.
 void Confirm(Classification* c, const Classification& second, const RoutingPolicy& policy = {});

@@ -455,6 +455,20 @@ TEST(ConfirmTest, ReadingsThatDisagreeAreDoubtedAndGoToReview) {
   EXPECT_EQ(first.status, "review");
 }
 
+// The second reading lost an accent the first kept (BENITEZ for BENÍTEZ,
+// and doubts it): the first stands, neither confirmed nor doubted.
+TEST(ConfirmTest, ASecondReadingThatDoubtsItselfDoesNotOverruleTheFirst) {
+  Classification first = Classify(kFactura);
+  Classification second = ClassifyAs(
+      "factura", Replace(kFactura, "ES75 4564 7920 6786 8795 8918", "ES91 2100 0418 4502 0005 1332"));
+  second.fields["iban"].doubted = true;
+  Confirm(&first, second);
+  EXPECT_EQ(first.fields["iban"].value, "ES7545647920678687958918");
+  EXPECT_EQ(first.fields["iban"].confidence, 1.0);
+  EXPECT_EQ(first.fields["iban"].reason, "");
+  EXPECT_EQ(first.status, "auto");
+}
+
 TEST(ConfirmTest, ASecondReadingOfAnotherTypeChangesNothing) {
   Classification first = Classify(kFactura, UnsureTotal(45));
   const Classification before = first;

@@ -123,6 +123,40 @@ TEST(ArchiveTest, PagesOfOneDocumentAreReadOnEveryWorkerAndKeptInOrder) {
   EXPECT_NE(texts[0].find('\f'), std::string::npos);
 }
 
+// A scan whose fields send it to review is read a second time, and its
+// fields say what that reading did (classify::Confirm); with
+// second_reading off, none does. samples/02_dni_scan.jpg goes to review on
+// this OCR (its expiry date is not found).
+TEST(ArchiveTest, AScanGoingToReviewIsReadASecondTime) {
+  TempDir tmp;
+  const std::string scan =
+      (custodia::testing::SourceDir() / "samples" / "02_dni_scan.jpg").string();
+  for (bool second : {true, false}) {
+    const fs::path dir = tmp / (second ? "on" : "off");
+    ASSERT_TRUE(Archive::Create(dir, "admin", kPass));
+    auto archive = Archive::Open(dir);
+    ASSERT_TRUE(archive) << archive.error().message;
+    ASSERT_TRUE(archive->Login("admin", kPass));
+    IngestOptions options;
+    options.jobs = 1;
+    options.ocr_outputs = false;
+    options.second_reading = second;
+    std::vector<IngestResult> results;
+    auto summary =
+        archive->Ingest({scan}, options, [&](const IngestResult& r) { results.push_back(r); });
+    ASSERT_TRUE(summary) << summary.error().message;
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].failed()) << results[0].error;
+    auto doc = archive->Show(results[0].id, /*with_text=*/false);
+    ASSERT_TRUE(doc) << doc.error().message;
+    ASSERT_EQ(doc->type, "dni");
+    ASSERT_EQ(doc->status, "review") << "the sample no longer goes to review: pick another";
+    const bool read_again =
+        doc->classification_json.find("second reading") != std::string::npos;
+    EXPECT_EQ(read_again, second) << doc->classification_json;
+  }
+}
+
 TEST(ArchiveTest, FoldersAreSearchedAndOtherFilesCountedAsSkipped) {
   TempDir tmp;
   ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
