@@ -63,6 +63,10 @@ struct IngestOptions {
   bool second_reading = true;
   // A cleaned page with at most this much ink is blank: recorded, not OCR'd.
   double blank_max_ink = 0.0001;
+  // A document still unfinished this long after it was opened fails (its
+  // next page is not read: "took longer than ..."); 0: no limit. Checked
+  // between pages: `custodia watch`'s supervisor kills a page that hangs.
+  double document_timeout_seconds = 0;
   // Called after each page is read (from a worker thread, one call at a
   // time), e.g. for a progress bar. Empty: not called.
   std::function<void(const struct IngestProgress&)> on_progress;
@@ -169,6 +173,15 @@ struct InboxConfig {
   std::string passphrase_file;  // that user's passphrase, first line; empty: as for --user
 };
 
+// Half the machine's physical memory in MiB (at least 1024), so that one
+// document (a decompression bomb) cannot take the machine down with it.
+std::int64_t DefaultMemoryLimitMb();
+
+// Limits this process's address space (RLIMIT_AS) to `mb` MiB; 0: none.
+// An allocation past it fails: the document being read fails with "out of
+// memory", the process goes on.
+Status LimitMemory(std::int64_t mb);
+
 struct WatchConfig {
   std::vector<InboxConfig> inboxes;
   double settle_seconds = 5;     // unchanged this long (and closed): complete
@@ -177,7 +190,9 @@ struct WatchConfig {
   bool require_marker = false;
   bool delete_sources = false;   // sources = "delete"; default "keep": moved to INBOX/done/
   double document_timeout_seconds = 600;  // a document taking longer is quarantined
-  std::int64_t memory_limit_mb = 0;       // address space of the ingest process; 0: none
+  // Address space of the ingest process (RLIMIT_AS); 0: none. Default:
+  // DefaultMemoryLimitMb().
+  std::int64_t memory_limit_mb = DefaultMemoryLimitMb();
 };
 
 // custodia.toml in the archive folder (docs/config.md). Every key is
@@ -479,6 +494,12 @@ class Archive {
   Result<ReviewPolicy> Policy() const;
   // Documents sealed at or after `since_micros` (0: all).
   Result<Report> MakeReport(std::int64_t since_micros);
+
+  // What IngestBatch does once per process: loads the type model and brings
+  // the index in step with the vault. A watcher's worker calls it before it
+  // says it is ready, so a batch's time limit counts the batch alone.
+  // IngestBatch calls it when nobody did.
+  Status PrepareBatches();
 
   // Archives one batch a hot folder claimed: the file `path`, or every file
   // in the folder `path` (in name order; hidden files, the marker and

@@ -89,20 +89,24 @@ std::string ListBatchFolder(const fs::path& root, const fs::path& rel, const std
 
 // --- The worker's side: one batch ----------------------------------------
 
+Status Archive::PrepareBatches() {
+  // Once per process: this Archive holds the archive's lock, so neither the
+  // model (`custodia train`) nor the vault changes under it between batches.
+  if (impl_->batch_ready) return Ok();
+  CU_TRY(impl_->LoadModel());
+  auto reindexed = impl_->CatchUpIndex();
+  if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
+  impl_->batch_ready = true;
+  return Ok();
+}
+
 Result<BatchResult> Archive::IngestBatch(const fs::path& path, const std::string& source,
                                          bool resumed, const IngestOptions& options,
                                          const std::function<void(const IngestResult&)>& on_result) {
   const auto start = std::chrono::steady_clock::now();
   BatchResult out;
   out.source = source;
-  // Once per process: this Archive holds the archive's lock, so neither the
-  // model (`custodia train`) nor the vault changes under it between batches.
-  if (!impl_->batch_ready) {
-    CU_TRY(impl_->LoadModel());
-    auto reindexed = impl_->CatchUpIndex();
-    if (!reindexed) return Wrap(reindexed.error(), "index: bringing it in step with the vault");
-    impl_->batch_ready = true;
-  }
+  CU_TRY(PrepareBatches());
 
   auto quarantine = [&](std::string reason, const std::string& hash) -> Result<BatchResult> {
     if (reason.size() > 4000) reason.resize(4000);
@@ -334,6 +338,12 @@ int WatchWorker(const fs::path& archive_dir, const std::string& user) {
     return 1;
   }
   IngestOptions options = IngestOptionsFrom(*config);
+  // Before "ready": a batch's time limit (document_timeout_seconds) is for
+  // the batch, not for loading the model or catching the index up.
+  if (Status prepared = archive->PrepareBatches(); !prepared) {
+    Say({{"error", prepared.error().message}, {"code", static_cast<int>(prepared.error().code)}});
+    return 1;
+  }
   Say({{"ready", true}});
   std::string line;
   while (std::getline(std::cin, line)) {
