@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,6 +33,27 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   s.replace(s.find(from), from.size(), to);
   return s;
 }
+
+// kFactura's words as OCR would give them: every word read at 96 but those
+// in `unsure`, read at the confidence given there.
+std::vector<OcrWord> OcrWordsOf(const std::map<std::string, float>& unsure) {
+  std::vector<OcrWord> words;
+  std::size_t begin = 0;
+  while (begin < kFactura.size()) {
+    std::size_t end = kFactura.find_first_of(" \n", begin);
+    if (end == std::string::npos) end = kFactura.size();
+    if (end > begin) {
+      std::string word = kFactura.substr(begin, end - begin);
+      auto it = unsure.find(word);
+      words.push_back({word, it != unsure.end() ? it->second : 96.0F});
+    }
+    begin = end + 1;
+  }
+  return words;
+}
+
+// The client's NIF, alone among kFactura's words, read at `confidence`.
+std::vector<OcrWord> UnsureNif(float confidence) { return OcrWordsOf({{"52081171V", confidence}}); }
 
 TEST(ClassifyTest, CleanInvoiceIsTypedExtractedAndAccepted) {
   Classification c = Classify(kFactura);
@@ -72,11 +94,32 @@ TEST(ClassifyTest, MissingFieldAndLowConfidenceAreReasons) {
   Classification c = Classify(Replace(kFactura, "IBAN: ES75 4564 7920 6786 8795 8918", ""));
   EXPECT_EQ(c.status, "review");
   EXPECT_NE(std::find(c.reasons.begin(), c.reasons.end(), "iban: not found"), c.reasons.end());
-  // The same text read by OCR with a doubtful word in the total.
-  std::vector<OcrWord> words = {{"728,86", 40}};
-  Classification ocr = Classify(kFactura, words);
+  // The same text read by OCR with a doubtful word in the client's NIF.
+  Classification ocr = Classify(kFactura, UnsureNif(40));
   EXPECT_EQ(ocr.status, "review");
-  EXPECT_LT(ocr.fields["total"].confidence, RoutingPolicy().min_field_confidence);
+  EXPECT_LT(ocr.fields["cliente_nif"].confidence, RoutingPolicy().min_field_confidence);
+}
+
+// OCR unsure of the total's words, but base + iva = total and iva = base x
+// rate hold: a misread amount would break one of them, so the amounts are
+// taken as read right. When they do not add up, nothing is raised.
+TEST(ClassifyTest, AmountsThatAddUpAreSureWhateverOcrThought) {
+  const std::vector<OcrWord> words = OcrWordsOf({{"728,86", 40}, {"662,60", 40}, {"66,26", 40}});
+  Classification c = Classify(kFactura, words);
+  ASSERT_EQ(c.type, "factura");
+  for (const char* name : {"base", "iva", "total"}) {
+    EXPECT_DOUBLE_EQ(c.fields[name].confidence, 0.9) << name;
+    EXPECT_NE(c.fields[name].reason.find("confirmed by base + iva = total"), std::string::npos)
+        << name << ": " << c.fields[name].reason;
+  }
+  EXPECT_EQ(c.status, "auto") << c.reasons[0];
+
+  // The same words, the total misread: the rule breaks, nothing is raised.
+  Classification broken =
+      Classify(Replace(kFactura, "TOTAL FACTURA: 728,86", "TOTAL FACTURA: 728,96"), words);
+  EXPECT_EQ(broken.status, "review");
+  EXPECT_LT(broken.fields["base"].confidence, 0.9);
+  EXPECT_EQ(broken.fields["base"].reason.find("confirmed by base"), std::string::npos);
 }
 
 TEST(ClassifyTest, UnknownTextIsOtroAndGoesToReview) {
@@ -357,60 +400,43 @@ TEST(RevalidateTest, KeepsOwnFaultsAndNotes) {
 // ---------------------------------------------------------------------------
 // Confirm: a second reading of the same scan settles each field.
 
-// kFactura's words as OCR would give them: every word read at 96 but the
-// total, read at `total`.
-std::vector<OcrWord> UnsureTotal(float total) {
-  std::vector<OcrWord> words;
-  std::size_t begin = 0;
-  while (begin < kFactura.size()) {
-    std::size_t end = kFactura.find_first_of(" \n", begin);
-    if (end == std::string::npos) end = kFactura.size();
-    if (end > begin) {
-      std::string word = kFactura.substr(begin, end - begin);
-      words.push_back({word, word == "728,86" ? total : 96.0F});
-    }
-    begin = end + 1;
-  }
-  return words;
-}
-
 TEST(ConfirmTest, TwoReadingsThatAgreeMakeAnUnsureValueSure) {
-  Classification first = Classify(kFactura, UnsureTotal(45));
+  Classification first = Classify(kFactura, UnsureNif(45));
   ASSERT_EQ(first.status, "review");
-  const double a = first.fields["total"].confidence;
+  const double a = first.fields["cliente_nif"].confidence;
   ASSERT_LT(a, RoutingPolicy().min_field_confidence);
-  const Classification second = ClassifyAs("factura", kFactura, UnsureTotal(50));
-  const double b = second.fields.at("total").confidence;
+  const Classification second = ClassifyAs("factura", kFactura, UnsureNif(50));
+  const double b = second.fields.at("cliente_nif").confidence;
   Confirm(&first, second);
   EXPECT_EQ(first.status, "auto");
   EXPECT_TRUE(first.reasons.empty()) << first.reasons[0];
-  EXPECT_DOUBLE_EQ(first.fields["total"].confidence, 1 - (1 - a) * (1 - b));
-  EXPECT_EQ(first.fields["total"].value, "728.86");
-  EXPECT_NE(first.fields["total"].reason.find("confirmed by a second reading"), std::string::npos)
-      << first.fields["total"].reason;
+  EXPECT_DOUBLE_EQ(first.fields["cliente_nif"].confidence, 1 - (1 - a) * (1 - b));
+  EXPECT_EQ(first.fields["cliente_nif"].value, "52081171V");
+  EXPECT_NE(first.fields["cliente_nif"].reason.find("confirmed by a second reading"), std::string::npos)
+      << first.fields["cliente_nif"].reason;
 }
 
 TEST(ConfirmTest, OneUnsureReadingAloneIsNotEnough) {
-  Classification first = Classify(kFactura, UnsureTotal(45));
+  Classification first = Classify(kFactura, UnsureNif(45));
   // The second reading is as unsure and finds nothing else: still review.
-  Classification second = ClassifyAs("factura", kFactura, UnsureTotal(10));
+  Classification second = ClassifyAs("factura", kFactura, UnsureNif(10));
   Confirm(&first, second);
   EXPECT_EQ(first.status, "review");
-  EXPECT_LT(first.fields["total"].confidence, RoutingPolicy().min_field_confidence);
+  EXPECT_LT(first.fields["cliente_nif"].confidence, RoutingPolicy().min_field_confidence);
 }
 
 // A value both readings doubt the same way (an accent OCR may have lost) is
 // not made surer by the second: the same page gives the same doubt.
 TEST(ConfirmTest, ADoubtOfHowTheTextReadsIsNotConfirmedByReadingAgain) {
-  Classification first = Classify(kFactura, UnsureTotal(45));
-  Classification second = ClassifyAs("factura", kFactura, UnsureTotal(50));
-  first.fields["total"].doubted = true;
-  second.fields["total"].doubted = true;
-  const double a = first.fields["total"].confidence;
+  Classification first = Classify(kFactura, UnsureNif(45));
+  Classification second = ClassifyAs("factura", kFactura, UnsureNif(50));
+  first.fields["cliente_nif"].doubted = true;
+  second.fields["cliente_nif"].doubted = true;
+  const double a = first.fields["cliente_nif"].confidence;
   Confirm(&first, second);
   EXPECT_EQ(first.status, "review");
-  EXPECT_EQ(first.fields["total"].confidence, a);
-  EXPECT_EQ(first.fields["total"].reason.find("second reading"), std::string::npos);
+  EXPECT_EQ(first.fields["cliente_nif"].confidence, a);
+  EXPECT_EQ(first.fields["cliente_nif"].reason.find("second reading"), std::string::npos);
 }
 
 TEST(ConfirmTest, AFieldOnlyTheSecondReadingFoundIsTakenAsRead) {
@@ -470,11 +496,11 @@ TEST(ConfirmTest, ASecondReadingThatDoubtsItselfDoesNotOverruleTheFirst) {
 }
 
 TEST(ConfirmTest, ASecondReadingOfAnotherTypeChangesNothing) {
-  Classification first = Classify(kFactura, UnsureTotal(45));
+  Classification first = Classify(kFactura, UnsureNif(45));
   const Classification before = first;
   Confirm(&first, ClassifyAs("albaran", kFactura));
   EXPECT_EQ(first.status, before.status);
-  EXPECT_EQ(first.fields["total"].confidence, before.fields.at("total").confidence);
+  EXPECT_EQ(first.fields["cliente_nif"].confidence, before.fields.at("cliente_nif").confidence);
   EXPECT_EQ(first.reasons, before.reasons);
 }
 
