@@ -2,7 +2,13 @@
 // Every error names the file, the line and the key, and says what is
 // expected; an unknown key is an error, so that a misspelt setting is never
 // silently replaced by its default.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -286,8 +292,44 @@ Result<Config> LoadConfig(const fs::path& archive_dir) {
   return config;
 }
 
+// A sanitizer's shadow memory reserves terabytes of address space: no
+// default limit there (an explicit one still applies).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+std::int64_t DefaultMemoryLimitMb() {
+  if (kSanitized) return 0;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  const std::int64_t mb = static_cast<std::int64_t>(pages) / 2 * page_size >> 20;
+  return std::clamp<std::int64_t>(mb, 1024, std::int64_t{1} << 24);
+}
+
+Status LimitMemory(std::int64_t mb) {
+  if (mb <= 0) return Ok();
+  struct rlimit limit;
+  limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(mb) << 20;
+  if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+    return Fail(Code::kInvalidArgument, "memory limit of " + std::to_string(mb) +
+                                            " MB: setrlimit: " + std::strerror(errno));
+  }
+  return Ok();
+}
+
 IngestOptions IngestOptionsFrom(const Config& config) {
   IngestOptions options;
+  options.document_timeout_seconds = config.watch.document_timeout_seconds;
   options.jobs = config.jobs;
   options.languages = config.languages;
   options.separator_payloads = config.separator_payloads;

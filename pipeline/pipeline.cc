@@ -208,6 +208,18 @@ Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns,
   return engine->Read(cleaned->image, ocr::ReadOptions{});
 }
 
+std::string FormatSeconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", seconds);
+  return text;
+}
+
+// What a document fails with when an allocation past the memory limit
+// (RLIMIT_AS: `ingest --memory-limit-mb`, watch.memory_limit_mb) fails.
+constexpr char kOutOfMemory[] =
+    "out of memory reading it (over the process's memory limit, --memory-limit-mb or "
+    "watch.memory_limit_mb); the file may be a decompression bomb or far too large";
+
 }  // namespace
 
 namespace detail {
@@ -514,7 +526,15 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
           const std::size_t i = next_input++;
           ++opening;
           lock.unlock();
-          std::unique_ptr<Impl::Job> started = impl_->StartJob(inputs[i], options);
+          std::unique_ptr<Impl::Job> started;
+          try {
+            started = impl_->StartJob(inputs[i], options);
+          } catch (const std::bad_alloc&) {
+            started = std::make_unique<Impl::Job>();
+            started->start = std::chrono::steady_clock::now();
+            started->result.source = inputs[i].source;
+            started->result.error = kOutOfMemory;
+          }
           started->index = i;
           if (started->page_count == 0) impl_->FinishJob(*started, options, nullptr);  // ended early
           lock.lock();
@@ -535,7 +555,13 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
         continue;
       }
       lock.unlock();
-      Impl::PageOut out = impl_->ReadJobPage(*job, page, options, &engine);
+      Impl::PageOut out;
+      try {
+        out = impl_->ReadJobPage(*job, page, options, &engine);
+      } catch (const std::bad_alloc&) {
+        out = Impl::PageOut{};
+        out.error = "page " + std::to_string(page + 1) + ": " + kOutOfMemory;
+      }
       lock.lock();
       if (!out.error.empty()) job->stop = true;
       job->pages[page] = std::move(out);
@@ -609,6 +635,17 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
                                                   std::optional<ocr::Engine>* engine) {
   PageOut out;
   const std::string where = "page " + std::to_string(i + 1) + ": ";
+  if (options.document_timeout_seconds > 0) {
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
+    if (took > options.document_timeout_seconds) {
+      out.error = where + "not read: the document took longer than " +
+                  FormatSeconds(options.document_timeout_seconds) + " (" +
+                  std::to_string(i) + " of " + std::to_string(job.page_count) +
+                  " pages read; document_timeout_seconds); the file may be damaged or far too large";
+      return out;
+    }
+  }
   Result<capture::Page> page = [&] {
     std::lock_guard lock(job.read_mu);
     return job.document->ReadPage(i);

@@ -3,6 +3,7 @@
 #include "pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -121,6 +122,45 @@ TEST(ArchiveTest, PagesOfOneDocumentAreReadOnEveryWorkerAndKeptInOrder) {
   }
   EXPECT_EQ(texts[0], texts[1]);
   EXPECT_NE(texts[0].find('\f'), std::string::npos);
+}
+
+// Issue 8: each document has a time limit in ingest too. A document still
+// unfinished after document_timeout_seconds fails before its next page,
+// with the reason; the archive verifies. (A 10,000-page PDF of blank pages
+// took longer than 400 s with no limit.)
+TEST(ArchiveTest, Issue8ADocumentOverItsTimeLimitFailsWithTheReason) {
+  TempDir tmp;
+  const std::string scan = (custodia::testing::SourceDir() / "samples" / "05_contrato_scan.tif").string();
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_TRUE(archive->Login("admin", kPass));
+  IngestOptions options;
+  options.jobs = 1;
+  options.document_timeout_seconds = 1e-9;  // over before its first page
+  std::vector<IngestResult> results;
+  auto summary = archive->Ingest({scan}, options, [&](const IngestResult& r) { results.push_back(r); });
+  ASSERT_TRUE(summary) << summary.error().message;
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_TRUE(results[0].failed());
+  EXPECT_NE(results[0].error.find("page 1: not read: the document took longer than 1e-09 s "
+                                  "(0 of 2 pages read; document_timeout_seconds)"),
+            std::string::npos)
+      << results[0].error;
+  auto verified = archive->Verify();
+  EXPECT_TRUE(verified) << verified.error().message;
+}
+
+// The default memory limit: half the machine's memory, never under 1 GiB
+// (0, none, under a sanitizer), and the watch settings' default.
+TEST(ArchiveTest, Issue8TheDefaultMemoryLimitIsHalfTheMemory) {
+  const std::int64_t mb = DefaultMemoryLimitMb();
+  EXPECT_EQ(WatchConfig{}.memory_limit_mb, mb);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  const std::int64_t half = static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
+                            ::sysconf(_SC_PAGESIZE) >> 20;
+  EXPECT_EQ(mb, std::max<std::int64_t>(half, 1024));
+#endif
 }
 
 // A scan whose fields send it to review is read a second time, and its

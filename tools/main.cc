@@ -86,6 +86,8 @@ struct IngestArgs {
   bool no_ocr_outputs = false;
   bool no_split = false;
   bool no_second_reading = false;
+  double document_timeout = -1;      // -1: watch.document_timeout_seconds (600)
+  std::int64_t memory_limit_mb = -1;  // -1: watch.memory_limit_mb (half the memory)
 };
 
 void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
@@ -99,6 +101,14 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
   sub->add_option("--max-pixels", args->max_pixels,
                   "refuse pages larger than this many pixels (default 100000000)")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--document-timeout", args->document_timeout,
+                  "fail a document still unfinished after this many seconds (default: "
+                  "watch.document_timeout_seconds of custodia.toml, 600; 0: none)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--memory-limit-mb", args->memory_limit_mb,
+                  "address space of this process in MiB; a document needing more fails (default: "
+                  "watch.memory_limit_mb of custodia.toml, half the memory; 0: none)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-orient", args->no_orient,
                 "do not turn scanned pages upright before OCR (Tesseract OSD)");
   sub->add_flag("--no-cleanup", args->no_cleanup,
@@ -143,6 +153,19 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     options.second_reading = !args->no_second_reading;
     if (args->jobs > 0) options.jobs = args->jobs;
     options.max_pixels = args->max_pixels;
+    if (args->document_timeout >= 0) options.document_timeout_seconds = args->document_timeout;
+    if (args->memory_limit_mb > 0 && args->memory_limit_mb < 256) {
+      *exit_code = Report("ingest", Error{Code::kInvalidArgument,
+                                          "--memory-limit-mb: at least 256 (OCR needs it), or 0 for "
+                                          "no limit"});
+      return;
+    }
+    Status limited = pipeline::LimitMemory(
+        args->memory_limit_mb >= 0 ? args->memory_limit_mb : config->watch.memory_limit_mb);
+    if (!limited) {
+      *exit_code = Report("ingest", limited.error());
+      return;
+    }
     options.orient = !args->no_orient;
     options.cleanup = !args->no_cleanup;
     options.skip_stages = args->skip_stages;
