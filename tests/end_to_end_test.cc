@@ -744,5 +744,32 @@ TEST(CliNoArchiveTest, CommandsOutsideAnArchiveSayHowToMakeOne) {
   EXPECT_NE(r.err.find("custodia init"), std::string::npos) << r.err;
 }
 
+// Issue 8's bad-input campaign (bench/bad_inputs.py) in small, for CI: a
+// truncated scan, a zero-byte file and a zip named .pdf go through ingest. Each fails with
+// its reason, none crashes, the sources are left as they were, and the
+// archive verifies.
+TEST_F(CliTest, Issue8BadInputsFailWithAReasonAndTheArchiveVerifies) {
+  const std::string png =
+      testing::ReadText(testing::SourceDir() / "samples" / "03_justificante_scan.png");
+  const std::map<std::string, std::pair<std::string, std::string>> inputs = {
+      {"truncated.png", {png.substr(0, png.size() / 2), "png"}},
+      {"empty.pdf", {"", "empty file (0 bytes)"}},
+      {"zip.pdf", {std::string("PK\x03\x04\x14\0\0\0\0\0", 10) + std::string(40, 'x'), "zip archive"}},
+  };
+  for (const auto& [name, input] : inputs) {
+    testing::WriteText(tmp_ / name, input.first);
+    auto ingest = Cli("--json ingest " + ShellQuote((tmp_ / name).string()));
+    EXPECT_EQ(ingest.exit_code, 1) << name << ": " << ingest.out << ingest.err;
+    const json line = json::parse(ingest.out, nullptr, false);
+    ASSERT_TRUE(line.is_object()) << name << ": " << ingest.out;
+    EXPECT_EQ(line["status"], "failed") << name;
+    EXPECT_NE(line.value("error", "").find(input.second), std::string::npos)
+        << name << ": " << line.value("error", "");
+    EXPECT_EQ(testing::ReadText(tmp_ / name), input.first) << name;
+  }
+  auto verify = Cli("verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace custodia
