@@ -483,6 +483,25 @@ class Worker {
     Reap();
   }
 
+  // Ends an idle worker: its standard input closed, it closes the archive
+  // (releasing the lock, wiping its keys) and exits; killed after 10 s.
+  void Close() {
+    if (pid_ <= 0) return;
+    if (in_ >= 0) ::close(in_);
+    in_ = -1;
+    for (int i = 0; i < 1000; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        if (out_ >= 0) ::close(out_);
+        out_ = -1;
+        buffer_.clear();
+        return;
+      }
+      ::poll(nullptr, 0, 10);
+    }
+    Kill();
+  }
+
  private:
   // Waits for the worker to end; says how it ended.
   std::string Reap() {
@@ -556,11 +575,22 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
                     (request.archive / "custodia.toml").string());
   }
   std::vector<Inbox> inboxes;
+  std::vector<std::unique_ptr<FileLock>> inbox_locks;
   std::set<std::string> labels;
   for (const InboxConfig& c : wanted) {
     fs::path dir = c.path;
     if (dir.is_relative() && request.inboxes.empty()) dir = request.archive / dir;
     CU_ASSIGN_OR_RETURN(capture::HotFolder folder, capture::HotFolder::Open(dir, hot, c.label));
+    // One watcher per inbox: another would take this one's claimed batches
+    // for a crashed watcher's and archive them a second time.
+    const fs::path inbox_lock = folder.ClaimedPath("x").parent_path().parent_path() / "LOCK";
+    auto held = Env::Default()->LockFile(inbox_lock);
+    if (!held) {
+      return Fail(held.error().code, "inbox " + dir.string() + ": " + held.error().message +
+                                         " (another custodia watch takes this inbox; stop it, or "
+                                         "give this one another inbox)");
+    }
+    inbox_locks.push_back(std::move(held).value());
     if (!labels.insert(folder.label()).second) {
       return Fail(Code::kInvalidArgument, "two inboxes named " + folder.label() +
                                               "; give each a label in custodia.toml");
@@ -586,16 +616,32 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
   auto ensure_worker = [&](const Inbox& inbox) -> Status {
     if (worker.running() && worker.user() == inbox.station) return Ok();
     worker.Kill();
-    // Another process may hold the archive for a moment (a watcher killed
-    // a moment ago, whose worker is still dying; an archivist's command):
-    // wait for it, up to a minute, then say so.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    // Another process may hold the archive (another watcher archiving a
+    // batch, an archivist's command, a watcher killed a moment ago whose
+    // worker is still dying): say so, and wait for it; `--once` waits up
+    // to a minute, a watcher as long as it takes (saying so every minute).
+    const auto start = std::chrono::steady_clock::now();
+    auto next_note = start;
     for (;;) {
       Status started = worker.Start(request.self, request.archive, inbox.station, inbox.passphrase,
                                     wc.memory_limit_mb);
-      if (started || started.error().code != Code::kFailedPrecondition ||
-          std::chrono::steady_clock::now() > until || *stop) {
+      const auto now = std::chrono::steady_clock::now();
+      if (started || started.error().code != Code::kFailedPrecondition || *stop ||
+          (request.once && now - start > std::chrono::seconds(60))) {
+        if (started && next_note != start) say({{"lock", "free"}}, "the archive is free again; going on");
+        if (!started && started.error().code == Code::kFailedPrecondition) {
+          return Fail(Code::kFailedPrecondition,
+                      started.error().message + " (waited " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - start).count()) +
+                          " s; run watch again once it is done)");
+        }
         return started;
+      }
+      if (now >= next_note) {
+        say({{"waiting_for_lock", started.error().message}},
+            "waiting for the archive: " + started.error().message +
+            " (another watcher archiving a batch, or an archivist's command); retrying every 0.5 s");
+        next_note = now + std::chrono::seconds(60);
       }
       ::poll(nullptr, 0, 500);
     }
@@ -767,6 +813,11 @@ Status Watch(const WatchRequest& request, const std::function<void(const std::st
       }
       return Ok();
     }
+    // Nothing to archive now: the worker ends and so lets go of the archive,
+    // so that searches, check-outs and another watcher are not locked out
+    // while this one waits. The next batch starts a fresh one (its login
+    // takes a moment; a batch of OCR takes far longer).
+    worker.Close();
     // Sleep until an inotify event, the next settle deadline, or the rescan.
     std::vector<struct pollfd> fds;
     for (Inbox& inbox : inboxes) {

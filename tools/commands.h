@@ -5,11 +5,14 @@
 #define CUSTODIA_TOOLS_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
+#include "base/env.h"
 #include "pipeline/pipeline.h"
 #include "tools/passphrase.h"
 
@@ -24,6 +27,7 @@ struct Globals {
   std::string user;             // --user, else $CUSTODIA_USER, else admin
   std::string passphrase_file;  // --passphrase-file
   bool json = false;
+  double lock_wait = 30;        // --wait: seconds to wait for another process's archive lock
 
   std::string User() const {
     if (!user.empty()) return user;
@@ -47,9 +51,44 @@ inline int Report(const std::string& command, const Error& error) {
 // Opens the archive and prints what Open repaired, if anything. With
 // `login`, acts as g.User() with their passphrase (--passphrase-file,
 // $CUSTODIA_PASSPHRASE or the terminal; never argv).
+// True when the archive's lock is held by another process now.
+inline bool ArchiveLocked(const std::filesystem::path& archive) {
+  const std::filesystem::path lock = archive / "vault" / "LOCK";
+  if (!std::filesystem::exists(lock)) return false;
+  auto held = Env::Default()->LockFile(lock);
+  return !held && held.error().code == Code::kFailedPrecondition;
+}
+
+// Opens the archive; while another process holds it (a watcher archiving a
+// batch, another command), says so once and waits up to g.lock_wait seconds.
+inline Result<pipeline::Archive> OpenArchiveWaiting(const Globals& g, const std::string& command) {
+  const auto start = std::chrono::steady_clock::now();
+  bool said = false;
+  for (;;) {
+    auto archive = pipeline::Archive::Open(g.ArchiveDir());
+    if (archive || archive.error().code != Code::kFailedPrecondition ||
+        !ArchiveLocked(g.ArchiveDir())) {
+      return archive;
+    }
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (waited >= g.lock_wait) {
+      return Fail(Code::kFailedPrecondition,
+                  archive.error().message + " (waited " + std::to_string(static_cast<int>(waited)) +
+                      " s; try again when it is done, or wait longer with --wait SECONDS)");
+    }
+    if (!said) {
+      std::fprintf(stderr, "custodia %s: waiting for the archive: %s (up to %g s, --wait)\n",
+                   command.c_str(), archive.error().message.c_str(), g.lock_wait);
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 inline Result<pipeline::Archive> OpenArchive(const Globals& g, const std::string& command,
                                              bool login = true) {
-  auto archive = pipeline::Archive::Open(g.ArchiveDir());
+  auto archive = OpenArchiveWaiting(g, command);
   if (!archive) return archive;
   auto print_notices = [&] {
     for (const std::string& notice : archive->notices())

@@ -1,14 +1,21 @@
 // tools/main.cc: the `custodia` command line. Parses arguments, calls the
 // pipeline, prints results for people (default) or scripts (--json), and maps
 // errors to exit codes: 0 success, 1 refused or failed, 2 bad usage.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -431,6 +438,59 @@ struct ExportArgs {
   bool force = false;
 };
 
+// Writes `bytes` to `out` whole or not at all, through a temporary file of
+// a fresh name beside it (O_EXCL: never an existing file, never through a
+// symbolic link). Without `replace`, an entry already at `out` (a file, a
+// directory, a link, even a dangling one, and one that appeared while the
+// export was being decrypted) is kAlreadyExists and stays as it was; with
+// it, the entry is replaced (a link itself, never what it points to).
+Status WriteExport(const fs::path& out, std::span<const std::uint8_t> bytes, bool replace) {
+  auto already = [&] {
+    return Fail(Code::kAlreadyExists,
+                out.string() + " already exists; choose another --out or add --force");
+  };
+  std::string tmp = out.string() + ".custodia-XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return Fail(Code::kIo, tmp + ": create: " + std::strerror(errno));
+  auto fail = [&](const std::string& what, int err) -> Status {
+    ::unlink(tmp.c_str());
+    return Fail(Code::kIo, out.string() + ": " + what + ": " + std::strerror(err));
+  };
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail("write", err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return fail("fsync", err);
+  }
+  if (::close(fd) != 0) return fail("close", errno);
+  if (replace) {
+    if (::rename(tmp.c_str(), out.c_str()) != 0) return fail("rename", errno);
+  } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS) {
+      // No RENAME_NOREPLACE on this filesystem: link() never replaces either.
+      err = ::link(tmp.c_str(), out.c_str()) == 0 ? 0 : errno;
+      ::unlink(tmp.c_str());
+      if (err == 0) return Env::Default()->SyncDir(out.has_parent_path() ? out.parent_path() : fs::path("."));
+    } else {
+      ::unlink(tmp.c_str());
+    }
+    if (err == EEXIST) return already();
+    return Fail(Code::kIo, out.string() + ": rename: " + std::strerror(err));
+  }
+  return Env::Default()->SyncDir(out.has_parent_path() ? out.parent_path() : fs::path("."));
+}
+
 void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
   static ExportArgs storage;
   ExportArgs* args = &storage;
@@ -449,7 +509,10 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
       "export is logged in the ledger before the bytes are written.\n\n"
       "Example: custodia export D000004 --format pdf --out factura.pdf");
   sub->callback([g, args, exit_code] {
-    if (args->out != "-" && !args->force && fs::exists(args->out)) {
+    // Asked first, to refuse before a passphrase is asked for; WriteExport
+    // refuses again (an entry that appears meanwhile, a dangling link).
+    std::error_code ec;
+    if (args->out != "-" && !args->force && fs::exists(fs::symlink_status(args->out, ec))) {
       *exit_code = Report(
           "export", Error{Code::kAlreadyExists,
                           args->out + " already exists; choose another --out or add --force"});
@@ -470,7 +533,7 @@ void SetupExport(CLI::App* sub, Globals* g, int* exit_code) {
       std::fflush(stdout);
       return;
     }
-    Status written = Env::Default()->WriteFileAtomic(args->out, *bytes);
+    Status written = WriteExport(args->out, *bytes, args->force);
     if (!written) {
       *exit_code = Report("export", written.error());
       return;
@@ -641,6 +704,10 @@ int Main(int argc, char** argv) {
   app.add_option("--passphrase-file", globals.passphrase_file,
                  "read the acting person's passphrase from the first line of this file (else "
                  "$CUSTODIA_PASSPHRASE, else the terminal)");
+  app.add_option("--wait", globals.lock_wait,
+                 "while another custodia process holds the archive (a watcher archiving a "
+                 "batch, another command), wait up to this many seconds (default 30)")
+      ->check(CLI::Range(0.0, 86400.0));
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Run 'custodia COMMAND --help' for a command's options. See docs/cli.md.");
@@ -750,6 +817,16 @@ int main(int argc, char** argv) {
     ::execv("/proc/self/exe", argv);
     // Only reached when the re-exec failed: carry on, slower but correct.
   }
+  // WARNING: this process holds passphrases and keys. No core dump may keep
+  // them: no core file (RLIMIT_CORE 0, which the watch worker inherits),
+  // and not dumpable (no core, no ptrace or /proc/PID/mem by other
+  // processes of the same user). And every file it makes is the owner's
+  // alone (0600/0700) whatever umask it was started with: Xapian creates
+  // the index's files with the umask's mode.
+  const struct rlimit no_core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::umask(077);
   try {
     return custodia::Main(argc, argv);
   } catch (const std::exception& e) {
