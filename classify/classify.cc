@@ -4,9 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -311,42 +309,6 @@ void ForgetRules(Field* f) {
   f->reason = std::move(kept);
 }
 
-// A factura's amounts that satisfy both of its rules (base + iva = total,
-// iva = base x iva_pct / 100, each within 0.01) are read right: a misread
-// digit or rate in any one of the four breaks one rule or the other. So
-// each is at least kArithmeticConfidence sure, however unsure OCR was of
-// its words, and says why. Bases under 10 are left alone: there the rates
-// are too close to tell apart within 0.01.
-constexpr double kArithmeticConfidence = 0.9;
-constexpr std::string_view kArithmeticReason = "confirmed by base + iva = total and iva = base x iva_pct";
-
-void ConfirmByArithmetic(Classification* c) {
-  if (c->type != "factura") return;
-  const char* names[] = {"base", "iva", "total", "iva_pct"};
-  double v[4];
-  for (int i = 0; i < 4; ++i) {
-    auto it = c->fields.find(names[i]);
-    if (it == c->fields.end() || !it->second.valid) return;
-    char* end = nullptr;
-    v[i] = std::strtod(it->second.value.c_str(), &end);
-    if (end == it->second.value.c_str() || *end != '\0') return;
-  }
-  constexpr double kTolerance = 0.01 + 1e-9;
-  const double base = v[0], iva = v[1], total = v[2], pct = v[3];
-  if (base < 10 || std::fabs(base + iva - total) > kTolerance ||
-      std::fabs(base * pct / 100 - iva) > kTolerance) {
-    return;
-  }
-  for (const char* name : names) {
-    Field& f = c->fields[name];
-    if (f.confidence >= kArithmeticConfidence) continue;
-    f.confidence = kArithmeticConfidence;
-    if (f.reason.find(kArithmeticReason) == std::string::npos) {
-      f.reason += (f.reason.empty() ? "" : "; ") + std::string(kArithmeticReason);
-    }
-  }
-}
-
 }  // namespace
 
 const std::vector<std::string>& DocumentTypes() {
@@ -359,7 +321,6 @@ const std::vector<std::string>& DocumentTypes() {
 const std::vector<std::string>& FieldsOf(std::string_view type) { return FieldNames(type); }
 
 void Route(Classification* c, const RoutingPolicy& policy) {
-  ConfirmByArithmetic(c);
   c->reasons.clear();
   if (c->type == "otro" || FieldsOf(c->type).empty()) {
     c->reasons.push_back(c->type == "otro" ? "type not recognised (otro)"
@@ -483,6 +444,7 @@ void Revalidate(Classification* c, const RoutingPolicy& policy) {
     const ExtractedField& e = fields.at(name);
     f.valid = e.valid;
     f.reason = e.reason;
+    f.confidence = e.confidence;  // amounts the rules confirm are surer
   }
   Route(c, policy);
 }

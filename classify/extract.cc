@@ -31,6 +31,11 @@ constexpr int kMaxMatchesPerRule = 32;
 constexpr double kNextLineFactor = 0.9;
 constexpr double kRepairFactor = 0.8;           // per substituted character
 constexpr double kConflictFactor = 0.6;         // another label gave another value
+// CheckConsistency: a factura's amounts that satisfy both rules.
+constexpr double kArithmeticConfidence = 0.9;
+constexpr double kArithmeticMinBase = 10;
+constexpr std::string_view kArithmeticReason =
+    "confirmed by base + iva = total and iva = base x iva_pct";
 constexpr double kUnknownWordConfidence = 0.5;  // a value word not among `words`
 
 // ---------------------------------------------------------------------------
@@ -1163,6 +1168,16 @@ std::vector<std::string> CheckConsistency(std::string_view type,
       broken.push_back({{"base", "iva_pct", "iva"},
                         "factura: base x iva_pct / 100 is " + Cents(*base * *pct / 100) +
                             ", not iva " + Cents(*iva)});
+    }
+    if (base && iva && total && pct && broken.empty() && *base >= kArithmeticMinBase) {
+      for (const char* name : {"base", "iva", "total", "iva_pct"}) {
+        ExtractedField& f = (*fields)[name];
+        if (f.confidence >= kArithmeticConfidence) continue;
+        f.confidence = kArithmeticConfidence;
+        if (f.reason.find(kArithmeticReason) == std::string::npos) {
+          f.reason += (f.reason.empty() ? "" : "; ") + std::string(kArithmeticReason);
+        }
+      }
     }
   } else if (type == "nomina") {
     auto bruto = number("bruto"), neto = number("neto");
