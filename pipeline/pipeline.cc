@@ -285,14 +285,16 @@ Status Archive::Create(const fs::path& dir, const std::string& user,
   return Ok();
 }
 
-Result<Archive> Archive::Open(const fs::path& dir) {
+Result<Archive> Archive::Open(const fs::path& dir, Env* env) {
   std::error_code ec;
   if (!fs::exists(dir / kVaultDir, ec))
     return Fail(Code::kNotFound,
                 "no archive at " + dir.string() +
                     ": create one with `custodia init`, or name it with --archive or "
                     "$CUSTODIA_ARCHIVE");
-  auto vault = vault::Vault::Open(dir / kVaultDir);
+  vault::Options vault_options;
+  if (env != nullptr) vault_options.env = env;
+  auto vault = vault::Vault::Open(dir / kVaultDir, vault_options);
   if (!vault) return Unexpected{vault.error()};
   // The index is a projection: a missing one is made again (empty, then
   // filled from the vault at the next archivist's login).

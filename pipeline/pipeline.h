@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "base/result.h"
 
 namespace custodia::pipeline {
@@ -402,8 +403,10 @@ class Archive {
                        const std::string& passphrase);
   // Opens the archive in `dir`, nobody logged in: Verify needs nobody;
   // Ingest needs a station, Show, Search and ExportOriginal an archivist
-  // (Login). kNotFound if there is none there.
-  static Result<Archive> Open(const std::filesystem::path& dir);
+  // (Login). kNotFound if there is none there. `env`, nullptr for the real
+  // one, is what the vault writes through (tests fail its writes:
+  // base/fault_env.h); the index writes through Xapian, outside it.
+  static Result<Archive> Open(const std::filesystem::path& dir, Env* env = nullptr);
 
   // Acts as `user` from now on (vault::Vault::Login): kPermissionDenied for
   // an unknown or revoked user or a wrong passphrase.
