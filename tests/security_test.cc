@@ -1,7 +1,8 @@
 // tests/security_test.cc: issue 8, security checks through the real
 // binary. The archive's files are 0600 and its folders 0700 whatever the
 // umask; `export` never replaces anything unless asked and never writes
-// through a link; no option takes a passphrase; no core dumps.
+// through a link; no option takes a passphrase; no core dumps; `watch`
+// leaves no plaintext of what it archived outside the vault.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,8 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +28,7 @@ namespace custodia {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 using testing::RunCommand;
 using testing::ShellQuote;
 using testing::TempDir;
@@ -225,6 +233,190 @@ TEST_F(SecurityTest, TheProcessHoldingAPassphraseWritesNoCoreDump) {
   ::waitpid(pid, nullptr, 0);
   EXPECT_TRUE(std::regex_search(limit, std::regex("^Max core file size +0 +0 ")))
       << "'" << limit << "'";
+}
+
+// Lower-case and strip Spanish accents, and the words of at least
+// `min_len` letters of a text so folded: copied from
+// tests/end_to_end_test.cc (Fold, Words), where the ingest half of this
+// check lives, so that both greps look for the same words.
+std::string Fold(const std::string& s) {
+  static const std::map<std::string, char> kAccents = {
+      {"á", 'a'}, {"é", 'e'}, {"í", 'i'}, {"ó", 'o'}, {"ú", 'u'}, {"ü", 'u'}, {"ñ", 'n'},
+      {"Á", 'a'}, {"É", 'e'}, {"Í", 'i'}, {"Ó", 'o'}, {"Ú", 'u'}, {"Ü", 'u'}, {"Ñ", 'n'}};
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(std::tolower(c));
+      ++i;
+      continue;
+    }
+    bool mapped = false;
+    for (const auto& [from, to] : kAccents) {
+      if (s.compare(i, from.size(), from) == 0) {
+        out += to;
+        i += from.size();
+        mapped = true;
+        break;
+      }
+    }
+    if (!mapped) out += s[i++];
+  }
+  return out;
+}
+
+std::vector<std::string> Words(const std::string& text, std::size_t min_len) {
+  std::vector<std::string> words;
+  std::string folded = Fold(text), word;
+  for (char ch : folded + " ") {
+    if (std::isalpha(static_cast<unsigned char>(ch))) {
+      word += ch;
+      continue;
+    }
+    if (word.size() >= min_len) words.push_back(word);
+    word.clear();
+  }
+  return words;
+}
+
+// The words and numbers of `text` of at least `min_len` bytes as written
+// (case and accents kept): split at ASCII spaces and punctuation.
+std::vector<std::string> Tokens(const std::string& text, std::size_t min_len) {
+  std::vector<std::string> tokens;
+  std::string token;
+  for (char ch : text + " ") {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || std::isalnum(c)) {
+      token += ch;
+      continue;
+    }
+    if (token.size() >= min_len) tokens.push_back(token);
+    token.clear();
+  }
+  return tokens;
+}
+
+// Every regular file under `roots` that holds one of `secrets`, as
+// "FILE: SECRET" with FILE relative to `base`; `files` counts the files
+// read. The one exception, as in tests/end_to_end_test.cc: the ledger names
+// each document's type in clear (and its source, named after the type
+// here), and "factura" or "justificante" are words of the texts too.
+std::vector<std::string> FilesHoldingPlaintext(const std::vector<fs::path>& roots,
+                                               const fs::path& base,
+                                               const std::set<std::string>& secrets,
+                                               const std::set<std::string>& types,
+                                               std::size_t* files) {
+  std::vector<std::string> found;
+  for (const fs::path& root : roots) {
+    if (!fs::exists(root)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (!entry.is_regular_file()) continue;
+      ++*files;
+      const bool ledger = entry.path().filename() == "ledger";
+      const std::string bytes = testing::ReadText(entry.path());
+      for (const std::string& secret : secrets) {
+        if (ledger && std::any_of(types.begin(), types.end(), [&](const std::string& type) {
+              return type.find(secret) != std::string::npos;
+            })) {
+          continue;
+        }
+        if (bytes.find(secret) != std::string::npos) {
+          found.push_back(fs::relative(entry.path(), base).string() + ": " + secret);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+// Issue 8, "no plaintext outside the vault", for the hot folder:
+// tests/end_to_end_test.cc checks it for `ingest`. A `watch --once` on an
+// inbox that deletes its sources (`watch.sources = "delete"`), with a
+// TMPDIR of its own, archives the born-digital samples (their text layer
+// is read: no OCR, fast). Then no word or number of 6 characters or more
+// of their texts (as written, and lower-cased without accents) and no
+// field value of 6 characters or more (as written and folded) is in any
+// file of the archive folder, of the whole inbox (its `.custodia/` working
+// area, `done/` and `quarantine/` included) or of the TMPDIR.
+TEST_F(SecurityTest, WatchLeavesNoPlaintextOutsideTheVault) {
+  const fs::path inbox = tmp_ / "inbox";
+  const fs::path work_tmp = tmp_ / "watch-tmp";
+  fs::create_directory(inbox);
+  fs::create_directory(work_tmp);
+  testing::WriteText(archive_ / "custodia.toml",
+                     "[watch]\nsettle_seconds = 0\nrescan_seconds = 0.5\nsources = \"delete\"\n");
+
+  const fs::path samples = testing::SourceDir() / "samples";
+  std::vector<std::string> names;
+  std::set<std::string> secrets;
+  std::set<std::string> types;
+  for (const auto& entry : fs::directory_iterator(samples)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 14 || name.substr(name.size() - 14) != ".expected.json") continue;
+    const json expected = json::parse(testing::ReadText(entry.path()));
+    if (!expected.at("degradation").is_null()) continue;  // a scan: OCR, slow
+    const std::string file = expected.at("file").get<std::string>();
+    fs::copy_file(samples / file, inbox / file);
+    names.push_back(file);
+    types.insert(expected.at("type").get<std::string>());
+    const std::string text = expected.at("text").get<std::string>();
+    for (const std::string& w : Words(text, 6)) secrets.insert(w);
+    for (const std::string& t : Tokens(text, 6)) secrets.insert(t);
+    for (const auto& [field, value] : expected.at("fields").items()) {
+      const std::string v = value.get<std::string>();
+      if (v.size() >= 6) {
+        secrets.insert(v);
+        secrets.insert(Fold(v));
+      }
+    }
+  }
+  ASSERT_GE(names.size(), 7u) << "samples/ should hold a born-digital document of each type";
+  ASSERT_GT(secrets.size(), 400u);
+
+  const std::string args = "--json watch --once --inbox " + ShellQuote(inbox.string());
+  const std::string command =
+      testing::CustodiaCommand(CUSTODIA_BINARY, archive_, args, kPassphrase);
+  auto watch = RunCommand("TMPDIR=" + ShellQuote(work_tmp.string()) + " " + command, tmp_.path());
+  ASSERT_EQ(watch.exit_code, 0) << watch.out << watch.err;
+
+  // Every sample archived as its own batch, its source deleted, not
+  // released to done/, nothing quarantined.
+  std::set<std::string> archived;
+  std::istringstream lines(watch.out);
+  for (std::string line; std::getline(lines, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("outcome", "") == "archived" && j.value("documents", 0) == 1 &&
+        j.value("duplicates", -1) == 0) {
+      archived.insert(j.value("source", ""));
+    }
+  }
+  for (const std::string& name : names) {
+    EXPECT_EQ(archived.count("inbox/" + name), 1u) << name << " not archived: " << watch.out;
+    EXPECT_FALSE(fs::exists(inbox / name)) << name;
+  }
+  EXPECT_EQ(archived.size(), names.size()) << watch.out;
+  for (const char* folder : {"done", "quarantine"}) {
+    EXPECT_TRUE(!fs::exists(inbox / folder) || fs::is_empty(inbox / folder)) << folder;
+  }
+
+  std::size_t files = 0;
+  const std::vector<fs::path> roots = {archive_, inbox, work_tmp};
+  const std::vector<std::string> found =
+      FilesHoldingPlaintext(roots, tmp_.path(), secrets, types, &files);
+  std::string listed;
+  for (std::size_t i = 0; i < found.size() && i < 10; ++i) listed += "\n  " + found[i];
+  EXPECT_TRUE(found.empty()) << found.size() << " found:" << listed;
+  EXPECT_GT(files, 10u);  // the vault's blobs and ledger, the index
+
+  // The grep itself reaches the working area: a word planted there is found.
+  const std::string word = *std::find_if(secrets.begin(), secrets.end(), [](const std::string& w) {
+    return std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  });
+  testing::WriteText(inbox / ".custodia" / "planted.txt", "... " + word + " ...");
+  const std::vector<std::string> planted =
+      FilesHoldingPlaintext(roots, tmp_.path(), secrets, types, &files);
+  EXPECT_NE(std::find(planted.begin(), planted.end(), "inbox/.custodia/planted.txt: " + word),
+            planted.end());
 }
 
 }  // namespace
