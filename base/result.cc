@@ -23,6 +23,8 @@ const char* CodeName(Code code) {
       return "tampered";
     case Code::kUnavailable:
       return "unavailable";
+    case Code::kDeadlineExceeded:
+      return "deadline_exceeded";
     case Code::kUnsupported:
       return "unsupported";
     case Code::kInternal:

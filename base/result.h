@@ -18,11 +18,12 @@ enum class Code {
   kAlreadyExists,       // refused to overwrite
   kFailedPrecondition,  // the state does not allow it (locked, on loan, ...)
   kPermissionDenied,
-  kIo,           // the operating system said no
-  kCorruption,   // bytes on disk are malformed (repair or re-ingest)
-  kTampered,     // bytes on disk are well formed but do not verify
-  kUnavailable,  // a resource (model, library) is missing
-  kUnsupported,  // input of a kind we do not read
+  kIo,                // the operating system said no
+  kCorruption,        // bytes on disk are malformed (repair or re-ingest)
+  kTampered,          // bytes on disk are well formed but do not verify
+  kUnavailable,       // a resource (model, library) is missing
+  kUnsupported,       // input of a kind we do not read
+  kDeadlineExceeded,  // stopped at the time limit it was given
   kInternal,
 };
 

@@ -6,6 +6,7 @@
 #ifndef CUSTODIA_OCR_OCR_H_
 #define CUSTODIA_OCR_OCR_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -71,6 +72,10 @@ struct ReadOptions {
   // read during the call. A gray image holding only 0 and 255 is stored as
   // 1-bit CCITT G4; other images as Flate or JPEG, as Leptonica chooses.
   const Image* pdf_image = nullptr;
+  // When reading must end: Tesseract stops recognising words past it and
+  // Read fails with kDeadlineExceeded (so does a Read begun after it). The
+  // default, max(), sets no limit. Orientation detection is not limited.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Folder for the PDF renderer's one-page temporary file (Tesseract writes
   // only to files); it is removed before Read returns. Empty: $TMPDIR, else
   // /tmp.

@@ -98,6 +98,55 @@ TEST_F(EngineTest, ReadsRgbImages) {
   EXPECT_NE(page->text.find("Facturación"), std::string::npos) << page->text;
 }
 
+// A page read against a deadline (issue 8: a document's time limit must
+// stop a page inside OCR, not only between pages): one begun after it is
+// not read at all; one whose deadline passes while Tesseract recognises it
+// fails as well, not with part of its text; the engine then reads the next
+// page whole, and a deadline far away changes nothing.
+TEST_F(EngineTest, ReadStopsAtItsDeadline) {
+  const Image image = LoadFixture("factura.png");
+  ReadOptions options;
+  options.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  auto late = engine_->Read(image, options);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, Code::kDeadlineExceeded);
+  EXPECT_EQ(late.error().message, "ocr: stopped at the time limit, the page not read");
+
+  // A page of 16 invoices, one under the other: long enough to read that a
+  // deadline passes inside Tesseract's recognition, not before it.
+  Image tall = image;
+  tall.height = image.height * 16;
+  tall.pixels.clear();
+  for (int k = 0; k < 16; ++k)
+    tall.pixels.insert(tall.pixels.end(), image.pixels.begin(), image.pixels.end());
+  options.deadline = std::chrono::steady_clock::time_point::max();
+  auto start = std::chrono::steady_clock::now();
+  auto whole = engine_->Read(tall, options);
+  const double whole_seconds = SecondsSince(start);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_NE(whole->text.find("1.234,56 €"), std::string::npos) << whole->text;
+
+  options.deadline = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int>(whole_seconds * 100));
+  start = std::chrono::steady_clock::now();
+  auto cut = engine_->Read(tall, options);
+  const double cut_seconds = SecondsSince(start);
+  std::printf(
+      "[ timing ] Read(16 invoices, %dx%d): %.3f s whole; with a deadline of a tenth of "
+      "that: %.3f s\n",
+      tall.width, tall.height, whole_seconds, cut_seconds);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, Code::kDeadlineExceeded);
+  // It stopped inside the recognition, well before the end (the layout
+  // analysis before it cannot be stopped).
+  EXPECT_LT(cut_seconds, whole_seconds * 0.6);
+
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  auto again = engine_->Read(image, options);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_NE(again->text.find("1.234,56 €"), std::string::npos) << again->text;
+}
+
 TEST_F(EngineTest, ImageWithoutDpiIsReadAsThreeHundred) {
   Image image = LoadFixture("albaran.png");
   image.dpi = 0;

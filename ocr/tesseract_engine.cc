@@ -4,10 +4,14 @@
 #include <leptonica/allheaders.h>
 #include <omp.h>
 #include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
 #include <tesseract/resultiterator.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -366,6 +370,20 @@ Result<Page> Engine::Read(const Image& image_in, const ReadOptions& options) {
     }
   }
 
+  // The time left, for Tesseract's monitor (whole milliseconds, at least 1).
+  const bool limited = options.deadline != std::chrono::steady_clock::time_point::max();
+  auto past_deadline = [] {
+    return Fail(Code::kDeadlineExceeded, "ocr: stopped at the time limit, the page not read");
+  };
+  tesseract::ETEXT_DESC monitor;
+  if (limited) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          options.deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return past_deadline();
+    monitor.set_deadline_msecs(static_cast<std::int32_t>(std::min<std::int64_t>(left, INT32_MAX)));
+  }
+
   tesseract::TessBaseAPI& api = impl_->api;
   const int dpi = image->dpi > 0 ? image->dpi : kDefaultDpi;
   try {
@@ -380,8 +398,11 @@ Result<Page> Engine::Read(const Image& image_in, const ReadOptions& options) {
     // "Invalid resolution 0 dpi" and guesses from the text height.
     api.SetSourceResolution(dpi);
     if (columns) api.SetPageSegMode(tesseract::PSM_AUTO);
-    const int recognised = api.Recognize(nullptr);
+    const int recognised = api.Recognize(limited ? &monitor : nullptr);
     if (columns) api.SetPageSegMode(tesseract::PSM_SINGLE_COLUMN);
+    // Past the deadline Tesseract stops between words and may still say it
+    // recognised the page: what it read is partial.
+    if (limited && monitor.deadline_exceeded()) return past_deadline();
     if (recognised != 0) {
       return Fail(Code::kInternal, "ocr: tesseract could not recognise the page");
     }

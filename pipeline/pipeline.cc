@@ -15,6 +15,7 @@
 #include <system_error>
 #include <thread>
 
+#include "base/watchdog.h"
 #include "capture/capture.h"
 #include "classify/classify.h"
 #include "index/index.h"
@@ -139,8 +140,9 @@ void KeepStage(const std::string& dir, const std::string& source, int page, int*
 // Errors name the stage that failed.
 Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
                                                  const std::string& source,
-                                                 const IngestOptions& options, ocr::Engine* engine,
-                                                 int* quarter_turns) {
+                                                 const IngestOptions& options,
+                                                 std::chrono::steady_clock::time_point deadline,
+                                                 ocr::Engine* engine, int* quarter_turns) {
   CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
   int step = 0;
   if (!options.keep_stages_dir.empty()) {
@@ -153,6 +155,7 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
   read.hocr = options.ocr_outputs;
   read.pdf = options.ocr_outputs;
   read.page_number = index;
+  read.deadline = deadline;
   if (!options.cleanup) {
     read.orient = options.orient;
     CU_ASSIGN_OR_RETURN(ocr::Page page, engine->Read(image, read));
@@ -192,8 +195,9 @@ Status OpenEngine(const IngestOptions& options, std::optional<ocr::Engine>* engi
 // The second reading of a scanned page (IngestOptions::second_reading): the
 // same cleanup but for binarization, Tesseract thresholding the cleaned gray
 // page itself, turned as the first reading found. Text and words only.
-Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns,
-                                const IngestOptions& options, ocr::Engine* engine) {
+Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns, const IngestOptions& options,
+                                std::chrono::steady_clock::time_point deadline,
+                                ocr::Engine* engine) {
   CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
   cleanup.binarize = false;
   auto prepared = capture::Prepare(image, cleanup);
@@ -205,13 +209,32 @@ Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns,
   }
   auto cleaned = capture::Clean(std::move(prepared).value(), cleanup);
   if (!cleaned) return Wrap(cleaned.error(), "cleanup");
-  return engine->Read(cleaned->image, ocr::ReadOptions{});
+  ocr::ReadOptions read;
+  read.deadline = deadline;
+  return engine->Read(cleaned->image, read);
 }
 
 std::string FormatSeconds(double seconds) {
   char text[32];
   std::snprintf(text, sizeof text, "%g s", seconds);
   return text;
+}
+
+// When a document opened at `start` must be done (IngestOptions::
+// document_timeout_seconds); max() when there is no limit.
+std::chrono::steady_clock::time_point DeadlineOf(std::chrono::steady_clock::time_point start,
+                                                 const IngestOptions& options) {
+  if (options.document_timeout_seconds <= 0) return std::chrono::steady_clock::time_point::max();
+  return start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                     std::chrono::duration<double>(options.document_timeout_seconds));
+}
+
+// "not read: the document took longer than 20 s (...)", the reason a page
+// is not read when its document is over its time limit.
+std::string OverTimeLimit(const IngestOptions& options, const std::string& how) {
+  return "not read: the document took longer than " +
+         FormatSeconds(options.document_timeout_seconds) + " (" + how +
+         "; document_timeout_seconds); the file may be damaged or far too large";
 }
 
 // What a document fails with when an allocation past the memory limit
@@ -508,6 +531,26 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
     }
   };
 
+  // What each worker is on, for options.on_stuck.
+  std::optional<Watchdog> watchdog;
+  if (options.on_stuck && options.document_timeout_seconds > 0) {
+    watchdog.emplace(jobs,
+                     std::chrono::duration_cast<Watchdog::Clock::duration>(
+                         std::chrono::duration<double>(std::max(0.0, options.stuck_grace_seconds))),
+                     [&](const Watchdog::Overdue& o) { options.on_stuck(o.what, o.seconds); });
+  }
+  auto watch = [&](int worker, const std::string& what,
+                   std::chrono::steady_clock::time_point start) {
+    if (!watchdog) return;
+    // Sealing may begin past the limit (its last page ended near it): it
+    // gets the grace from its start.
+    watchdog->Begin(worker, what, start,
+                    std::max(DeadlineOf(start, options), std::chrono::steady_clock::now()));
+  };
+  auto watched = [&](int worker) {
+    if (watchdog) watchdog->End(worker);
+  };
+
   auto work = [&](int worker) {
     std::optional<ocr::Engine> engine;  // opened on the first page that needs OCR
     std::unique_lock lock(mu);
@@ -529,6 +572,7 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
           ++opening;
           lock.unlock();
           std::unique_ptr<Impl::Job> started;
+          watch(worker, inputs[i].source + ": opening it", std::chrono::steady_clock::now());
           try {
             started = impl_->StartJob(inputs[i], options);
           } catch (const std::bad_alloc&) {
@@ -539,6 +583,7 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
           }
           started->index = i;
           if (started->page_count == 0) impl_->FinishJob(*started, options, nullptr);  // ended early
+          watched(worker);
           lock.lock();
           --opening;
           ++progress.files_opened;
@@ -558,12 +603,14 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       }
       lock.unlock();
       Impl::PageOut out;
+      watch(worker, job->result.source + ": reading page " + std::to_string(page + 1), job->start);
       try {
         out = impl_->ReadJobPage(*job, page, options, &engine);
       } catch (const std::bad_alloc&) {
         out = Impl::PageOut{};
         out.error = "page " + std::to_string(page + 1) + ": " + kOutOfMemory;
       }
+      watched(worker);
       lock.lock();
       if (!out.error.empty()) job->stop = true;
       job->pages[page] = std::move(out);
@@ -577,8 +624,10 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       open.erase(it);
       lock.unlock();
       owned->result.workers = static_cast<int>(owned->workers.size());
+      watch(worker, owned->result.source + ": sealing it", owned->start);
       impl_->FinishJob(*owned, options, &engine);
       owned->document.reset();
+      watched(worker);
       lock.lock();
       complete(*owned);
     }
@@ -641,10 +690,9 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
     if (took > options.document_timeout_seconds) {
-      out.error = where + "not read: the document took longer than " +
-                  FormatSeconds(options.document_timeout_seconds) + " (" +
-                  std::to_string(i) + " of " + std::to_string(job.page_count) +
-                  " pages read; document_timeout_seconds); the file may be damaged or far too large";
+      out.error =
+          where + OverTimeLimit(options, std::to_string(i) + " of " +
+                                             std::to_string(job.page_count) + " pages read");
       return out;
     }
   }
@@ -683,8 +731,12 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     out.error = opened.error().message;
     return out;
   }
-  auto read = ReadScannedPage(page->image, i, job.result.source, options, &**engine,
-                              &out.quarter_turns);
+  auto read = ReadScannedPage(page->image, i, job.result.source, options,
+                              DeadlineOf(job.start, options), &**engine, &out.quarter_turns);
+  if (!read && read.error().code == Code::kDeadlineExceeded) {
+    out.error = where + OverTimeLimit(options, "stopped while this page was read");
+    return out;
+  }
   if (!read) {
     out.error = where + read.error().message;
     return out;
@@ -729,7 +781,9 @@ void Archive::Impl::ReadAgain(Job& job, const std::vector<int>& indexes,
       return job.document->ReadPage(i);
     }();
     if (!page || page->image.pixels.empty()) return;
-    auto read = ReadPageAgain(page->image, out.quarter_turns, options, &**engine);
+    // Past the document's time limit the first reading stands.
+    auto read = ReadPageAgain(page->image, out.quarter_turns, options,
+                              DeadlineOf(job.start, options), &**engine);
     if (!read) return;
     text += read->text;
     for (ocr::Word& w : read->words) words.push_back({std::move(w.text), w.confidence});

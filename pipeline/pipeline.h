@@ -64,10 +64,20 @@ struct IngestOptions {
   bool second_reading = true;
   // A cleaned page with at most this much ink is blank: recorded, not OCR'd.
   double blank_max_ink = 0.0001;
-  // A document still unfinished this long after it was opened fails (its
-  // next page is not read: "took longer than ..."); 0: no limit. Checked
-  // between pages: `custodia watch`'s supervisor kills a page that hangs.
+  // A document still unfinished this long after it was opened fails: its
+  // next page is not read, and OCR stops inside the page it is reading
+  // ("took longer than ..."); 0: no limit. What cannot be stopped from
+  // inside (Poppler or Leptonica stuck on one page) is reported to
+  // `on_stuck`.
   double document_timeout_seconds = 0;
+  // Called (from a thread of its own, once per task) when a worker is still
+  // on a document `stuck_grace_seconds` past its time limit: opening it,
+  // reading one page or sealing it. `what` names the file and the task
+  // ("scan.pdf: reading page 3"). The worker cannot be stopped; the caller
+  // may report it and end the process (`custodia ingest` does; `watch`
+  // kills its worker). Empty, or no time limit: not watched.
+  std::function<void(const std::string& what, double seconds)> on_stuck;
+  double stuck_grace_seconds = 60;
   // Called after each page is read (from a worker thread, one call at a
   // time), e.g. for a progress bar. Empty: not called.
   std::function<void(const struct IngestProgress&)> on_progress;

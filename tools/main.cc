@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -178,6 +179,24 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
     options.skip_stages = args->skip_stages;
     options.keep_stages_dir = args->keep_stages;
     options.ocr_outputs = !args->no_ocr_outputs;
+    // A worker stuck on one document past its time limit (inside Poppler or
+    // Leptonica, which cannot be stopped from outside) would hang the run:
+    // say which file and stop, as a crash would, without its harm (sealing
+    // is atomic; the sources are untouched).
+    options.stuck_grace_seconds = std::clamp(options.document_timeout_seconds / 10, 5.0, 60.0);
+    options.on_stuck = [limit = options.document_timeout_seconds](const std::string& what,
+                                                                  double seconds) {
+      std::fflush(stdout);
+      std::fprintf(stderr,
+                   "\ncustodia ingest: %s: still at it %.0f s after the document was opened, "
+                   "over its time limit of %.0f s (--document-timeout), and it cannot be stopped "
+                   "from inside; ingest stops here. The documents reported above are archived; "
+                   "any other may or may not be (ingest them again: those archived show as "
+                   "duplicates). Set that file aside: it may be damaged.\n",
+                   what.c_str(), seconds, limit);
+      std::fflush(stderr);
+      std::_Exit(1);
+    };
     // On a terminal (and not --json): a progress bar on stderr, redrawn in
     // place; the lines of the documents print above it.
     const bool bar = !g->json && ::isatty(STDERR_FILENO);
