@@ -63,6 +63,10 @@ struct Archive::Impl {
   std::shared_ptr<const classify::TypeModel> model;
   // IngestBatch has loaded the model and brought the index in step.
   bool batch_ready = false;
+  // Set (under mu) when an allocation failed inside vault.Seal: the vault's
+  // view of its ledger may be out of step with the file, so nothing more is
+  // sealed through it; the next open reads the ledger afresh.
+  bool seal_interrupted = false;
 
   Impl(std::filesystem::path d, vault::Vault v, index::Index i)
       : dir(std::move(d)), vault(std::move(v)), index(std::move(i)) {}

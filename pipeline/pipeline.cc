@@ -242,6 +242,9 @@ std::string OverTimeLimit(const IngestOptions& options, const std::string& how) 
 constexpr char kOutOfMemory[] =
     "out of memory reading it (over the process's memory limit, --memory-limit-mb or "
     "watch.memory_limit_mb); the file may be a decompression bomb or far too large";
+constexpr char kOutOfMemorySealing[] =
+    "out of memory classifying or sealing it (over the process's memory limit, "
+    "--memory-limit-mb or watch.memory_limit_mb); not sealed: ingest it again with a higher limit";
 
 }  // namespace
 
@@ -625,7 +628,23 @@ void Archive::IngestInputs(const std::vector<Input>& inputs, const IngestOptions
       lock.unlock();
       owned->result.workers = static_cast<int>(owned->workers.size());
       watch(worker, owned->result.source + ": sealing it", owned->start);
-      impl_->FinishJob(*owned, options, &engine);
+      try {
+        impl_->FinishJob(*owned, options, &engine);
+      } catch (const std::bad_alloc&) {
+        // What the file's earlier documents (split by separators) got
+        // stands; the one being sealed fails.
+        IngestResult failed;
+        failed.source = owned->result.source;
+        failed.file_pages = owned->page_count;
+        failed.first_of_file = owned->documents.empty();
+        failed.error = kOutOfMemorySealing;
+        failed.status = "failed";
+        if (owned->documents.empty()) {
+          owned->result = std::move(failed);
+        } else {
+          owned->documents.push_back(std::move(failed));
+        }
+      }
       owned->document.reset();
       watched(worker);
       lock.lock();
@@ -956,6 +975,11 @@ Status Archive::Impl::Seal(const std::string& original_file,
                            const std::vector<std::uint8_t>& pdf,
                            const classify::Classification& c, IngestResult* result) {
   std::lock_guard lock(mu);
+  if (seal_interrupted) {
+    return Fail(Code::kFailedPrecondition,
+                "not sealed: an earlier document ran out of memory while it was being sealed, and "
+                "nothing more is sealed in this run; ingest this file again");
+  }
   // Checked again under the lock: two copies of one file in the same batch.
   if (auto existing = vault.FindByHash(hash)) {
     result->id = existing->id;
@@ -989,15 +1013,33 @@ Status Archive::Impl::Seal(const std::string& original_file,
          {reinterpret_cast<const std::uint8_t*>(hocr.data()), hocr.size()}});
   }
   if (!pdf.empty()) request.extras.push_back({vault::Artefact::kPdf, pdf});
-  CU_ASSIGN_OR_RETURN(vault::Record record, vault.Seal(request));
+  Result<vault::Record> sealed = [&]() -> Result<vault::Record> {
+    try {
+      return vault.Seal(request);
+    } catch (const std::bad_alloc&) {
+      seal_interrupted = true;
+      return Fail(Code::kFailedPrecondition,
+                  "out of memory while it was being sealed (over the process's memory limit, "
+                  "--memory-limit-mb or watch.memory_limit_mb); it may or may not be archived: "
+                  "ingest it again (if it was, it shows as a duplicate)");
+    }
+  }();
+  if (!sealed) return Unexpected{sealed.error()};
+  const vault::Record& record = *sealed;
   result->id = record.id;
   result->type = record.type;
   result->status = record.status;
 
   // The document is durable from here on; the index is a projection that
   // `verify` checks and a later ingest or rebuild brings back in step.
-  Status put = index.Put(IndexDoc(record, text, c, /*on_loan=*/false));
-  if (put) put = index.Commit();
+  Status put = [&]() -> Status {
+    try {
+      CU_TRY(index.Put(IndexDoc(record, text, c, /*on_loan=*/false)));
+      return index.Commit();
+    } catch (const std::bad_alloc&) {
+      return Fail(Code::kFailedPrecondition, "out of memory");
+    }
+  }();
   if (!put) return Wrap(put.error(), record.id + " is sealed but not indexed");
   return Ok();
 }

@@ -151,6 +151,128 @@ TEST(ArchiveTest, Issue8ADocumentOverItsTimeLimitFailsWithTheReason) {
   EXPECT_TRUE(verified) << verified.error().message;
 }
 
+// The real Env, but a file named `name` throws std::bad_alloc from its
+// next Sync once armed: an allocation failing inside the vault's write
+// path, after the entry's bytes are written (what RLIMIT_AS can do there).
+class ThrowingEnv : public Env {
+ public:
+  explicit ThrowingEnv(std::string name) : name_(std::move(name)) {}
+  void Arm() { armed_ = true; }
+  bool fired() const { return fired_; }
+
+  Result<Bytes> ReadFile(const fs::path& p) override { return real_->ReadFile(p); }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const fs::path& p) override {
+    return real_->NewSequentialFile(p);
+  }
+  Result<std::unique_ptr<AppendableFile>> NewAppendableFile(const fs::path& p) override {
+    CU_ASSIGN_OR_RETURN(std::unique_ptr<AppendableFile> file, real_->NewAppendableFile(p));
+    if (p.filename() != name_) return file;
+    return std::unique_ptr<AppendableFile>(new File(this, std::move(file)));
+  }
+  Status WriteFileAtomic(const fs::path& p, std::span<const std::uint8_t> data) override {
+    return real_->WriteFileAtomic(p, data);
+  }
+  Result<std::vector<std::string>> ListDir(const fs::path& d) override { return real_->ListDir(d); }
+  Status Rename(const fs::path& from, const fs::path& to) override {
+    return real_->Rename(from, to);
+  }
+  Status Remove(const fs::path& p) override { return real_->Remove(p); }
+  Status CreateDir(const fs::path& d) override { return real_->CreateDir(d); }
+  Status SyncDir(const fs::path& d) override { return real_->SyncDir(d); }
+  bool Exists(const fs::path& p) override { return real_->Exists(p); }
+  Result<std::uint64_t> FileSize(const fs::path& p) override { return real_->FileSize(p); }
+  Status Truncate(const fs::path& p, std::uint64_t size) override {
+    return real_->Truncate(p, size);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const fs::path& p) override {
+    return real_->LockFile(p);
+  }
+  std::int64_t NowMicros() override { return real_->NowMicros(); }
+
+ private:
+  class File : public AppendableFile {
+   public:
+    File(ThrowingEnv* env, std::unique_ptr<AppendableFile> real)
+        : env_(env), real_(std::move(real)) {}
+    Status Append(std::span<const std::uint8_t> data) override { return real_->Append(data); }
+    Status Sync() override {
+      if (env_->armed_ && !env_->fired_) {
+        env_->fired_ = true;
+        throw std::bad_alloc();
+      }
+      return real_->Sync();
+    }
+    Status Close() override { return real_->Close(); }
+
+   private:
+    ThrowingEnv* env_;
+    std::unique_ptr<AppendableFile> real_;
+  };
+  Env* real_ = Env::Default();
+  std::string name_;
+  bool armed_ = false;
+  bool fired_ = false;
+};
+
+// An allocation failing while a document is sealed (RLIMIT_AS reached
+// inside the vault) fails that document with the reason, not the process,
+// and nothing more is sealed in that run: the vault's view of its ledger
+// may be out of step with the file. Reopened, the archive verifies; the
+// same files ingested again are archived (the first one, whose entry was
+// written before the failure, as a duplicate). Before: std::terminate.
+TEST(ArchiveTest, Issue8OutOfMemoryWhileSealingFailsTheDocumentNotTheArchive) {
+  TempDir tmp;
+  std::vector<std::string> pdfs = SamplePdfs();
+  ASSERT_GE(pdfs.size(), 3u);
+  ASSERT_TRUE(Archive::Create(tmp / "a", "admin", kPass));
+  {
+    ThrowingEnv env("ledger");
+    auto archive = Archive::Open(tmp / "a", &env);
+    ASSERT_TRUE(archive) << archive.error().message;
+    ASSERT_TRUE(archive->Login("admin", kPass));
+    IngestOptions options;
+    options.jobs = 1;
+    std::vector<IngestResult> results;
+    auto first =
+        archive->Ingest({pdfs[0]}, options, [&](const IngestResult& r) { results.push_back(r); });
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_FALSE(results.at(0).failed()) << results[0].error;
+    env.Arm();
+    results.clear();
+    auto summary = archive->Ingest({pdfs[1], pdfs[2]}, options,
+                                   [&](const IngestResult& r) { results.push_back(r); });
+    ASSERT_TRUE(summary) << summary.error().message;
+    EXPECT_TRUE(env.fired());
+    ASSERT_EQ(results.size(), 2u);
+    ASSERT_TRUE(results[0].failed());
+    EXPECT_NE(results[0].error.find("out of memory while it was being sealed"), std::string::npos)
+        << results[0].error;
+    ASSERT_TRUE(results[1].failed());
+    EXPECT_NE(results[1].error.find("not sealed: an earlier document ran out of memory"),
+              std::string::npos)
+        << results[1].error;
+    EXPECT_EQ(summary->failed, 2);
+  }
+  auto archive = Archive::Open(tmp / "a");
+  ASSERT_TRUE(archive) << archive.error().message;
+  ASSERT_TRUE(archive->Login("admin", kPass));
+  auto verified = archive->Verify();
+  ASSERT_TRUE(verified) << verified.error().message;
+  std::vector<IngestResult> results;
+  IngestOptions options;
+  options.jobs = 1;
+  auto again = archive->Ingest({pdfs[1], pdfs[2]}, options,
+                               [&](const IngestResult& r) { results.push_back(r); });
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].status, "duplicate") << results[0].error;
+  EXPECT_FALSE(results[1].failed()) << results[1].error;
+  EXPECT_NE(results[1].status, "duplicate");
+  verified = archive->Verify();
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(verified->indexed, 3u);
+}
+
 // The default memory limit: half the machine's memory, never under 1 GiB
 // (0, none, under a sanitizer), and the watch settings' default.
 TEST(ArchiveTest, Issue8TheDefaultMemoryLimitIsHalfTheMemory) {
