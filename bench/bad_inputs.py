@@ -7,7 +7,9 @@ copied into the repository), plus inputs generated into a temporary folder
 from samples/: scans truncated at many offsets, seeded random byte flips,
 50,000 x 50,000 pixel images (PNG, TIFF, JPEG headers; a PDF image), a
 10,000-page PDF (with text, and blank), zero-byte files, wrong extensions,
-archives and HTML disguised as PDFs.
+archives and HTML disguised as PDFs; and, as a control, the scans of
+samples/ as they are, which must be archived (a binary that cannot read
+good files would otherwise pass: every input refused with a reason).
 
 Each input goes through `custodia ingest` alone (one process, a wall-clock
 limit, its peak RSS from wait4), then all of them through one
@@ -289,9 +291,14 @@ def gen_archives(out, args):
     return found
 
 
+def gen_control(out, args):
+    """The scans as they are: each must be archived, by ingest and by watch."""
+    return [("control", src) for src in scans()]
+
+
 GENERATORS = [("testdata", gen_testdata), ("truncated", gen_truncated), ("flips", gen_flips),
               ("huge", gen_huge), ("manypages", gen_manypages), ("empty", gen_empty),
-              ("wrongext", gen_wrongext), ("archives", gen_archives)]
+              ("wrongext", gen_wrongext), ("archives", gen_archives), ("control", gen_control)]
 
 
 # --- Running -----------------------------------------------------------------
@@ -376,6 +383,8 @@ class Campaign:
                 self.fail(row, "refused without a reason")
         else:
             row["outcome"] = "hang" if rc is None else "crash" if rc < 0 else f"exit {rc}"
+        if kind == "control" and row["outcome"] != "archived":
+            self.fail(row, "a good scan not archived: " + (row["reason"] or row["outcome"]))
         if not os.path.exists(path) or sha256(path) != before:
             self.fail(row, "source changed or lost")
         if a.verify_each or not row["ok"]:
@@ -434,6 +443,8 @@ class Campaign:
                 row["outcome"] = "left in the inbox" if os.path.exists(os.path.join(inbox, name)) \
                     else "missing"
                 self.fail(row, row["outcome"])
+            if kind == "control" and row["outcome"] != "archived":
+                self.fail(row, "a good scan not archived: " + (row["reason"] or row["outcome"]))
             self.rows.append(row)
         ok, last = self.verify(archive)
         summary["verify"] = ok
