@@ -720,7 +720,11 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     return job.document->ReadPage(i);
   }();
   if (!page) {
-    out.error = where + page.error().message;
+    // capture names the page itself ("capture: page 3: ..."): said once.
+    const std::string named = "capture: " + where;
+    const std::string& message = page.error().message;
+    out.error = message.starts_with(named) ? where + "capture: " + message.substr(named.size())
+                                           : where + message;
     return out;
   }
   if (options.split && !page->image.pixels.empty()) {

@@ -764,8 +764,12 @@ TEST_F(CliTest, Issue8BadInputsFailWithAReasonAndTheArchiveVerifies) {
     const json line = json::parse(ingest.out, nullptr, false);
     ASSERT_TRUE(line.is_object()) << name << ": " << ingest.out;
     EXPECT_EQ(line["status"], "failed") << name;
-    EXPECT_NE(line.value("error", "").find(input.second), std::string::npos)
-        << name << ": " << line.value("error", "");
+    const std::string error = line.value("error", "");
+    EXPECT_NE(error.find(input.second), std::string::npos) << name << ": " << error;
+    // The page is named once: "page 1: capture: cannot decode ...".
+    if (name == "truncated.png") {
+      EXPECT_EQ(error.rfind("page 1"), 0u) << error;
+    }
     EXPECT_EQ(testing::ReadText(tmp_ / name), input.first) << name;
   }
   auto verify = Cli("verify");
