@@ -951,10 +951,13 @@ std::optional<Found> ReadField(const Field& field, std::string_view text, std::s
 // lines of surnames, "NOMBRE / NAME" over the given name.
 void ReadCardNames(std::string_view text, std::map<std::string, Found>* out,
                    std::vector<std::string>* notes) {
+  // OCR reads the card's slash as "I", "l", "|", "1" or a backslash now
+  // and then.
   static const auto* surnames =
-      Compile(R"((?m)^[ \t]*apellidos\b(?:\s*/?\s*surnames?\b)?[ \t]*:?[ \t]*)").release();
+      Compile(R"((?m)^[ \t]*apellidos\b(?:\s*[/|\\il1]?\s*surnames?\b)?[ \t]*:?[ \t]*)")
+          .release();
   static const auto* name =
-      Compile(R"((?m)^[ \t]*nombre\b(?:\s*/?\s*name\b)?[ \t]*:?[ \t]*)").release();
+      Compile(R"((?m)^[ \t]*nombre\b(?:\s*[/|\\il1]?\s*name\b)?[ \t]*:?[ \t]*)").release();
   static const auto* label_line =
       Compile(R"(^\s*(?:nombre|name|sexo|sex|fecha|apellidos)\b)").release();
   std::string_view m;

@@ -81,6 +81,20 @@ TEST(ExtractTest, DniFieldsFromCardLayout) {
                                          {"caducidad", "2031-05-22"}}));
 }
 
+// OCR reads the slash between a card's Spanish and English labels as
+// another stroke now and then; the English label is still a label, never
+// part of the value (a DNI scan once gave apellidos "I SURNAMES ORTIZ").
+TEST(ExtractTest, DniLabelsWithTheirSlashMisreadAreStillLabels) {
+  for (const char* slash : {"/", "I", "l", "|", "1", "\\", ""}) {
+    SCOPED_TRACE(slash);
+    const std::string card = std::string("APELLIDOS ") + slash + " SURNAMES\nORTIZ\nLOPEZ\nNOMBRE " +
+                             slash + " NAME\nJUAN\n";
+    Extraction e = ExtractFields("dni", card, {});
+    EXPECT_EQ(Get(e, "apellidos").value, "ORTIZ LOPEZ");
+    EXPECT_EQ(Get(e, "nombre").value, "JUAN");
+  }
+}
+
 // OCR of a card's small print drops accents: a name that reads like an
 // accented one without its accent is doubted (sent to review), never
 // repaired; in a text layer it is what the document says.
