@@ -136,13 +136,16 @@ void KeepStage(const std::string& dir, const std::string& source, int page, int*
 // One scanned page through cleanup and OCR: prepared (gray, resolution),
 // turned upright, cleaned, and read, with hOCR and a one-page PDF when
 // asked. nullopt for a blank page; `*quarter_turns` set to the clockwise
-// quarter turns that made it upright.
+// quarter turns that made it upright. When `unbinarized` is not null, it
+// gets the cleaned page as it was before binarization, upright (what the
+// second reading reads), if cleanup ran a stage before binarizing.
 // Errors name the stage that failed.
 Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
                                                  const std::string& source,
                                                  const IngestOptions& options,
                                                  std::chrono::steady_clock::time_point deadline,
-                                                 ocr::Engine* engine, int* quarter_turns) {
+                                                 ocr::Engine* engine, int* quarter_turns,
+                                                 std::optional<Image>* unbinarized) {
   CU_ASSIGN_OR_RETURN(capture::CleanupOptions cleanup, CleanupOptionsFor(options));
   int step = 0;
   if (!options.keep_stages_dir.empty()) {
@@ -150,6 +153,23 @@ Result<std::optional<ocr::Page>> ReadScannedPage(const Image& image, int index,
       KeepStage(options.keep_stages_dir, source, index, &step, stage, img);
     };
     KeepStage(options.keep_stages_dir, source, index, &step, "input", image);
+  }
+  // Clean's stages before "binarize", in its order: the last one that runs
+  // hands over the image the second reading would make again.
+  const char* before_binarize = !cleanup.binarize      ? nullptr
+                                : cleanup.denoise      ? "denoise"
+                                : cleanup.contrast     ? "contrast"
+                                : cleanup.illumination ? "illumination"
+                                : cleanup.punch_holes  ? "holes"
+                                : cleanup.borders      ? "borders"
+                                : cleanup.deskew       ? "deskew"
+                                                       : nullptr;
+  if (unbinarized != nullptr && before_binarize != nullptr) {
+    cleanup.on_stage = [keep = std::move(cleanup.on_stage), before_binarize, unbinarized](
+                           std::string_view stage, const Image& img) {
+      if (keep) keep(stage, img);
+      if (stage == before_binarize) *unbinarized = img;
+    };
   }
   ocr::ReadOptions read;
   read.hocr = options.ocr_outputs;
@@ -194,7 +214,8 @@ Status OpenEngine(const IngestOptions& options, std::optional<ocr::Engine>* engi
 
 // The second reading of a scanned page (IngestOptions::second_reading): the
 // same cleanup but for binarization, Tesseract thresholding the cleaned gray
-// page itself, turned as the first reading found. Text and words only.
+// page itself, turned as the first reading found. Text and words only. Used
+// when the first reading did not keep that image (PageOut::unbinarized).
 Result<ocr::Page> ReadPageAgain(const Image& image, int quarter_turns, const IngestOptions& options,
                                 std::chrono::steady_clock::time_point deadline,
                                 ocr::Engine* engine) {
@@ -421,6 +442,9 @@ struct Archive::Impl::PageOut {
   std::vector<classify::OcrWord> words;  // OCR'd pages: every word and its confidence
   std::string hocr;
   std::vector<std::uint8_t> pdf;
+  // A scanned page of a document short enough for the second reading: the
+  // page cleaned but not binarized, which that reading reads.
+  std::optional<Image> unbinarized;
 };
 
 // One input on its way through ingest. Its pages are handed to whichever
@@ -754,8 +778,10 @@ Archive::Impl::PageOut Archive::Impl::ReadJobPage(Job& job, int i, const IngestO
     out.error = opened.error().message;
     return out;
   }
-  auto read = ReadScannedPage(page->image, i, job.result.source, options,
-                              DeadlineOf(job.start, options), &**engine, &out.quarter_turns);
+  const bool may_read_again = options.second_reading && job.page_count <= kMaxPagesReadAgain;
+  auto read =
+      ReadScannedPage(page->image, i, job.result.source, options, DeadlineOf(job.start, options),
+                      &**engine, &out.quarter_turns, may_read_again ? &out.unbinarized : nullptr);
   if (!read && read.error().code == Code::kDeadlineExceeded) {
     out.error = where + OverTimeLimit(options, "stopped while this page was read");
     return out;
@@ -799,14 +825,21 @@ void Archive::Impl::ReadAgain(Job& job, const std::vector<int>& indexes,
       continue;
     }
     if (!out.ocr) continue;  // blank
-    Result<capture::Page> page = [&] {
-      std::lock_guard lock(job.read_mu);
-      return job.document->ReadPage(i);
-    }();
-    if (!page || page->image.pixels.empty()) return;
     // Past the document's time limit the first reading stands.
-    auto read = ReadPageAgain(page->image, out.quarter_turns, options,
-                              DeadlineOf(job.start, options), &**engine);
+    Result<ocr::Page> read = Fail(Code::kInternal, "not read");
+    if (out.unbinarized) {
+      ocr::ReadOptions again;
+      again.deadline = DeadlineOf(job.start, options);
+      read = (*engine)->Read(*out.unbinarized, again);
+    } else {
+      Result<capture::Page> page = [&] {
+        std::lock_guard lock(job.read_mu);
+        return job.document->ReadPage(i);
+      }();
+      if (!page || page->image.pixels.empty()) return;
+      read = ReadPageAgain(page->image, out.quarter_turns, options, DeadlineOf(job.start, options),
+                           &**engine);
+    }
     if (!read) return;
     text += read->text;
     for (ocr::Word& w : read->words) words.push_back({std::move(w.text), w.confidence});
