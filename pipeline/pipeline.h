@@ -77,7 +77,7 @@ struct IngestOptions {
   // may report it and end the process (`custodia ingest` does; `watch`
   // kills its worker). Empty, or no time limit: not watched.
   std::function<void(const std::string& what, double seconds)> on_stuck;
-  double stuck_grace_seconds = 60;
+  double stuck_grace_seconds = 60;  // how long past the limit before on_stuck
   // Called after each page is read (from a worker thread, one call at a
   // time), e.g. for a progress bar. Empty: not called.
   std::function<void(const struct IngestProgress&)> on_progress;
