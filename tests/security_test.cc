@@ -29,9 +29,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::Fold;
 using testing::RunCommand;
 using testing::ShellQuote;
 using testing::TempDir;
+using testing::Tokens;
+using testing::Words;
 
 constexpr char kPassphrase[] = "security test passphrase";
 
@@ -233,67 +236,6 @@ TEST_F(SecurityTest, TheProcessHoldingAPassphraseWritesNoCoreDump) {
   ::waitpid(pid, nullptr, 0);
   EXPECT_TRUE(std::regex_search(limit, std::regex("^Max core file size +0 +0 ")))
       << "'" << limit << "'";
-}
-
-// Lower-case and strip Spanish accents, and the words of at least
-// `min_len` letters of a text so folded: copied from
-// tests/end_to_end_test.cc (Fold, Words), where the ingest half of this
-// check lives, so that both greps look for the same words.
-std::string Fold(const std::string& s) {
-  static const std::map<std::string, char> kAccents = {
-      {"á", 'a'}, {"é", 'e'}, {"í", 'i'}, {"ó", 'o'}, {"ú", 'u'}, {"ü", 'u'}, {"ñ", 'n'},
-      {"Á", 'a'}, {"É", 'e'}, {"Í", 'i'}, {"Ó", 'o'}, {"Ú", 'u'}, {"Ü", 'u'}, {"Ñ", 'n'}};
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += static_cast<char>(std::tolower(c));
-      ++i;
-      continue;
-    }
-    bool mapped = false;
-    for (const auto& [from, to] : kAccents) {
-      if (s.compare(i, from.size(), from) == 0) {
-        out += to;
-        i += from.size();
-        mapped = true;
-        break;
-      }
-    }
-    if (!mapped) out += s[i++];
-  }
-  return out;
-}
-
-std::vector<std::string> Words(const std::string& text, std::size_t min_len) {
-  std::vector<std::string> words;
-  std::string folded = Fold(text), word;
-  for (char ch : folded + " ") {
-    if (std::isalpha(static_cast<unsigned char>(ch))) {
-      word += ch;
-      continue;
-    }
-    if (word.size() >= min_len) words.push_back(word);
-    word.clear();
-  }
-  return words;
-}
-
-// The words and numbers of `text` of at least `min_len` bytes as written
-// (case and accents kept): split at ASCII spaces and punctuation.
-std::vector<std::string> Tokens(const std::string& text, std::size_t min_len) {
-  std::vector<std::string> tokens;
-  std::string token;
-  for (char ch : text + " ") {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c >= 0x80 || std::isalnum(c)) {
-      token += ch;
-      continue;
-    }
-    if (token.size() >= min_len) tokens.push_back(token);
-    token.clear();
-  }
-  return tokens;
 }
 
 // Every regular file under `roots` that holds one of `secrets`, as

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -137,6 +139,66 @@ inline CommandResult RunCommand(const std::string& command, const std::filesyste
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.err = ReadText(err_file);
   return r;
+}
+
+// Lower-case and strip Spanish accents: the comparison the OCR is held to.
+inline std::string Fold(const std::string& s) {
+  static const std::map<std::string, char> kAccents = {
+      {"á", 'a'}, {"é", 'e'}, {"í", 'i'}, {"ó", 'o'}, {"ú", 'u'}, {"ü", 'u'}, {"ñ", 'n'},
+      {"Á", 'a'}, {"É", 'e'}, {"Í", 'i'}, {"Ó", 'o'}, {"Ú", 'u'}, {"Ü", 'u'}, {"Ñ", 'n'}};
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(std::tolower(c));
+      ++i;
+      continue;
+    }
+    bool mapped = false;
+    for (const auto& [from, to] : kAccents) {
+      if (s.compare(i, from.size(), from) == 0) {
+        out += to;
+        i += from.size();
+        mapped = true;
+        break;
+      }
+    }
+    if (!mapped) out += s[i++];
+  }
+  return out;
+}
+
+// Words of at least `min_len` letters, folded.
+// Its words of at least `min_len` letters, folded.
+inline std::vector<std::string> Words(const std::string& text, std::size_t min_len) {
+  std::vector<std::string> words;
+  std::string folded = Fold(text), word;
+  for (char ch : folded + " ") {
+    if (std::isalpha(static_cast<unsigned char>(ch))) {
+      word += ch;
+      continue;
+    }
+    if (word.size() >= min_len) words.push_back(word);
+    word.clear();
+  }
+  return words;
+}
+
+// The words and numbers of `text` of at least `min_len` bytes as written
+// (case and accents kept): split at ASCII spaces and punctuation.
+inline std::vector<std::string> Tokens(const std::string& text, std::size_t min_len) {
+  std::vector<std::string> tokens;
+  std::string token;
+  for (char ch : text + " ") {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || std::isalnum(c)) {
+      token += ch;
+      continue;
+    }
+    if (token.size() >= min_len) tokens.push_back(token);
+    token.clear();
+  }
+  return tokens;
 }
 
 }  // namespace custodia::testing
