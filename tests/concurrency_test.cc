@@ -279,13 +279,20 @@ TEST_F(ConcurrencyTest, CommandWaitsForTheLockThenRefusesNamingItAndWhatToDo) {
             std::string::npos)
       << search.err;
 
-  // A command started while it is held goes on once it is let go.
-  std::thread release([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    lock.Release();
-  });
-  auto waited = Cli("--json search factura");
-  release.join();
+  // A command started while it is held goes on once it is let go: let go
+  // once it says it waits (not after a fixed time: a process under a
+  // sanitizer can take longer than that to reach the lock).
+  const fs::path err = tmp_ / "stderr.txt";  // where Cli's RunCommand puts it
+  fs::remove(err);
+  testing::CommandResult waited;
+  std::thread command([&] { waited = Cli("--json search factura"); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+  while (testing::ReadText(err).find("waiting for the archive") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  lock.Release();
+  command.join();
   EXPECT_EQ(waited.exit_code, 0) << waited.err;
   EXPECT_NE(waited.err.find("waiting for the archive"), std::string::npos) << waited.err;
 }
