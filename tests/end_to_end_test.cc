@@ -745,20 +745,20 @@ TEST_F(CliTest, Issue8BadInputsFailWithAReasonAndTheArchiveVerifies) {
 // 70 ms each at 300 dpi). Small, valid, and impossible to stop from outside
 // Poppler.
 std::string RenderBombPdf() {
-  std::map<int, std::string> objects;
   auto stream = [](const std::string& dict, const std::string& body) {
     return "<< " + dict + " /Length " + std::to_string(body.size()) + " >>\nstream\n" + body +
            "\nendstream";
   };
-  objects[1] = "<< /Type /Catalog /Pages 2 0 R >>";
-  objects[2] = "<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
-  objects[3] =
+  std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /X 5 0 R "
-      ">> >> /Contents 4 0 R >>";
-  objects[4] = stream("", "/X Do");
+      ">> >> /Contents 4 0 R >>",
+      stream("", "/X Do"),
+  };
   const int levels = 7;
   for (int k = 0; k < levels; ++k) {
-    const int n = 5 + k;
+    const int n = 5 + k;  // this form's object number
     std::string body, resources;
     if (k == levels - 1) {
       body = "0.5 g 0 0 612 792 re f";
@@ -766,24 +766,10 @@ std::string RenderBombPdf() {
       for (int i = 0; i < 10; ++i) body += "q /X Do Q ";
       resources = "/Resources << /XObject << /X " + std::to_string(n + 1) + " 0 R >> >>";
     }
-    objects[n] = stream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + resources, body);
+    objects.push_back(
+        stream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + resources, body));
   }
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (const auto& [n, object] : objects) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(n) + " 0 obj\n" + object + "\nendobj\n";
-  }
-  const std::size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (std::size_t offset : offsets) {
-    char line[32];
-    std::snprintf(line, sizeof line, "%010zu 00000 n \n", offset);
-    pdf += line;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
-         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
+  return testing::PdfOfObjects(objects);
 }
 
 // A page stuck inside Poppler cannot be stopped by the document's time
