@@ -7,14 +7,19 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -936,6 +941,229 @@ TEST_F(IndexTest, NoWordOfTheTextIsInTheIndexFiles) {
     }
   }
   EXPECT_GT(files, 3u);
+}
+
+// Index::Put cuts text with CutIndexWords instead of Xapian's
+// TermGenerator; these tests hold the two to the same words at the same
+// positions on texts made to hit every rule of the TermGenerator's
+// parse_terms (initials, infixes, suffixes, zero-width characters, long
+// words, invalid UTF-8).
+std::vector<std::string> TrickyTexts(bool with_cjk) {
+  std::vector<std::string> texts = {
+      "",
+      " ",
+      "a",
+      "A",
+      "S.L.",
+      "S.L",
+      "U.S.A. y P.T.O.",
+      "U.S.Ab",
+      "A.b",
+      "A.",
+      "A.B.c",
+      "C++ C# c+++ c++++ fish+chips a+",
+      "AT&T M&S d'Ors l'eau O’Brien O‛Neil",
+      "1.234,56 1,2.3 1;2 1..2 1.a a.1 12.345.678-Z",
+      "ES91 2100 0418 4502 0005 1332",
+      "FAC-2024-001 N.º 7 nº 8 1ª 2º",
+      "e\xe2\x80\x8bmail 1\xe2\x80\x8b"
+      "2 x\xef\xbb\xbfy w\xe2\x81\xa0z",
+      "snake_case __init__ _",
+      "Facturación ÁRBOL Ñandú straße İstanbul ıi",
+      "facturacio\xcc\x81n",
+      "\xc3 \x80 \xe2\x80 \xc0\xaf \xed\xa0\x80 \xff\xfe abc\xc3",
+      "\xc3\xa9\xc3",
+      "Ελλάδα ΣΊΣΥΦΟΣ жизнь ١٢٣ ４５ ²³ ½",
+      "x\xc2\xb7y a\xd7\xb4"
+      "b a\xe2\x80\xa7"
+      "b",
+      "\xf0\x9f\x98\x80 emoji\xf0\x9f\x98\x80word",
+      std::string(70, 'a') + " corta " + std::string(64, 'b'),
+      std::string(63, 'c') + "\xc3\xa9 fin",
+      "tab\tnew\nline\r\nend\x01\x7f",
+      std::string("nul\0byte", 8),
+      "Factura de la luz del mes de marzo para el cliente",
+      "The invoice of the month and the receipt",
+  };
+  if (with_cjk) texts.push_back("中文 text 日本語テキスト 한국어");
+  // Random strings of pieces that meet each other in every order.
+  const std::vector<std::string> pieces = {"a",
+                                           "B",
+                                           "z",
+                                           "Q",
+                                           "0",
+                                           "7",
+                                           "_",
+                                           " ",
+                                           "  ",
+                                           ".",
+                                           ",",
+                                           ";",
+                                           "'",
+                                           "&",
+                                           "+",
+                                           "#",
+                                           "-",
+                                           "/",
+                                           "é",
+                                           "É",
+                                           "ñ",
+                                           "ß",
+                                           "İ",
+                                           "ı",
+                                           "\xe2\x80\x99",
+                                           "\xe2\x80\x9b",
+                                           "\xe2\x80\x8b",
+                                           "\xc2\xb7",
+                                           "\xcc\x81",
+                                           "\xd9\xa0",
+                                           "\xef\xbc\x91",
+                                           "\xc2\xb2",
+                                           "\xe2\x81\x84",
+                                           "\xcd\xbe",
+                                           "Ω",
+                                           "ж",
+                                           "\xc3",
+                                           "\x80",
+                                           "\xe2\x80",
+                                           "\xc0\xaf",
+                                           "\xf0\x9f\x98\x80",
+                                           "S.L.",
+                                           "C++",
+                                           "\t",
+                                           "\xc2\xaa",
+                                           "\xc2\xb5",
+                                           "\xef\xbb\xbf",
+                                           "de",
+                                           "la",
+                                           "the",
+                                           "Factura",
+                                           "1.234,56",
+                                           std::string(30, 'x')};
+  std::mt19937 random(20261206);
+  for (int i = 0; i < 4000; ++i) {
+    std::string text;
+    const int n = std::uniform_int_distribution<int>(1, 24)(random);
+    for (int k = 0; k < n; ++k) {
+      text += pieces[std::uniform_int_distribution<std::size_t>(0, pieces.size() - 1)(random)];
+    }
+    texts.push_back(std::move(text));
+  }
+  return texts;
+}
+
+// The terms of `doc` by position (positions 1..n; "" where none is).
+std::vector<std::string> TermsByPosition(const Xapian::Document& doc) {
+  std::vector<std::string> by_position;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) {
+      if (by_position.size() < *p) by_position.resize(*p);
+      by_position[*p - 1] = *t;
+    }
+  }
+  return by_position;
+}
+
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+TEST(CutIndexWordsTest, CutsEveryWordAsTheTermGeneratorDoes) {
+  if (const char* cjk = std::getenv("XAPIAN_CJK_NGRAM"); cjk != nullptr && *cjk != '\0') {
+    GTEST_SKIP() << "XAPIAN_CJK_NGRAM is set: the TermGenerator cuts CJK text into n-grams";
+  }
+  Xapian::TermGenerator generator;  // no stemmer, no stopper: each word as it is cut
+  std::string buffer;
+  std::vector<std::uint32_t> ends;
+  int compared = 0;
+  for (const std::string& text : TrickyTexts(/*with_cjk=*/true)) {
+    Xapian::Document doc;
+    generator.set_document(doc);
+    generator.index_text(text);
+    CutIndexWords(text, &buffer, &ends);
+    std::vector<std::string> words;
+    std::uint32_t begin = 0;
+    for (const std::uint32_t end : ends) {
+      if (end - begin <= 64) words.push_back(buffer.substr(begin, end - begin));
+      begin = end;
+    }
+    ASSERT_EQ(words, TermsByPosition(doc)) << Printable(text);
+    compared += !words.empty();
+  }
+  EXPECT_GT(compared, 3900);
+}
+
+// Put with the TermGenerator (which Put falls back to when XAPIAN_CJK_NGRAM
+// is set) and Put with CutIndexWords store the same terms at the same
+// positions, function words and English stemming included.
+TEST_F(IndexTest, PutIndexesWhatTheTermGeneratorWould) {
+  if (const char* cjk = std::getenv("XAPIAN_CJK_NGRAM"); cjk != nullptr && *cjk != '\0') {
+    GTEST_SKIP() << "XAPIAN_CJK_NGRAM is set";
+  }
+  // Xapian reads XAPIAN_CJK_NGRAM once, on first use: use it now, unset, so
+  // that setting it below changes nothing but the second Index's choice.
+  {
+    Xapian::TermGenerator warm;
+    Xapian::Document doc;
+    warm.set_document(doc);
+    warm.index_text("warm");
+  }
+  std::vector<std::string> texts = TrickyTexts(/*with_cjk=*/false);
+  texts.push_back(
+      "The shipment of the goods to Blackwood is late, and the invoice is due on receipt. "
+      "Please pay the invoice of the month by transfer to the account of the company.");
+  texts.push_back(
+      "Factura FAC-2024-001 de Ferretería Zamorano, S.L., marzo. NIF 12345678Z. IBAN ES91 2100 "
+      "0418 4502 0005 1332. Importe 1.234,56 € (IVA 21%). Información y facturación: d'Ors.");
+  Index fast = OpenOrDie();
+  ASSERT_EQ(setenv("XAPIAN_CJK_NGRAM", "1", 1), 0);
+  Result<Index> generator = Index::Open(root_ / "generator", /*create=*/true);
+  unsetenv("XAPIAN_CJK_NGRAM");
+  ASSERT_TRUE(generator) << generator.error().message;
+  ASSERT_TRUE(generator->Unlock(Key()));
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    Put(fast, "d" + std::to_string(i), texts[i]);
+    Put(*generator, "d" + std::to_string(i), texts[i]);
+  }
+  ASSERT_TRUE(fast.Commit());
+  ASSERT_TRUE(generator->Commit());
+  Xapian::Database a(dir_.string());
+  Xapian::Database b((root_ / "generator").string());
+  ASSERT_EQ(a.get_doccount(), texts.size());
+  ASSERT_EQ(b.get_doccount(), texts.size());
+  std::size_t english = 0;
+  std::size_t positions = 0;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string id = "Qd" + std::to_string(i);
+    const Xapian::Document da = a.get_document(*a.postlist_begin(id));
+    const Xapian::Document db = b.get_document(*b.postlist_begin(id));
+    const std::vector<std::string> terms = TermsByPosition(da);
+    ASSERT_EQ(terms, TermsByPosition(db)) << Printable(texts[i]);
+    std::vector<std::pair<std::string, Xapian::termcount>> ta, tb;
+    for (auto t = da.termlist_begin(); t != da.termlist_end(); ++t)
+      ta.emplace_back(*t, t.get_wdf());
+    for (auto t = db.termlist_begin(); t != db.termlist_end(); ++t)
+      tb.emplace_back(*t, t.get_wdf());
+    ASSERT_EQ(ta, tb) << Printable(texts[i]);
+    english += DetectLanguage(texts[i]) == Language::kEnglish;
+    positions += terms.size();
+  }
+  EXPECT_GE(english, 2u);
+  EXPECT_GT(positions, 10000u);
+  // And the words are found.
+  EXPECT_EQ(Ids(fast, "ferreteria zamorano \"importe 1.234,56\""),
+            IdList{"d" + std::to_string(texts.size() - 1)});
+  EXPECT_EQ(Ids(fast, "blackwood shipments"), IdList{"d" + std::to_string(texts.size() - 2)});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 
 #include "index/index.h"
@@ -131,6 +132,183 @@ bool IsIn(std::string_view word, const std::string_view* list, std::size_t size)
 // "a" is a function word of both languages, so it tells neither.
 constexpr std::string_view kBoth = "a";
 
+// A word of at most 5 ASCII bytes as one number (its bytes and its length),
+// for DetectLanguage to compare words as integers.
+constexpr std::uint64_t Packed(std::string_view word) {
+  std::uint64_t n = word.size();
+  for (const char c : word) n = (n << 8) | static_cast<unsigned char>(c);
+  return n;
+}
+template <std::size_t N>
+constexpr std::array<std::uint64_t, N> PackedList(const std::string_view (&words)[N]) {
+  std::array<std::uint64_t, N> packed{};
+  for (std::size_t i = 0; i < N; ++i) packed[i] = Packed(words[i]);
+  return packed;
+}
+constexpr auto kSpanishPacked = PackedList(kSpanishWords);
+constexpr auto kEnglishPacked = PackedList(kEnglishWords);
+template <std::size_t N>
+bool IsIn(std::uint64_t word, const std::array<std::uint64_t, N>& list) {
+  return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+// Characters below U+0180 (ASCII, Latin-1, Latin Extended-A: nearly every
+// character of a Spanish or English text), classified once by Xapian's
+// own tables, so that the word cutter asks Xapian only about the rest.
+struct CharTable {
+  // What the TermGenerator's check_wordchar gives: the lower case of a
+  // word character, 0 for any other.
+  unsigned word[0x180];
+  bool digit[0x180];
+  CharTable() {
+    for (unsigned c = 0; c < 0x180; ++c) {
+      word[c] = unicode::is_wordchar(c) ? unicode::tolower(c) : 0;
+      digit[c] = unicode::get_category(c) == unicode::DECIMAL_DIGIT_NUMBER;
+    }
+  }
+};
+
+// Reads a text character by character as Xapian's Utf8Iterator does
+// (invalid UTF-8 byte by byte, as Latin-1), without its per-character cost.
+class Chars {
+ public:
+  explicit Chars(std::string_view text) : end_(text.data() + text.size()) {}
+
+  const char* end() const { return end_; }
+
+  // The code point at p (< end), and in *next where the next one begins.
+  unsigned At(const char* p, const char** next) const {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x80) {
+      *next = p + 1;
+      return c;
+    }
+    // Two-byte sequences (Latin-1 and Extended-A letters) here; C0 and C1
+    // are overlong, and a bad continuation byte leaves it to Xapian.
+    if (c >= 0xc2 && c < 0xe0 && p + 1 < end_ &&
+        (static_cast<unsigned char>(p[1]) & 0xc0) == 0x80) {
+      *next = p + 2;
+      return ((c & 0x1fu) << 6) | (static_cast<unsigned char>(p[1]) & 0x3fu);
+    }
+    // GCC cannot see that the length is never 0 (which would leave the
+    // iterator's other fields unset, as its end).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+    Utf8Iterator it(p, static_cast<std::size_t>(end_ - p));
+    const unsigned ch = *it;
+    ++it;
+    *next = it.raw();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+    return ch;
+  }
+
+  // check_wordchar: the lower case of a word character, 0 for any other.
+  unsigned WordChar(unsigned ch) const {
+    if (ch < 0x180) return table_.word[ch];
+    return unicode::is_wordchar(ch) ? unicode::tolower(ch) : 0;
+  }
+  bool Digit(unsigned ch) const {
+    return ch < 0x180 ? table_.digit[ch]
+                      : unicode::get_category(ch) == unicode::DECIMAL_DIGIT_NUMBER;
+  }
+
+ private:
+  static inline const CharTable table_;
+  const char* const end_;
+};
+
+void AppendUtf8(std::string* out, unsigned ch) {
+  if (ch < 0x80) {
+    out->push_back(static_cast<char>(ch));
+  } else {
+    unicode::append_utf8(*out, ch);
+  }
+}
+
+bool AsciiUpper(unsigned ch) { return ch >= 'A' && ch <= 'Z'; }
+
+// One word of CutIndexWords, the TermGenerator's parse_terms step by step:
+// *at is the word's first character (`raw`, whose lower case is `ch`, and
+// the character after it begins at `next`). Appends the word to *out and
+// leaves *at where the TermGenerator goes on looking for the next word.
+void CutOneWord(const Chars& chars, const char** at, unsigned raw, unsigned ch, const char* next,
+                std::string* out) {
+  const char* it = *at;
+  const char* const end = chars.end();
+  const std::size_t start = out->size();
+  // Initials separated by '.' ("P.T.O.", "S.L."): one word, dots dropped,
+  // unless a word character follows.
+  if (AsciiUpper(raw)) {
+    const char* p = it;
+    unsigned c = raw;
+    for (;;) {
+      out->push_back(static_cast<char>(c - 'A' + 'a'));
+      ++p;  // an ASCII letter is one byte; so is '.'
+      if (p == end || *p != '.') break;
+      ++p;
+      if (p == end || !AsciiUpper(static_cast<unsigned char>(*p))) break;
+      c = static_cast<unsigned char>(*p);
+    }
+    if (out->size() - start > 1) {
+      const char* after = nullptr;
+      if (p == end || chars.WordChar(chars.At(p, &after)) == 0) {
+        *at = p;
+        return;
+      }
+    }
+    out->resize(start);
+  }
+  // Word characters, joined across one infix character.
+  for (;;) {
+    unsigned prev = 0;
+    do {
+      AppendUtf8(out, ch);
+      prev = ch;
+      it = next;
+      if (it == end) {
+        *at = it;
+        return;
+      }
+      raw = chars.At(it, &next);
+      ch = chars.WordChar(raw);
+    } while (ch != 0);
+    // `it` is a character that is not a word character (`raw`).
+    if (next == end) break;
+    const char* after_next = nullptr;
+    const unsigned raw_next = chars.At(next, &after_next);
+    const unsigned next_ch = chars.WordChar(raw_next);
+    if (next_ch == 0) break;
+    const unsigned infix = Infix(raw, chars.Digit(prev) && chars.Digit(raw_next));
+    if (infix == 0) break;
+    if (infix != kIgnore) AppendUtf8(out, infix);
+    ch = next_ch;
+    it = next;
+    next = after_next;
+  }
+  // Up to three '+' or '#' ("C++", "C#"), unless a word character follows.
+  const std::size_t len = out->size();
+  unsigned count = 0;
+  while (raw == '+' || raw == '#') {
+    if (++count > 3) {
+      out->resize(len);
+      break;
+    }
+    out->push_back(static_cast<char>(raw));
+    it = next;
+    if (it == end) {
+      *at = it;
+      return;
+    }
+    raw = chars.At(it, &next);
+  }
+  if (chars.WordChar(raw) != 0) out->resize(len);
+  *at = it;
+}
+
 }  // namespace
 
 Language DetectLanguage(std::string_view text) {
@@ -164,9 +342,9 @@ Language DetectLanguage(std::string_view text) {
     for (std::size_t k = 0; k < size; ++k) {
       word[k] = static_cast<char>(text[begin + k] | 0x20);  // ASCII lower case
     }
-    const std::string_view w(word, size);
-    if (IsIn(w, kSpanishWords, std::size(kSpanishWords))) ++spanish;
-    if (IsIn(w, kEnglishWords, std::size(kEnglishWords))) ++english;
+    const std::uint64_t w = Packed(std::string_view(word, size));
+    if (IsIn(w, kSpanishPacked)) ++spanish;
+    if (IsIn(w, kEnglishPacked)) ++english;
   }
   return english >= 3 && english > spanish ? Language::kEnglish : Language::kSpanish;
 }
@@ -235,6 +413,25 @@ std::vector<Word> SplitWords(std::string_view text) {
     words.push_back(std::move(word));
   }
   return words;
+}
+
+void CutIndexWords(std::string_view text, std::string* buffer, std::vector<std::uint32_t>* ends) {
+  buffer->clear();
+  ends->clear();
+  const Chars chars(text);
+  const char* it = text.data();
+  const char* const end = chars.end();
+  while (it != end) {
+    const char* next = nullptr;
+    const unsigned raw = chars.At(it, &next);
+    const unsigned ch = chars.WordChar(raw);
+    if (ch == 0) {
+      it = next;
+      continue;
+    }
+    CutOneWord(chars, &it, raw, ch, next, buffer);
+    ends->push_back(static_cast<std::uint32_t>(buffer->size()));
+  }
 }
 
 }  // namespace custodia::index

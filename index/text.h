@@ -5,6 +5,7 @@
 #define CUSTODIA_INDEX_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,18 @@ struct Word {
 // Differences from the TermGenerator (acronyms, "C++") only cost a missing
 // highlight, never a wrong one.
 std::vector<Word> SplitWords(std::string_view text);
+
+// The words Xapian 1.4's TermGenerator indexes in `text`, exactly as its
+// parse_terms cuts them when CJK n-grams are off (Index::Put uses this in
+// place of the TermGenerator, which costs over 1,000 instructions a word
+// in character iterators and string copies): lower case, initials joined
+// ("S.L." -> "sl"), infixes kept ("d'Ors", "1.234,56"), up to three '+'
+// or '#' suffixes ("C++"), invalid UTF-8 read byte by byte as Latin-1.
+// Word i is buffer[ends[i-1], ends[i]) (ends[-1] = 0); both are cleared
+// first and their memory reused. Words longer than the TermGenerator's
+// 64-byte limit are cut too: the caller skips them. IndexTest's
+// differential tests and index_words_fuzz hold this to the TermGenerator.
+void CutIndexWords(std::string_view text, std::string* buffer, std::vector<std::uint32_t>* ends);
 
 // The language a text is indexed in: its words are stemmed by that
 // language's rules.

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <set>
@@ -195,6 +197,15 @@ Xapian::Query WithoutFunctionWords(const Xapian::Query& query, const std::set<st
   bool changed = false;
   return StripFunctionWords(query, stop, &changed);
 }
+
+// Hashes the words of a text for the word -> term caches of Put (lookups
+// by string_view, so a word is not copied to be looked up).
+struct WordHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view word) const {
+    return std::hash<std::string_view>{}(word);
+  }
+};
 
 bool TermFits(const std::string& term) {
   return term.size() + static_cast<std::size_t>(std::count(term.begin(), term.end(), '\0')) <=
@@ -660,6 +671,22 @@ struct Index::Impl {
                                            FunctionWords(Language::kEnglish)};
   std::set<std::string> function_terms[2];
   std::string english_term;  // on documents indexed as English
+  // Put cuts a text with CutIndexWords and turns each word into its term
+  // through these caches, by Language ("" for a word that makes no term: a
+  // function word); the TermGenerator would give the same terms at the
+  // same positions (IndexTest.PutIndexesWhatTheTermGeneratorWould) in
+  // about twice the instructions (Xapian's add_posting aside). Cleared
+  // with the keys.
+  std::unordered_map<std::string, std::string, WordHash, std::equal_to<>> word_terms[2];
+  std::string words;                     // Put's scratch: the words of a text,
+  std::vector<std::uint32_t> word_ends;  // and where each ends
+  // Xapian cuts CJK text into n-grams when this is set (and reads it only
+  // once, as here); CutIndexWords does not, so Put leaves such a process to
+  // the TermGenerator.
+  const bool cjk_ngram = [] {
+    const char* p = std::getenv("XAPIAN_CJK_NGRAM");
+    return p != nullptr && *p != '\0';
+  }();
   Xapian::TermGenerator generator;
   // Facet codes: names[code] (names[0] = ""), and back; facet_names_dirty
   // when a name was added since the metadata was last written.
@@ -675,6 +702,7 @@ struct Index::Impl {
     stemmers[0] = Xapian::Stem(new HashingStemmer(&*keys, Language::kSpanish));
     stemmers[1] = Xapian::Stem(new HashingStemmer(&*keys, Language::kEnglish));
     english_term = kPrefixLanguage + keys->Term("en");
+    for (auto& cache : word_terms) cache.clear();
     for (Language language : {Language::kSpanish, Language::kEnglish}) {
       const int l = static_cast<int>(language);
       function_terms[l].clear();
@@ -727,6 +755,9 @@ struct Index::Impl {
     db.set_metadata(kMetaFacetNames, keys->Seal(kFacetNamesSlot, list));
     facet_names_dirty = false;
   }
+
+  // The words of `text` into *xdoc as terms with positions (Put).
+  void IndexText(const std::string& text, Language language, Xapian::Document* xdoc);
 
   Status NeedKeys(const std::string& what) const {
     if (keys) return Ok();
@@ -1005,6 +1036,39 @@ Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) {
   return Ok();
 }
 
+void Index::Impl::IndexText(const std::string& text, Language language, Xapian::Document* xdoc) {
+  const int l = static_cast<int>(language);
+  if (cjk_ngram) {
+    generator.set_stemmer(stemmers[l]);
+    generator.set_stopper(&function_words[l]);
+    generator.set_document(*xdoc);
+    generator.index_text(text);
+    return;
+  }
+  // What the TermGenerator does with each word under STEM_ALL and
+  // STOP_ALL: a word over its 64-byte limit or a function word is left out
+  // without taking a position; any other becomes its stemmer's term.
+  constexpr std::size_t kMaxWordBytes = 64;
+  constexpr std::size_t kMaxCached = 1 << 18;
+  auto& cache = word_terms[l];
+  CutIndexWords(text, &words, &word_ends);
+  Xapian::termpos position = 0;
+  std::uint32_t begin = 0;
+  for (const std::uint32_t end : word_ends) {
+    const std::string_view word(words.data() + begin, end - begin);
+    begin = end;
+    if (word.size() > kMaxWordBytes) continue;
+    auto it = cache.find(word);
+    if (it == cache.end()) {
+      if (cache.size() >= kMaxCached) cache.clear();
+      const std::string w(word);
+      it = cache.emplace(w, function_words[l](w) ? std::string() : stemmers[l](w)).first;
+    }
+    if (it->second.empty()) continue;
+    xdoc->add_posting(it->second, ++position);
+  }
+}
+
 Status Index::Put(const Doc& doc) {
   if (doc.id.empty()) return Fail(Code::kInvalidArgument, "index: document without an id");
   CU_TRY(impl_->NeedKeys("indexing"));
@@ -1021,10 +1085,7 @@ Status Index::Put(const Doc& doc) {
     xdoc.add_boolean_term(id_term);
     const Language language = DetectLanguage(doc.text);
     if (language == Language::kEnglish) xdoc.add_boolean_term(impl_->english_term);
-    impl_->generator.set_stemmer(impl_->stemmers[static_cast<int>(language)]);
-    impl_->generator.set_stopper(&impl_->function_words[static_cast<int>(language)]);
-    impl_->generator.set_document(xdoc);
-    impl_->generator.index_text(doc.text);  // with positions, for phrases
+    impl_->IndexText(doc.text, language, &xdoc);  // with positions, for phrases
     CU_TRY(impl_->AddLabels(doc, &xdoc));
     xdoc.add_value(kSlotIngestMicros,
                    Xapian::sortable_serialise(static_cast<double>(doc.ingest_micros)));
@@ -1124,6 +1185,7 @@ Status Index::Clear() {
   // The stemmers hash under the keys just dropped.
   for (Xapian::Stem& stemmer : impl_->stemmers) stemmer = Xapian::Stem();
   impl_->generator.set_stemmer(Xapian::Stem());
+  for (auto& cache : impl_->word_terms) cache.clear();  // terms under those keys
   impl_->english_term.clear();
   for (std::set<std::string>& terms : impl_->function_terms) terms.clear();
   return Ok();

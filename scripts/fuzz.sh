@@ -15,14 +15,14 @@ build=${2:-build-fuzz}
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing: scripts/install_deps.sh --fuzz" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCU_FUZZ=ON -DCU_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(classify_fields_fuzz index_query_fuzz vault_ledger_fuzz vault_checkpoint_fuzz
-         vault_blob_fuzz pipeline_config_fuzz ocr_hocr_fuzz)
+targets=(classify_fields_fuzz index_query_fuzz index_words_fuzz vault_ledger_fuzz
+         vault_checkpoint_fuzz vault_blob_fuzz pipeline_config_fuzz ocr_hocr_fuzz)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" vault_fuzz_seeds
 
 corpus=$build/fuzz-corpus
 artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"
-# Seeds: the samples' texts (what the classifier reads), and queries of every
+# Seeds: the samples' texts (what the classifier reads and the index cuts into words), and queries of every
 # kind with a sample's text after them (what search and snippets read); the
 # texts again as hOCR titles, with file names of every kind; docs/config.md's
 # example custodia.toml, each table of it alone, and broken ones.
@@ -47,8 +47,9 @@ for path in sorted(glob.glob('samples/*.expected.json')):
     if text:
         texts.append(text)
 for i, text in enumerate(texts):
-    with open(os.path.join(corpus, 'classify_fields_fuzz', 'sample-%02d' % i), 'w', encoding='utf-8') as f:
-        f.write(text)
+    for target in ('classify_fields_fuzz', 'index_words_fuzz'):
+        with open(os.path.join(corpus, target, 'sample-%02d' % i), 'w', encoding='utf-8') as f:
+            f.write(text)
 for i, q in enumerate(queries):
     with open(os.path.join(corpus, 'index_query_fuzz', 'query-%02d' % i), 'w', encoding='utf-8') as f:
         f.write(q + '\n' + texts[i % len(texts)] if texts else q)
