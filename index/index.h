@@ -109,7 +109,14 @@ class Index {
   // processes, after Commit; this Index's own searches may see it before.
   // kInvalidArgument for an empty id, a field name holding ':' or a term
   // too long for Xapian (docs/index_schema.md); nothing is changed then.
+  // Every kCommitEvery documents Put without a Commit, Put commits (a
+  // rebuild, a catch-up): Xapian's own default of 10,000 keeps its pending
+  // changes in maps too large for the processor's caches and indexes about
+  // a quarter slower (docs/index_bench.md); a failing commit is Put's error.
   Status Put(const Doc& doc);
+  static constexpr int kCommitEvery = 2000;
+  // Tests and benchmarks: commit every `documents` Puts instead (at least 1).
+  void set_commit_every(int documents);
   // Replaces everything but the text terms of document doc.id (a review
   // decision, a check-out, a return, a batch entry changed them); doc.text
   // is not read. kNotFound if it is not indexed; otherwise as Put.

@@ -1166,5 +1166,61 @@ TEST_F(IndexTest, PutIndexesWhatTheTermGeneratorWould) {
   EXPECT_EQ(Ids(fast, "blackwood shipments"), IdList{"d" + std::to_string(texts.size() - 2)});
 }
 
+// A bulk run of Puts is committed every kCommitEvery documents by Put
+// itself, and Xapian flushes on its own every XAPIAN_FLUSH_THRESHOLD
+// changes; a crash after either must leave documents whose facet codes
+// have their names (before, only Commit wrote the names, so a crash after
+// Xapian's own flush left codes without names, and the next new name took
+// a code already in use).
+TEST_F(IndexTest, DocumentsCommittedBeforeACrashKeepTheirFacetNames) {
+  EXPECT_EQ(Index::kCommitEvery, 2000);
+  for (const bool xapian_flush : {false, true}) {
+    SCOPED_TRACE(xapian_flush ? "Xapian's own flush" : "Put's commit");
+    fs::remove_all(dir_);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      // Dies without Commit and without destructors (which would commit).
+      if (xapian_flush) setenv("XAPIAN_FLUSH_THRESHOLD", "2", 1);
+      Result<Index> index = Index::Open(dir_, /*create=*/true);
+      if (!index || !index->Unlock(Key())) _exit(2);
+      index->set_commit_every(xapian_flush ? 1000 : 2);
+      for (const auto& [id, type] :
+           {std::pair{"a", "factura"}, std::pair{"b", "nomina"}, std::pair{"c", "contrato"}}) {
+        Doc doc;
+        doc.id = id;
+        doc.type = type;
+        doc.status = "review";
+        doc.text = "texto";
+        if (!index->Put(doc)) _exit(3);
+      }
+      _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    Index index = OpenOrDie();
+    EXPECT_EQ(index.size(), 2u);  // a and b, committed after the second Put; c was not
+    SearchRequest request;
+    request.facets = true;
+    Result<SearchResult> all = index.Search(request);
+    ASSERT_TRUE(all) << all.error().message;
+    EXPECT_EQ(all->facets.type,
+              (std::map<std::string, std::uint64_t>{{"factura", 1}, {"nomina", 1}}));
+    EXPECT_EQ(all->facets.status, (std::map<std::string, std::uint64_t>{{"review", 2}}));
+    // A name added after the crash gets a code of its own.
+    Doc doc;
+    doc.id = "d";
+    doc.type = "dni";
+    doc.status = "auto";
+    ASSERT_TRUE(index.Put(doc));
+    ASSERT_TRUE(index.Commit());
+    all = index.Search(request);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->facets.type,
+              (std::map<std::string, std::uint64_t>{{"factura", 1}, {"nomina", 1}, {"dni", 1}}));
+  }
+}
+
 }  // namespace
 }  // namespace custodia::index

@@ -671,6 +671,10 @@ struct Index::Impl {
                                            FunctionWords(Language::kEnglish)};
   std::set<std::string> function_terms[2];
   std::string english_term;  // on documents indexed as English
+  // Documents Put since the last Commit, which Put commits every
+  // commit_every of (Index::kCommitEvery unless set).
+  int uncommitted = 0;
+  int commit_every = Index::kCommitEvery;
   // Put cuts a text with CutIndexWords and turns each word into its term
   // through these caches, by Language ("" for a word that makes no term: a
   // function word); the TermGenerator would give the same terms at the
@@ -1089,10 +1093,15 @@ Status Index::Put(const Doc& doc) {
     CU_TRY(impl_->AddLabels(doc, &xdoc));
     xdoc.add_value(kSlotIngestMicros,
                    Xapian::sortable_serialise(static_cast<double>(doc.ingest_micros)));
+    // A new type, status or year name goes into the metadata now, so that
+    // whichever commit writes this document (ours, or Xapian's own flush)
+    // writes the name of its facet code too.
+    impl_->SaveFacetNames();
     impl_->db.replace_document(id_term, xdoc);
   } catch (const Xapian::Error& e) {
     return FromXapian(e, context);
   }
+  if (++impl_->uncommitted >= impl_->commit_every) return Commit();
   return Ok();
 }
 
@@ -1130,7 +1139,11 @@ Status Index::Relabel(const Doc& doc) {
   CU_TRY(impl_->NeedKeys("indexing"));
   return ReplaceTerms(
       impl_->db, doc.id, [](const std::string& term) { return term.starts_with("X"); },
-      [&](Xapian::Document* xdoc) { return impl_->AddLabels(doc, xdoc); });
+      [&](Xapian::Document* xdoc) -> Status {
+        CU_TRY(impl_->AddLabels(doc, xdoc));
+        impl_->SaveFacetNames();  // as in Put
+        return Ok();
+      });
 }
 
 Status Index::SetBatch(const std::string& id, const std::string& batch,
@@ -1191,7 +1204,10 @@ Status Index::Clear() {
   return Ok();
 }
 
+void Index::set_commit_every(int documents) { impl_->commit_every = std::max(documents, 1); }
+
 Status Index::Commit() {
+  impl_->uncommitted = 0;
   try {
     impl_->SaveFacetNames();
     impl_->db.commit();
