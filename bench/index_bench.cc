@@ -43,9 +43,12 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Documents per commit (--commit-every); Xapian also flushes on its own
-// every XAPIAN_FLUSH_THRESHOLD documents (10,000 unless set).
-int kCommitEvery = 10'000;
+// Documents per commit (--commit-every), in every row: custodia's Index
+// commits every Index::kCommitEvery Puts on its own (set_commit_every
+// follows --commit-every), and the raw rows commit at the same interval.
+// Xapian would also flush on its own every XAPIAN_FLUSH_THRESHOLD documents
+// (10,000 unless set), which is slower here (docs/index_bench.md).
+int kCommitEvery = Index::kCommitEvery;
 constexpr int kQueriesPerClass = 200;
 
 // --- Helpers ---------------------------------------------------------------
@@ -1150,6 +1153,7 @@ IndexRun IndexCustodia(const fs::path& root, const std::vector<Doc>& docs, bool 
   const std::array<std::uint8_t, 32> key = BenchKey();
   {
     Index index = Must(Index::Open(run.dir, true), "open " + run.dir.string());
+    index.set_commit_every(kCommitEvery);
     const auto t0 = Clock::now();
     const double c0 = CpuSeconds();
     if (hashed) {
