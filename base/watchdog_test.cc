@@ -62,13 +62,25 @@ TEST(WatchdogTest, ATaskPastItsDeadlineAndGraceIsReportedOnceNamingIt) {
 }
 
 TEST(WatchdogTest, ATaskDoneBeforeItsDeadlineIsNeverReported) {
+  // Ended well before its deadline. A test thread stalled past the
+  // deadline between Begin and End (a loaded machine) would make the
+  // watchdog right to report it, so such a try is made again.
+  bool tried = false;
+  for (int attempt = 0; attempt < 5 && !tried; ++attempt) {
+    Reports reports;
+    Watchdog dog(1, milliseconds(0), reports.Callback());
+    const auto begin = Clock::now();
+    dog.Begin(0, "a.pdf: opening it", begin, begin + milliseconds(800));
+    dog.End(0);
+    if (Clock::now() - begin >= milliseconds(400)) continue;
+    tried = true;
+    std::this_thread::sleep_for(milliseconds(1500));  // well past the deadline
+    EXPECT_TRUE(reports.Now().empty());
+  }
+  ASSERT_TRUE(tried) << "Begin and End never ran within 400 ms of each other";
+  // The grace counts: past its deadline but within it, not reported.
   Reports reports;
   Watchdog dog(1, milliseconds(0), reports.Callback());
-  dog.Begin(0, "a.pdf: opening it", Clock::now(), Clock::now() + milliseconds(800));
-  dog.End(0);
-  std::this_thread::sleep_for(milliseconds(1500));
-  EXPECT_TRUE(reports.Now().empty());
-  // The grace counts: past its deadline but within it, not reported.
   dog.Begin(0, "b.pdf: sealing it", Clock::now(), Clock::now() - milliseconds(1));
   Watchdog patient(1, std::chrono::hours(1), reports.Callback());
   patient.Begin(0, "c.pdf: sealing it", Clock::now(), Clock::now() - milliseconds(1));

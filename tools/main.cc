@@ -189,7 +189,7 @@ void SetupIngest(CLI::App* sub, Globals* g, int* exit_code) {
       std::fflush(stdout);
       std::fprintf(stderr,
                    "\ncustodia ingest: %s: still at it %.0f s after the document was opened, "
-                   "over its time limit of %.0f s (--document-timeout), and it cannot be stopped "
+                   "over its time limit of %g s (--document-timeout), and it cannot be stopped "
                    "from inside; ingest stops here. The documents reported above are archived; "
                    "any other may or may not be (ingest them again: those archived show as "
                    "duplicates). Set that file aside: it may be damaged.\n",
