@@ -38,12 +38,12 @@ const char* const kSamples[] = {"01_factura.pdf",      "02_dni.pdf",          "0
                                 "04_nomina.pdf",       "05_contrato.pdf",     "06_reclamacion.pdf",
                                 "07_albaran.pdf"};
 
-class ConcurrencyTest : public ::testing::Test {
+class ConcurrencyTest : public testing::CliArchiveTest {
  protected:
+  ConcurrencyTest() : CliArchiveTest(kPassphrase) {}
   void SetUp() override {
-    archive_ = tmp_ / "archive";
-    auto init = Cli("init");
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    CliArchiveTest::SetUp();
+    if (HasFatalFailure()) return;
     testing::WriteText(archive_ / "custodia.toml",
                        "[watch]\nsettle_seconds = 0.3\nrescan_seconds = 0.5\n"
                        "document_timeout_seconds = 120\n");
@@ -53,11 +53,6 @@ class ConcurrencyTest : public ::testing::Test {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
-  }
-
-  testing::CommandResult Cli(const std::string& args) {
-    return RunCommand(testing::CustodiaCommand(CUSTODIA_BINARY, archive_, args, kPassphrase),
-                      tmp_.path());
   }
 
   // Starts `custodia --json watch --inbox ...` in the background; its
@@ -114,8 +109,6 @@ class ConcurrencyTest : public ::testing::Test {
     return n;
   }
 
-  TempDir tmp_;
-  fs::path archive_;
   std::vector<pid_t> pids_;
 };
 

@@ -231,18 +231,9 @@ TEST(EndToEndTest, SamplesAreIngestedFoundExportedAndVerified) {
   EXPECT_NE(again.out.find("\"status\":\"duplicate\""), std::string::npos) << again.out;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::CliArchiveTest {
  protected:
-  void SetUp() override {
-    archive_ = tmp_ / "archive";
-    auto init = RunCommand(Custodia(archive_, "init"), tmp_.path());
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-  }
-  testing::CommandResult Cli(const std::string& args) {
-    return RunCommand(Custodia(archive_, args), tmp_.path());
-  }
-  TempDir tmp_;
-  fs::path archive_;
+  CliTest() : CliArchiveTest(kPassphrase) {}
 };
 
 // The review queue, end to end: a factura whose total does not add up waits

@@ -38,26 +38,14 @@ using testing::Words;
 
 constexpr char kPassphrase[] = "security test passphrase";
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public testing::CliArchiveTest {
  protected:
-  void SetUp() override {
-    archive_ = tmp_ / "archive";
-    auto init = Cli("init");
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-  }
-
-  testing::CommandResult Cli(const std::string& args) {
-    return RunCommand(testing::CustodiaCommand(CUSTODIA_BINARY, archive_, args, kPassphrase),
-                      tmp_.path());
-  }
+  SecurityTest() : CliArchiveTest(kPassphrase) {}
 
   void IngestSample(const std::string& name) {
     auto r = Cli("ingest " + ShellQuote((testing::SourceDir() / "samples" / name).string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-
-  TempDir tmp_;
-  fs::path archive_;
 };
 
 // Restores the umask a test changed.

@@ -3,6 +3,7 @@
 #ifndef CUSTODIA_TESTS_TESTUTIL_H_
 #define CUSTODIA_TESTS_TESTUTIL_H_
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -146,6 +147,34 @@ inline CommandResult RunCommand(const std::string& command, const std::filesyste
   r.err = ReadText(err_file);
   return r;
 }
+
+#ifdef CUSTODIA_BINARY
+// The fixture of the tests that run the custodia binary (CUSTODIA_BINARY,
+// set by tests/CMakeLists.txt's custodia_cli_test): a fresh temporary
+// folder, an archive made in it by `custodia init` under `passphrase`, and
+// Cli() to run a command on that archive. A subclass's SetUp calls this one
+// first and returns on HasFatalFailure().
+class CliArchiveTest : public ::testing::Test {
+ protected:
+  explicit CliArchiveTest(std::string passphrase) : passphrase_(std::move(passphrase)) {}
+
+  void SetUp() override {
+    archive_ = tmp_ / "archive";
+    CommandResult init = Cli("init");
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
+
+  // Runs `custodia --archive ARCHIVE args` as the first user (standard
+  // error goes through tmp_/stderr.txt).
+  CommandResult Cli(const std::string& args) {
+    return RunCommand(CustodiaCommand(CUSTODIA_BINARY, archive_, args, passphrase_), tmp_.path());
+  }
+
+  const std::string passphrase_;
+  TempDir tmp_;
+  std::filesystem::path archive_;
+};
+#endif  // CUSTODIA_BINARY
 
 // Lower-case and strip Spanish accents: the comparison the OCR is held to.
 inline std::string Fold(const std::string& s) {

@@ -35,14 +35,14 @@ using testing::TempDir;
 
 constexpr char kPassphrase[] = "watch test passphrase";
 
-class WatchTest : public ::testing::Test {
+class WatchTest : public testing::CliArchiveTest {
  protected:
+  WatchTest() : CliArchiveTest(kPassphrase) {}
   void SetUp() override {
-    archive_ = tmp_ / "archive";
+    CliArchiveTest::SetUp();
+    if (HasFatalFailure()) return;
     inbox_ = tmp_ / "inbox";
     fs::create_directory(inbox_);
-    auto init = Cli("init");
-    ASSERT_EQ(init.exit_code, 0) << init.err;
     Config(0.3);
   }
   void TearDown() override { Stop(); }
@@ -51,11 +51,6 @@ class WatchTest : public ::testing::Test {
     testing::WriteText(archive_ / "custodia.toml",
                        "[watch]\nsettle_seconds = " + std::to_string(settle) +
                            "\nrescan_seconds = 0.5\ndocument_timeout_seconds = 120\n" + extra);
-  }
-
-  testing::CommandResult Cli(const std::string& args) {
-    return RunCommand(testing::CustodiaCommand(CUSTODIA_BINARY, archive_, args, kPassphrase),
-                      tmp_.path());
   }
 
   testing::CommandResult Once() { return Cli("--json watch --once --inbox " + ShellQuote(inbox_.string())); }
@@ -134,8 +129,6 @@ class WatchTest : public ::testing::Test {
     return out;
   }
 
-  TempDir tmp_;
-  fs::path archive_;
   fs::path inbox_;
   fs::path log_;
   pid_t pid_ = -1;
