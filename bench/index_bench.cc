@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/must.h"
 #include "base/result.h"
 #include "index/index.h"
 
@@ -53,20 +54,8 @@ constexpr int kQueriesPerClass = 200;
 
 // --- Helpers ---------------------------------------------------------------
 
-[[noreturn]] void Die(const std::string& what, const std::string& why) {
-  std::fprintf(stderr, "index_bench: %s: %s\n", what.c_str(), why.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what, r.error().message);
-  return std::move(r).value();
-}
-
-void Must(const Status& s, const std::string& what) {
-  if (!s) Die(what, s.error().message);
-}
+using must::Die;
+using must::Must;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();

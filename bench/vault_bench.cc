@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/must.h"
 #include "base/result.h"
 #include "vault/blob.h"
 #include "vault/crypto.h"
@@ -47,20 +48,8 @@ constexpr int kRepeats = 3;
 
 // --- Helpers ---------------------------------------------------------------
 
-[[noreturn]] void Die(const std::string& what, const Error& error) {
-  std::fprintf(stderr, "vault_bench: %s: %s\n", what.c_str(), error.message.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what, r.error());
-  return std::move(r).value();
-}
-
-void Must(const Status& s, const std::string& what) {
-  if (!s) Die(what, s.error());
-}
+using must::Die;
+using must::Must;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/must.h"
 #include "vault/blob.h"
 #include "vault/crypto.h"
 #include "vault/vault.h"
@@ -29,20 +30,8 @@ namespace {
 
 constexpr char kPass[] = "fuzz seeds passphrase";
 
-[[noreturn]] void Die(const std::string& what, const Error& error) {
-  std::fprintf(stderr, "vault_fuzz_seeds: %s: %s\n", what.c_str(), error.message.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what, r.error());
-  return std::move(r).value();
-}
-
-void Must(const Status& s, const std::string& what) {
-  if (!s) Die(what, s.error());
-}
+using must::Die;
+using must::Must;
 
 std::string ReadAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
