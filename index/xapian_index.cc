@@ -113,11 +113,14 @@ class HashingStemmer : public Xapian::StemImplementation {
     auto it = cache_.find(word);
     if (it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxCached) cache_.clear();
-    std::string term = language_ == Language::kSpanish
-                           ? keys_->Term(spanish_(Fold(word)))
-                           : keys_->Term("en\x1f" + english_(Fold(word)));
+    std::string term = Uncached(word);
     cache_.emplace(word, term);
     return term;
+  }
+  // The same term, not cached: for Put, which keeps a cache of its own.
+  std::string Uncached(const std::string& word) {
+    return language_ == Language::kSpanish ? keys_->Term(spanish_(Fold(word)))
+                                           : keys_->Term("en\x1f" + english_(Fold(word)));
   }
   std::string get_description() const override {
     return language_ == Language::kSpanish ? "custodia_keyed_spanish" : "custodia_keyed_english";
@@ -667,6 +670,7 @@ struct Index::Impl {
   // By Language: HashingStemmers over *keys, the function words, and the
   // terms the function words become (for WithoutFunctionWords).
   Xapian::Stem stemmers[2];
+  HashingStemmer* hashers[2] = {nullptr, nullptr};  // what stemmers hold (Put's misses)
   const FunctionWords function_words[2] = {FunctionWords(Language::kSpanish),
                                            FunctionWords(Language::kEnglish)};
   std::set<std::string> function_terms[2];
@@ -703,8 +707,11 @@ struct Index::Impl {
   void SetKeys(Keys k) {
     const std::string stored = db.get_metadata(kMetaFacetNames);
     keys.emplace(std::move(k));
-    stemmers[0] = Xapian::Stem(new HashingStemmer(&*keys, Language::kSpanish));
-    stemmers[1] = Xapian::Stem(new HashingStemmer(&*keys, Language::kEnglish));
+    for (Language language : {Language::kSpanish, Language::kEnglish}) {
+      const int l = static_cast<int>(language);
+      hashers[l] = new HashingStemmer(&*keys, language);
+      stemmers[l] = Xapian::Stem(hashers[l]);  // which owns it
+    }
     english_term = kPrefixLanguage + keys->Term("en");
     for (auto& cache : word_terms) cache.clear();
     for (Language language : {Language::kSpanish, Language::kEnglish}) {
@@ -1066,7 +1073,7 @@ void Index::Impl::IndexText(const std::string& text, Language language, Xapian::
     if (it == cache.end()) {
       if (cache.size() >= kMaxCached) cache.clear();
       const std::string w(word);
-      it = cache.emplace(w, function_words[l](w) ? std::string() : stemmers[l](w)).first;
+      it = cache.emplace(w, function_words[l](w) ? std::string() : hashers[l]->Uncached(w)).first;
     }
     if (it->second.empty()) continue;
     xdoc->add_posting(it->second, ++position);
@@ -1197,6 +1204,7 @@ Status Index::Clear() {
   impl_->keys.reset();
   // The stemmers hash under the keys just dropped.
   for (Xapian::Stem& stemmer : impl_->stemmers) stemmer = Xapian::Stem();
+  for (HashingStemmer*& hasher : impl_->hashers) hasher = nullptr;
   impl_->generator.set_stemmer(Xapian::Stem());
   for (auto& cache : impl_->word_terms) cache.clear();  // terms under those keys
   impl_->english_term.clear();
