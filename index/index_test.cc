@@ -1173,7 +1173,6 @@ TEST_F(IndexTest, PutIndexesWhatTheTermGeneratorWould) {
 // Xapian's own flush left codes without names, and the next new name took
 // a code already in use).
 TEST_F(IndexTest, DocumentsCommittedBeforeACrashKeepTheirFacetNames) {
-  EXPECT_EQ(Index::kCommitEvery, 2000);
   for (const bool xapian_flush : {false, true}) {
     SCOPED_TRACE(xapian_flush ? "Xapian's own flush" : "Put's commit");
     fs::remove_all(dir_);

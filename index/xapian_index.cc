@@ -1044,6 +1044,10 @@ Status Index::Impl::AddLabels(const Doc& doc, Xapian::Document* xdoc) {
   const std::int64_t facets = PackFacets(type_code, status_code, year_code);
   xdoc->add_value(kSlotFacets, EncodeSortable(facets));
   xdoc->add_value(kSlotVersion, EncodeSortable(static_cast<std::int64_t>(doc.version)));
+  // A name new to the index goes into the metadata now, so that whichever
+  // commit writes this document (Commit, Put's own, Xapian's flush) writes
+  // the name of its facet code too.
+  SaveFacetNames();
   return Ok();
 }
 
@@ -1100,10 +1104,6 @@ Status Index::Put(const Doc& doc) {
     CU_TRY(impl_->AddLabels(doc, &xdoc));
     xdoc.add_value(kSlotIngestMicros,
                    Xapian::sortable_serialise(static_cast<double>(doc.ingest_micros)));
-    // A new type, status or year name goes into the metadata now, so that
-    // whichever commit writes this document (ours, or Xapian's own flush)
-    // writes the name of its facet code too.
-    impl_->SaveFacetNames();
     impl_->db.replace_document(id_term, xdoc);
   } catch (const Xapian::Error& e) {
     return FromXapian(e, context);
@@ -1146,11 +1146,7 @@ Status Index::Relabel(const Doc& doc) {
   CU_TRY(impl_->NeedKeys("indexing"));
   return ReplaceTerms(
       impl_->db, doc.id, [](const std::string& term) { return term.starts_with("X"); },
-      [&](Xapian::Document* xdoc) -> Status {
-        CU_TRY(impl_->AddLabels(doc, xdoc));
-        impl_->SaveFacetNames();  // as in Put
-        return Ok();
-      });
+      [&](Xapian::Document* xdoc) { return impl_->AddLabels(doc, xdoc); });
 }
 
 Status Index::SetBatch(const std::string& id, const std::string& batch,
